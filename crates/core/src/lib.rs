@@ -1,0 +1,15 @@
+//! Steward's domain: typed values and the rules over them. No IO lives here, so
+//! everything in this crate is tested with plain values.
+
+pub mod audit;
+pub mod authz;
+pub mod error;
+pub mod ids;
+pub mod pagination;
+pub mod password;
+pub mod people;
+pub mod time;
+pub mod tokens;
+pub mod validate;
+
+pub use error::{Error, FieldError, Result};

@@ -1,0 +1,74 @@
+//! Roles and statuses of people in an organization.
+
+use serde::{Deserialize, Serialize};
+
+use crate::{Error, FieldError};
+
+macro_rules! string_enum {
+    ($(#[$meta:meta])* $name:ident { $($variant:ident = $text:literal),+ $(,)? }) => {
+        $(#[$meta])*
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, utoipa::ToSchema)]
+        #[serde(rename_all = "snake_case")]
+        pub enum $name { $($variant),+ }
+
+        impl $name {
+            pub const ALL: &'static [$name] = &[$($name::$variant),+];
+
+            pub fn as_str(self) -> &'static str {
+                match self { $($name::$variant => $text),+ }
+            }
+
+            /// Parses the stored or submitted text form.
+            pub fn parse(s: &str) -> Option<Self> {
+                match s { $($text => Some($name::$variant),)+ _ => None }
+            }
+
+            /// Parses a request field, naming the allowed values when it fails.
+            pub fn parse_field(field: &str, s: &str) -> Result<Self, Error> {
+                Self::parse(s).ok_or_else(|| {
+                    let allowed: Vec<&str> = Self::ALL.iter().map(|v| v.as_str()).collect();
+                    Error::validation(vec![FieldError::new(field, "invalid", format!("must be one of: {}", allowed.join(", ")))])
+                })
+            }
+        }
+
+        impl std::fmt::Display for $name {
+            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str(self.as_str())
+            }
+        }
+    };
+}
+
+string_enum!(
+    /// A person's role in the organization as a whole. Workspace roles are separate.
+    OrgRole { SuperAdmin = "super_admin", Member = "member" }
+);
+
+string_enum!(
+    /// `invited` until the invitation is accepted; `deactivated` people keep their
+    /// history but can no longer sign in.
+    UserStatus { Invited = "invited", Active = "active", Deactivated = "deactivated" }
+);
+
+string_enum!(
+    /// What an API key may do. `admin` may do what a Super Admin may do through the
+    /// API; `read` may only read.
+    ApiScope { Admin = "admin", Read = "read" }
+);
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn enums_round_trip_their_text() {
+        for r in OrgRole::ALL {
+            assert_eq!(OrgRole::parse(r.as_str()), Some(*r));
+        }
+        assert_eq!(UserStatus::parse("deactivated"), Some(UserStatus::Deactivated));
+        assert!(ApiScope::parse("root").is_none());
+        let err = OrgRole::parse_field("role", "owner").unwrap_err();
+        assert_eq!(err.errors[0].message, "must be one of: super_admin, member");
+    }
+}

@@ -1,0 +1,96 @@
+//! The whole HTTP application: API, console, health checks, and the layers every
+//! response passes through (security headers, body limit, panic guard, tracing).
+
+use std::sync::Arc;
+
+use axum::extract::{DefaultBodyLimit, State};
+use axum::http::{HeaderName, HeaderValue, Uri, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use axum::{Json, Router};
+use steward_core::Error;
+use tower_http::catch_panic::CatchPanicLayer;
+use tower_http::set_header::SetResponseHeaderLayer;
+use tower_http::trace::TraceLayer;
+
+use crate::error::problem_response;
+use crate::state::AppState;
+use crate::{console, openapi};
+
+/// JSON bodies are small; anything bigger is refused with 413 before parsing.
+pub const BODY_LIMIT_BYTES: usize = 64 * 1024;
+
+const CSP: &str = "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; \
+                   frame-ancestors 'none'; base-uri 'none'; form-action 'self'";
+
+pub fn build_app(state: AppState) -> Router {
+    let (api_routes, doc) = openapi::api().split_for_parts();
+    let doc_json: Arc<str> = Arc::from(doc.to_pretty_json().unwrap_or_default());
+    Router::new()
+        .merge(api_routes)
+        .route(
+            "/api/v1/openapi.json",
+            get(move || async move { ([(header::CONTENT_TYPE, "application/json")], doc_json.to_string()) }),
+        )
+        .route("/healthz", get(healthz))
+        .route("/readyz", get(readyz))
+        .merge(console::router())
+        .fallback(not_found)
+        .method_not_allowed_fallback(method_not_allowed)
+        .layer(DefaultBodyLimit::max(BODY_LIMIT_BYTES))
+        .layer(CatchPanicLayer::custom(|_| problem_response(&Error::internal())))
+        .layer(header_layer(header::X_CONTENT_TYPE_OPTIONS, "nosniff"))
+        .layer(header_layer(header::X_FRAME_OPTIONS, "DENY"))
+        .layer(header_layer(header::REFERRER_POLICY, "same-origin"))
+        .layer(header_layer(header::CONTENT_SECURITY_POLICY, CSP))
+        .layer(header_layer(header::CACHE_CONTROL, "no-store"))
+        .layer(TraceLayer::new_for_http())
+        .with_state(state)
+}
+
+fn header_layer(name: HeaderName, value: &'static str) -> SetResponseHeaderLayer<HeaderValue> {
+    SetResponseHeaderLayer::if_not_present(name, HeaderValue::from_static(value))
+}
+
+/// Liveness: the process answers.
+async fn healthz() -> Json<serde_json::Value> {
+    Json(serde_json::json!({ "status": "ok" }))
+}
+
+/// Readiness: the database answers too.
+async fn readyz(State(s): State<AppState>) -> Response {
+    match s.db.ping().await {
+        Ok(()) => Json(serde_json::json!({ "status": "ready", "database": s.db.engine().name() })).into_response(),
+        Err(e) => {
+            tracing::warn!(error = %e, "readiness check failed");
+            problem_response(&Error::new(
+                503,
+                "database_unavailable",
+                "Service unavailable",
+                "The database does not answer.",
+            ))
+        }
+    }
+}
+
+async fn not_found(uri: Uri) -> Response {
+    if uri.path().starts_with("/api/") {
+        problem_response(&Error::new(
+            404,
+            "route_not_found",
+            "Not found",
+            format!("There is no API route {}. See /api/v1/openapi.json.", uri.path()),
+        ))
+    } else {
+        console::not_found_page()
+    }
+}
+
+async fn method_not_allowed() -> Response {
+    problem_response(&Error::new(
+        405,
+        "method_not_allowed",
+        "Method not allowed",
+        "This route does not accept this HTTP method.",
+    ))
+}

@@ -1,0 +1,192 @@
+//! Turning a request's credentials into a [`Principal`].
+//!
+//! - `Authorization: Bearer stw_live_…` is an API key; any other bearer value is
+//!   a session token (for non-browser clients). Bearer requests need no CSRF token.
+//! - Otherwise the session cookie. Cookie requests that change state must carry
+//!   the session's CSRF token in `X-CSRF-Token` (or the form's `csrf_token`,
+//!   checked by the console) and must not come from another site.
+//! - Credentials in the query string are refused outright; they leak into logs.
+
+use axum::http::header::{AUTHORIZATION, COOKIE};
+use axum::http::request::Parts;
+use axum::http::{HeaderMap, Method};
+use steward_core::authz::{Credential, Principal};
+use steward_core::people::UserStatus;
+use steward_core::tokens::{API_KEY_PREFIX, hash_secret, is_well_formed_api_key};
+use steward_core::{Error, Result};
+use steward_store::{api_keys, sessions};
+
+use crate::services::sessions::{IDLE_TIMEOUT_SECS, TOUCH_INTERVAL_MS};
+use crate::state::AppState;
+
+pub const CSRF_HEADER: &str = "x-csrf-token";
+
+pub async fn authenticate(state: &AppState, parts: &Parts) -> Result<Principal> {
+    if let Some(query) = parts.uri.query() {
+        let lowered = query.to_ascii_lowercase();
+        if ["api_key=", "access_token=", "token=", "key="].iter().any(|k| lowered.split('&').any(|p| p.starts_with(k)))
+        {
+            return Err(Error::bad_request(
+                "credentials_in_query",
+                "Credentials are not accepted in the query string. Send them in the `Authorization: Bearer …` header.",
+            ));
+        }
+    }
+    if let Some(bearer) = bearer_token(&parts.headers)? {
+        return if bearer.starts_with(API_KEY_PREFIX) {
+            authenticate_api_key(state, &bearer).await
+        } else {
+            authenticate_session(state, &bearer).await.map(|(p, _)| p)
+        };
+    }
+    if let Some(token) = cookie_value(&parts.headers, state.config.session_cookie_name()) {
+        let (principal, csrf) = authenticate_session(state, &token).await?;
+        if is_state_changing(&parts.method) {
+            check_same_site(&parts.headers, &state.config.public_url)?;
+            let sent = parts.headers.get(CSRF_HEADER).and_then(|v| v.to_str().ok()).unwrap_or("");
+            if !constant_time_eq(sent.as_bytes(), csrf.as_bytes()) {
+                return Err(Error::forbidden(
+                    "csrf_token_invalid",
+                    "This request changes data with a session cookie but lacks the session's CSRF token. Send it in the X-CSRF-Token header.",
+                ));
+            }
+        }
+        return Ok(principal);
+    }
+    Err(Error::unauthorized(
+        "authentication_required",
+        "Sign in, or send an API key or session token in the `Authorization: Bearer …` header.",
+    ))
+}
+
+fn bearer_token(headers: &HeaderMap) -> Result<Option<String>> {
+    let Some(value) = headers.get(AUTHORIZATION) else { return Ok(None) };
+    let value = value.to_str().unwrap_or("");
+    match value.split_once(' ') {
+        Some((scheme, token)) if scheme.eq_ignore_ascii_case("bearer") && !token.trim().is_empty() => {
+            Ok(Some(token.trim().to_owned()))
+        }
+        _ => Err(Error::unauthorized(
+            "invalid_authorization",
+            "The Authorization header must be `Bearer <API key or session token>`.",
+        )),
+    }
+}
+
+pub fn cookie_value(headers: &HeaderMap, name: &str) -> Option<String> {
+    headers
+        .get_all(COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(';'))
+        .filter_map(|pair| pair.trim().split_once('='))
+        .find(|(k, _)| *k == name)
+        .map(|(_, v)| v.to_owned())
+        .filter(|v| !v.is_empty())
+}
+
+fn is_state_changing(method: &Method) -> bool {
+    !matches!(*method, Method::GET | Method::HEAD | Method::OPTIONS)
+}
+
+/// Refuses cookie writes that a browser marks as cross-site, or whose `Origin`
+/// is not this server's.
+pub fn check_same_site(headers: &HeaderMap, public_url: &str) -> Result<()> {
+    let refused =
+        || Error::forbidden("cross_site_request", "Requests that change data must come from Steward's own pages.");
+    if headers.get("sec-fetch-site").and_then(|v| v.to_str().ok()).is_some_and(|v| v == "cross-site") {
+        return Err(refused());
+    }
+    if let Some(origin) = headers.get("origin").and_then(|v| v.to_str().ok()) {
+        let host = headers.get("host").and_then(|v| v.to_str().ok()).unwrap_or("");
+        let same_host = origin.split_once("://").is_some_and(|(_, rest)| rest == host);
+        if origin != public_url && !same_host {
+            return Err(refused());
+        }
+    }
+    Ok(())
+}
+
+fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
+    a.len() == b.len() && !b.is_empty() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+}
+
+async fn authenticate_api_key(state: &AppState, key: &str) -> Result<Principal> {
+    let invalid =
+        || Error::unauthorized("invalid_api_key", "This API key is not valid. It may have been revoked or mistyped.");
+    if !is_well_formed_api_key(key) {
+        return Err(invalid());
+    }
+    let mut c = state.db.conn().await?;
+    let k = api_keys::by_hash(&mut c, &hash_secret(key)).await?.ok_or_else(invalid)?;
+    let now = state.now();
+    if k.revoked_at.is_some() {
+        return Err(invalid());
+    }
+    if k.expires_at.is_some_and(|t| t <= now) {
+        return Err(Error::unauthorized(
+            "api_key_expired",
+            "This API key has expired. Create a new one in Integrations → API.",
+        ));
+    }
+    api_keys::touch(&mut c, &k.id, now).await?;
+    Ok(Principal { org_id: k.org_id, credential: Credential::ApiKey { key_id: k.id, name: k.name, scopes: k.scopes } })
+}
+
+/// Returns the principal and the session's CSRF token.
+pub async fn authenticate_session(state: &AppState, token: &str) -> Result<(Principal, String)> {
+    let mut c = state.db.conn().await?;
+    let found = sessions::by_token_hash(&mut c, &hash_secret(token)).await?.ok_or_else(|| {
+        Error::unauthorized("session_expired", "Your session has ended or is not valid. Sign in again.")
+    })?;
+    let now = state.now();
+    let s = &found.session;
+    if now >= s.idle_expires_at || now >= s.absolute_expires_at {
+        sessions::delete(&mut c, &s.org_id, &s.id).await?;
+        return Err(Error::unauthorized("session_expired", "Your session expired. Sign in again."));
+    }
+    if found.status != UserStatus::Active {
+        return Err(Error::unauthorized(
+            "account_inactive",
+            "Your account is deactivated. Ask a Super Admin of your organization to reactivate it.",
+        ));
+    }
+    if now.millis() - s.last_seen_at.millis() >= TOUCH_INTERVAL_MS {
+        let idle = now.plus_seconds(IDLE_TIMEOUT_SECS).min(s.absolute_expires_at);
+        sessions::touch(&mut c, &s.id, now, idle).await?;
+    }
+    let principal = Principal {
+        org_id: s.org_id.clone(),
+        credential: Credential::Session {
+            session_id: s.id.clone(),
+            user_id: s.user_id.clone(),
+            role: found.role,
+            email: found.email.clone(),
+        },
+    };
+    Ok((principal, s.csrf_token.clone()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn cookies_and_same_site() {
+        let mut h = HeaderMap::new();
+        h.insert(COOKIE, "a=1; steward_session=tok; b=2".parse().unwrap());
+        assert_eq!(cookie_value(&h, "steward_session").as_deref(), Some("tok"));
+        assert_eq!(cookie_value(&h, "other"), None);
+
+        let mut h = HeaderMap::new();
+        h.insert("host", "127.0.0.1:8080".parse().unwrap());
+        h.insert("origin", "http://127.0.0.1:8080".parse().unwrap());
+        assert!(check_same_site(&h, "http://localhost:8080").is_ok());
+        h.insert("origin", "https://evil.example".parse().unwrap());
+        assert!(check_same_site(&h, "http://localhost:8080").is_err());
+        let mut h = HeaderMap::new();
+        h.insert("sec-fetch-site", "cross-site".parse().unwrap());
+        assert!(check_same_site(&h, "http://localhost:8080").is_err());
+        assert!(constant_time_eq(b"abc", b"abc") && !constant_time_eq(b"abc", b"abd") && !constant_time_eq(b"", b""));
+    }
+}

@@ -1,0 +1,90 @@
+//! Server-rendered pages. For now: the landing page, the one-time setup form and
+//! the invitation form; the organization console builds on the same pieces.
+
+mod invitations;
+mod setup;
+
+use std::collections::HashMap;
+
+use askama::Template;
+use askama_web::WebTemplate;
+use axum::Router;
+use axum::http::{StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use steward_core::Error;
+
+use crate::state::AppState;
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/", get(index))
+        .route("/static/steward.css", get(stylesheet))
+        .merge(setup::router())
+        .merge(invitations::router())
+}
+
+async fn stylesheet() -> Response {
+    (
+        [(header::CONTENT_TYPE, "text/css; charset=utf-8"), (header::CACHE_CONTROL, "public, max-age=3600")],
+        include_str!("../../static/steward.css"),
+    )
+        .into_response()
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "message.html")]
+pub struct MessagePage {
+    pub heading: String,
+    pub text: String,
+    pub link_href: Option<String>,
+    pub link_text: String,
+}
+
+pub fn message(status: StatusCode, heading: &str, text: &str, link: Option<(&str, &str)>) -> Response {
+    let page = MessagePage {
+        heading: heading.to_owned(),
+        text: text.to_owned(),
+        link_href: link.map(|(h, _)| h.to_owned()),
+        link_text: link.map(|(_, t)| t.to_owned()).unwrap_or_default(),
+    };
+    (status, page).into_response()
+}
+
+pub fn not_found_page() -> Response {
+    message(
+        StatusCode::NOT_FOUND,
+        "Page not found",
+        "There is nothing at this address. Check the link, or start from the home page.",
+        Some(("/", "Go to the home page")),
+    )
+}
+
+/// A domain error as a page: its detail is written for people.
+pub fn error_page(e: &Error) -> Response {
+    let status = StatusCode::from_u16(e.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+    message(status, e.title, &e.detail, Some(("/", "Go to the home page")))
+}
+
+/// Field errors keyed by field name, for templates.
+pub fn field_errors(e: &Error) -> HashMap<String, String> {
+    e.errors.iter().map(|f| (f.field.clone(), f.message.clone())).collect()
+}
+
+async fn index(axum::extract::State(s): axum::extract::State<AppState>) -> Response {
+    match crate::services::setup::is_complete(&s.db).await {
+        Ok(true) => message(
+            StatusCode::OK,
+            "Steward",
+            "The organization control plane is running. Use the API with an API key or a session (POST /api/v1/sessions); its description is at /api/v1/openapi.json.",
+            Some(("/api/v1/openapi.json", "Open the API description")),
+        ),
+        Ok(false) => message(
+            StatusCode::OK,
+            "Welcome to Steward",
+            "This deployment has no organization yet. Open the setup link the server printed when it started to create the first one.",
+            None,
+        ),
+        Err(e) => error_page(&e),
+    }
+}

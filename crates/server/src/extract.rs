@@ -1,0 +1,229 @@
+//! Request extractors that answer bad input with a problem, never a bare 4xx
+//! text or a 500: JSON bodies, query strings, the caller and request metadata.
+
+use std::net::{IpAddr, SocketAddr};
+
+use axum::body::Bytes;
+use axum::extract::{ConnectInfo, FromRequest, FromRequestParts, Query, Request};
+use axum::http::header::{CONTENT_TYPE, USER_AGENT};
+use axum::http::request::Parts;
+use serde::Deserialize;
+use serde::de::DeserializeOwned;
+use steward_core::authz::Principal;
+use steward_core::pagination::Page;
+use steward_core::{Error, FieldError};
+
+use crate::error::ApiError;
+use crate::services::{Ctx, RequestMeta};
+use crate::state::AppState;
+
+/// A JSON body. Syntax errors are `400 malformed_json`; a body that parses but
+/// doesn't fit (unknown field, wrong type, missing field) is `422
+/// validation_failed` naming the field; over the size limit is `413`.
+pub struct ApiJson<T>(pub T);
+
+impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for ApiJson<T> {
+    type Rejection = ApiError;
+
+    async fn from_request(req: Request, state: &S) -> Result<Self, ApiError> {
+        let is_json = req
+            .headers()
+            .get(CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .map(|v| v.split(';').next().unwrap_or("").trim().to_ascii_lowercase())
+            .is_some_and(|ct| ct == "application/json" || ct.ends_with("+json"));
+        if !is_json {
+            return Err(Error::new(
+                415,
+                "unsupported_media_type",
+                "Unsupported media type",
+                "Send the body as JSON with `Content-Type: application/json`.",
+            )
+            .into());
+        }
+        let bytes = Bytes::from_request(req, state).await.map_err(|rejection| {
+            if rejection.status().as_u16() == 413 {
+                Error::new(
+                    413,
+                    "payload_too_large",
+                    "Payload too large",
+                    "The request body is larger than this endpoint accepts (64 KiB).",
+                )
+            } else {
+                Error::bad_request("unreadable_body", "The request body could not be read.")
+            }
+        })?;
+        parse_json(&bytes).map(ApiJson).map_err(ApiError)
+    }
+}
+
+/// Parses a JSON body into `T` with field-precise errors.
+/// Every request body is a JSON object; serde would otherwise also accept a
+/// struct written as an array.
+pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, Error> {
+    match bytes.iter().find(|b| !b.is_ascii_whitespace()) {
+        None => return Err(malformed("the body is empty")),
+        Some(b'{') => {}
+        Some(b'[' | b'"' | b't' | b'f' | b'n' | b'-' | b'0'..=b'9') => {
+            return Err(Error::validation(vec![FieldError::new("body", "invalid", "must be a JSON object")]));
+        }
+        Some(_) => return Err(malformed("expected a JSON object")),
+    }
+    let mut de = serde_json::Deserializer::from_slice(bytes);
+    let value: T = serde_path_to_error::deserialize(&mut de).map_err(|err| {
+        let path = err.path().to_string();
+        let inner = err.into_inner();
+        let message = strip_position(&inner.to_string());
+        if inner.is_syntax() || inner.is_eof() {
+            return malformed(&message);
+        }
+        let field = if path == "." || path.is_empty() {
+            field_from_message(&message).unwrap_or_else(|| "body".into())
+        } else {
+            path
+        };
+        let code = if message.starts_with("unknown field") {
+            "unknown_field"
+        } else if message.starts_with("missing field") {
+            "required"
+        } else {
+            "invalid"
+        };
+        Error::validation(vec![FieldError::new(field, code, message)])
+    })?;
+    de.end().map_err(|e| malformed(&strip_position(&e.to_string())))?;
+    Ok(value)
+}
+
+fn malformed(message: &str) -> Error {
+    Error::bad_request("malformed_json", format!("The body is not valid JSON: {message}."))
+}
+
+fn strip_position(message: &str) -> String {
+    match message.rfind(" at line ") {
+        Some(i) => message[..i].to_owned(),
+        None => message.to_owned(),
+    }
+}
+
+/// `missing field `name`` → `name`.
+fn field_from_message(message: &str) -> Option<String> {
+    let start = message.find('`')? + 1;
+    let end = message[start..].find('`')? + start;
+    Some(message[start..end].to_owned())
+}
+
+/// A query string; a malformed one is `400 invalid_query`.
+pub struct ApiQuery<T>(pub T);
+
+impl<S: Send + Sync, T: DeserializeOwned> FromRequestParts<S> for ApiQuery<T> {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, ApiError> {
+        Query::<T>::from_request_parts(parts, state).await.map(|Query(v)| ApiQuery(v)).map_err(|e| {
+            ApiError(Error::bad_request("invalid_query", format!("The query string is invalid: {}.", e.body_text())))
+        })
+    }
+}
+
+/// `?limit=&cursor=` of every list.
+#[derive(Debug, Default, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct ListQuery {
+    /// Items per page, 1–200 (default 50).
+    pub limit: Option<i64>,
+    /// The `next_cursor` of the previous page.
+    pub cursor: Option<String>,
+}
+
+impl ListQuery {
+    pub fn page(&self) -> Result<Page, Error> {
+        Page::parse(self.limit, self.cursor.as_deref())
+    }
+}
+
+/// Where a request came from. `X-Forwarded-For` is believed only when the peer
+/// is a configured proxy; otherwise the socket's address is used.
+pub struct Meta(pub RequestMeta);
+
+impl FromRequestParts<AppState> for Meta {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
+        Ok(Meta(request_meta(parts, &state.config.trusted_proxies)))
+    }
+}
+
+pub fn request_meta(parts: &Parts, trusted_proxies: &[IpAddr]) -> RequestMeta {
+    let peer = parts.extensions.get::<ConnectInfo<SocketAddr>>().map(|ConnectInfo(addr)| addr.ip());
+    let ip = match peer {
+        Some(peer) if trusted_proxies.contains(&peer) => forwarded_client(parts, trusted_proxies).or(Some(peer)),
+        other => other,
+    };
+    let user_agent = parts.headers.get(USER_AGENT).and_then(|v| v.to_str().ok()).map(|s| s.chars().take(512).collect());
+    RequestMeta { ip: ip.map(|ip| ip.to_string()), user_agent }
+}
+
+/// The right-most address in `X-Forwarded-For` that is not one of our proxies.
+fn forwarded_client(parts: &Parts, trusted: &[IpAddr]) -> Option<IpAddr> {
+    let header =
+        parts.headers.get_all("x-forwarded-for").iter().filter_map(|v| v.to_str().ok()).collect::<Vec<_>>().join(",");
+    header.split(',').rev().filter_map(|s| s.trim().parse::<IpAddr>().ok()).find(|ip| !trusted.contains(ip))
+}
+
+/// The authenticated caller with request metadata and the time: what a use case needs.
+impl FromRequestParts<AppState> for Ctx {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
+        let principal = crate::auth::authenticate(state, parts).await.map_err(ApiError)?;
+        Ok(Ctx { principal, meta: request_meta(parts, &state.config.trusted_proxies), now: state.now() })
+    }
+}
+
+/// The authenticated caller; rejects with 401/403 problems.
+pub struct Caller(pub Principal);
+
+impl FromRequestParts<AppState> for Caller {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
+        crate::auth::authenticate(state, parts).await.map(Caller).map_err(ApiError)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[derive(Debug, Deserialize)]
+    #[serde(deny_unknown_fields)]
+    #[allow(dead_code)]
+    struct Body {
+        name: String,
+        inner: Option<Inner>,
+    }
+
+    #[derive(Debug, Deserialize)]
+    #[serde(deny_unknown_fields)]
+    #[allow(dead_code)]
+    struct Inner {
+        count: u32,
+    }
+
+    #[test]
+    fn json_errors_name_the_field() {
+        let e = parse_json::<Body>(br#"{"name": 5}"#).unwrap_err();
+        assert_eq!((e.status, e.errors[0].field.as_str(), e.errors[0].code.as_str()), (422, "name", "invalid"));
+        let e = parse_json::<Body>(br#"{"name": "a", "inner": {"count": "x"}}"#).unwrap_err();
+        assert_eq!(e.errors[0].field, "inner.count");
+        let e = parse_json::<Body>(br#"{}"#).unwrap_err();
+        assert_eq!((e.errors[0].field.as_str(), e.errors[0].code.as_str()), ("name", "required"));
+        let e = parse_json::<Body>(br#"{"name": "a", "admin": true}"#).unwrap_err();
+        assert_eq!(e.errors[0].code, "unknown_field");
+        let e = parse_json::<Body>(br#"{"name": "a""#).unwrap_err();
+        assert_eq!((e.status, e.code), (400, "malformed_json"));
+        let e = parse_json::<Body>(br#"{"name": "a"} trailing"#).unwrap_err();
+        assert_eq!(e.code, "malformed_json");
+    }
+}

@@ -1,0 +1,16 @@
+//! Steward's HTTP server: the JSON API under `/api/v1`, the console pages, and the
+//! use cases both call. Handlers are thin: they parse, call a function in
+//! [`services`], and render its result.
+
+pub mod api;
+pub mod app;
+pub mod auth;
+pub mod console;
+pub mod error;
+pub mod extract;
+pub mod openapi;
+pub mod services;
+pub mod state;
+
+pub use app::build_app;
+pub use state::{AppState, ServerConfig};

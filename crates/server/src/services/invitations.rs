@@ -1,0 +1,92 @@
+//! Accepting an invitation: the invited person sets a password and becomes active.
+
+use serde::Deserialize;
+use steward_core::audit::target;
+use steward_core::authz::Actor;
+use steward_core::people::UserStatus;
+use steward_core::time::Timestamp;
+use steward_core::tokens::hash_secret;
+use steward_core::{Error, Result, password, validate};
+use steward_store::organizations::{self, Organization};
+use steward_store::users::{self, User};
+use steward_store::{Db, audit, commit, invitations};
+
+use super::{EventExt, RequestMeta, event};
+
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct AcceptInvitation {
+    /// 8–128 characters.
+    pub password: String,
+    /// Optionally correct the name the inviter typed.
+    pub name: Option<String>,
+}
+
+pub fn invitation_not_found() -> Error {
+    Error::new(
+        404,
+        "invitation_not_found",
+        "Not found",
+        "This invitation link is not valid or was already used. Ask a Super Admin to send a new one.",
+    )
+}
+
+/// The invitation a token names, if it can still be used, with its user and org.
+pub async fn lookup(db: &Db, token: &str, now: Timestamp) -> Result<(User, Organization)> {
+    let mut c = db.conn().await?;
+    let inv = invitations::by_token_hash(&mut c, &hash_secret(token)).await?.ok_or_else(invitation_not_found)?;
+    if inv.accepted_at.is_some() {
+        return Err(invitation_not_found());
+    }
+    if inv.expires_at <= now {
+        return Err(Error::gone(
+            "invitation_expired",
+            "This invitation has expired. Ask a Super Admin to send a new one.",
+        ));
+    }
+    let user = users::get(&mut c, &inv.org_id, &inv.user_id).await?.ok_or_else(invitation_not_found)?;
+    let org = organizations::get(&mut c, &inv.org_id).await?.ok_or_else(invitation_not_found)?;
+    Ok((user, org))
+}
+
+pub async fn accept(
+    db: &Db,
+    meta: &RequestMeta,
+    now: Timestamp,
+    token: &str,
+    input: AcceptInvitation,
+) -> Result<(User, Organization)> {
+    let mut fields = validate::Fields::new();
+    fields.check(password::check_baseline("password", &input.password));
+    let name = input.name.as_deref().and_then(|n| fields.check(validate::name("name", n)));
+    fields.finish()?;
+    let (user, org) = lookup(db, token, now).await?;
+    if user.status == UserStatus::Deactivated {
+        return Err(Error::forbidden(
+            "account_inactive",
+            "Your account was deactivated. Ask a Super Admin of your organization to reactivate it.",
+        ));
+    }
+    let hash = password::hash(&input.password)?;
+
+    let mut tx = db.begin().await?;
+    organizations::lock(&mut tx, &org.id).await?;
+    let inv = invitations::by_token_hash(&mut tx, &hash_secret(token)).await?.ok_or_else(invitation_not_found)?;
+    // Single use, even when two requests race with the same link.
+    if !invitations::mark_accepted(&mut tx, &inv.id, now).await? {
+        return Err(invitation_not_found());
+    }
+    let mut user = users::get(&mut tx, &org.id, &user.id).await?.ok_or_else(invitation_not_found)?;
+    user.password_hash = Some(hash);
+    user.status = UserStatus::Active;
+    if let Some(name) = name {
+        user.name = name;
+    }
+    user.updated_at = now;
+    users::update(&mut tx, &user).await?;
+    let e = event(&org.id, "invitation.accepted", Actor::user(&user.id, &user.email), meta, now)
+        .target(target::USER, &user.id);
+    audit::append(&mut tx, e).await?;
+    commit(tx).await?;
+    Ok((user, org))
+}

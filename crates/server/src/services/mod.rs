@@ -1,0 +1,96 @@
+//! Use cases: plain async functions that check the caller's permission, run one
+//! transaction that changes data *and* appends its audit event, and return a
+//! typed result. The API and the console both call them; neither holds rules.
+
+pub mod api_keys;
+pub mod audit;
+pub mod invitations;
+pub mod organizations;
+pub mod people;
+pub mod sessions;
+pub mod setup;
+
+use serde_json::Value;
+use steward_core::authz::{Actor, Principal};
+use steward_core::ids::OrgId;
+use steward_core::time::Timestamp;
+use steward_store::audit::NewEvent;
+
+/// Where a request came from, for the audit trail.
+#[derive(Debug, Clone, Default)]
+pub struct RequestMeta {
+    pub ip: Option<String>,
+    pub user_agent: Option<String>,
+}
+
+/// Who acts, from where, and when.
+#[derive(Debug, Clone)]
+pub struct Ctx {
+    pub principal: Principal,
+    pub meta: RequestMeta,
+    pub now: Timestamp,
+}
+
+impl Ctx {
+    pub fn org_id(&self) -> &OrgId {
+        &self.principal.org_id
+    }
+
+    /// An audit event by this caller in its organization.
+    pub fn event(&self, action: &'static str, target_type: &'static str, target_id: impl ToString) -> NewEvent {
+        event(self.org_id(), action, self.principal.actor(), &self.meta, self.now).target(target_type, target_id)
+    }
+}
+
+/// An audit event with no target and no changes yet.
+pub fn event(org: &OrgId, action: &'static str, actor: Actor, meta: &RequestMeta, now: Timestamp) -> NewEvent {
+    NewEvent {
+        org_id: org.clone(),
+        action,
+        actor,
+        target_type: None,
+        target_id: None,
+        workspace_id: None,
+        ip: meta.ip.clone(),
+        user_agent: meta.user_agent.clone(),
+        changes: Value::Null,
+        metadata: Value::Null,
+        occurred_at: now,
+    }
+}
+
+/// Fluent setters for the optional parts of an event.
+pub trait EventExt {
+    fn target(self, kind: &'static str, id: impl ToString) -> Self;
+    fn changes(self, changes: Value) -> Self;
+    fn metadata(self, metadata: Value) -> Self;
+}
+
+impl EventExt for NewEvent {
+    fn target(mut self, kind: &'static str, id: impl ToString) -> Self {
+        self.target_type = Some(kind);
+        self.target_id = Some(id.to_string());
+        self
+    }
+
+    fn changes(mut self, changes: Value) -> Self {
+        self.changes = changes;
+        self
+    }
+
+    fn metadata(mut self, metadata: Value) -> Self {
+        self.metadata = metadata;
+        self
+    }
+}
+
+/// Deserializes a field that may be absent (leave as is), `null` (clear) or a
+/// value (set): `Option<Option<T>>` for PATCH bodies.
+pub fn nullable<'de, D, T>(d: D) -> Result<Option<Option<T>>, D::Error>
+where
+    D: serde::Deserializer<'de>,
+    T: serde::Deserialize<'de>,
+{
+    use serde::Deserialize;
+    Option::<T>::deserialize(d).map(Some)
+}

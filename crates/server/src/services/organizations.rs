@@ -1,0 +1,89 @@
+//! The caller's organization: read and edit its details (ORG-1, ORG-4).
+
+use serde::Deserialize;
+use steward_core::audit::{Changes, target};
+use steward_core::authz::Access;
+use steward_core::validate::{self, Fields};
+use steward_core::{Error, FieldError, Result};
+use steward_store::organizations::{self, Organization};
+use steward_store::{Db, audit, commit};
+
+use super::{Ctx, EventExt};
+
+pub async fn get(db: &Db, ctx: &Ctx) -> Result<Organization> {
+    ctx.principal.require(Access::OrgRead)?;
+    let mut c = db.conn().await?;
+    organizations::get(&mut c, ctx.org_id()).await?.ok_or_else(|| Error::not_found("organization"))
+}
+
+/// A partial update: absent fields stay, `null` clears an optional field.
+#[derive(Debug, Default, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct OrganizationPatch {
+    pub name: Option<String>,
+    /// URL-friendly and unique: 2–63 of `a-z 0-9 -`.
+    pub slug: Option<String>,
+    #[serde(default, deserialize_with = "super::nullable")]
+    #[schema(value_type = Option<String>)]
+    pub description: Option<Option<String>>,
+    /// An http(s) URL.
+    #[serde(default, deserialize_with = "super::nullable")]
+    #[schema(value_type = Option<String>)]
+    pub website: Option<Option<String>>,
+}
+
+pub async fn update(db: &Db, ctx: &Ctx, patch: OrganizationPatch) -> Result<Organization> {
+    ctx.principal.require(Access::OrgWrite)?;
+    let mut fields = Fields::new();
+    let name = patch.name.as_deref().map(|n| fields.check(validate::name("name", n)));
+    let slug = patch.slug.as_deref().map(|s| fields.check(validate::slug("slug", s)));
+    let description =
+        patch.description.as_ref().map(|d| fields.check(validate::description("description", d.as_deref())));
+    let website = patch.website.as_ref().map(|w| fields.check(validate::website("website", w.as_deref())));
+    fields.finish()?;
+
+    let mut tx = db.begin().await?;
+    organizations::lock(&mut tx, ctx.org_id()).await?;
+    let before = organizations::get(&mut tx, ctx.org_id()).await?.ok_or_else(|| Error::not_found("organization"))?;
+    let mut after = before.clone();
+    if let Some(Some(name)) = name {
+        after.name = name;
+    }
+    if let Some(Some(slug)) = slug {
+        if slug != before.slug && organizations::slug_taken(&mut tx, &slug, Some(&before.id)).await? {
+            return Err(slug_taken(&slug));
+        }
+        after.slug = slug;
+    }
+    if let Some(Some(description)) = description {
+        after.description = description;
+    }
+    if let Some(Some(website)) = website {
+        after.website = website;
+    }
+    let mut changes = Changes::new();
+    changes
+        .field("name", &before.name, &after.name)
+        .field("slug", &before.slug, &after.slug)
+        .field("description", &before.description, &after.description)
+        .field("website", &before.website, &after.website);
+    if changes.is_empty() {
+        return Ok(before);
+    }
+    after.updated_at = ctx.now;
+    organizations::update(&mut tx, &after)
+        .await
+        .map_err(|e| if e.is_unique_violation() { slug_taken(&after.slug) } else { e.into() })?;
+    audit::append(
+        &mut tx,
+        ctx.event("organization.updated", target::ORGANIZATION, &after.id).changes(changes.into_value()),
+    )
+    .await?;
+    commit(tx).await?;
+    Ok(after)
+}
+
+pub fn slug_taken(slug: &str) -> Error {
+    Error::conflict("slug_taken", format!("The slug `{slug}` is already used by another organization. Choose another."))
+        .with_field(FieldError::new("slug", "taken", "is already in use"))
+}

@@ -1,0 +1,254 @@
+//! People of the organization (PEOPLE-1, TROUBLE-2): invite, list, change role
+//! or status, remove. There is always at least one active Super Admin.
+
+use serde::Deserialize;
+use serde_json::json;
+use steward_core::audit::{Changes, target};
+use steward_core::authz::Access;
+use steward_core::ids::{InvitationId, UserId};
+use steward_core::pagination::{self, Page};
+use steward_core::people::{OrgRole, UserStatus};
+use steward_core::time::Timestamp;
+use steward_core::tokens::{hash_secret, random_token};
+use steward_core::validate::{self, Fields};
+use steward_core::{Error, FieldError, Result};
+use steward_store::invitations::{self, Invitation};
+use steward_store::users::{self, User};
+use steward_store::{Conn, Db, audit, commit, organizations, sessions};
+
+use super::{Ctx, EventExt};
+
+pub async fn list(db: &Db, ctx: &Ctx, page: &Page) -> Result<(Vec<User>, Option<String>)> {
+    ctx.principal.require(Access::OrgRead)?;
+    let mut c = db.conn().await?;
+    let rows = users::list(&mut c, ctx.org_id(), page).await?;
+    Ok(pagination::finish(rows, page, |u| u.id.to_string()))
+}
+
+pub async fn get(db: &Db, ctx: &Ctx, id: &UserId) -> Result<User> {
+    ctx.principal.require(Access::OrgRead)?;
+    let mut c = db.conn().await?;
+    users::get(&mut c, ctx.org_id(), id).await?.ok_or_else(|| Error::not_found("user"))
+}
+
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct InviteUser {
+    pub email: String,
+    /// Defaults to the part of the email before `@`.
+    pub name: Option<String>,
+    /// `super_admin` or `member` (default).
+    #[schema(value_type = Option<String>, example = "member")]
+    pub role: Option<String>,
+}
+
+/// A user just invited, with the secret token of the invitation link.
+#[derive(Debug)]
+pub struct Invited {
+    pub user: User,
+    pub token: String,
+    pub expires_at: Timestamp,
+}
+
+pub async fn invite(db: &Db, ctx: &Ctx, input: InviteUser, ttl_hours: i64) -> Result<Invited> {
+    ctx.principal.require(Access::OrgWrite)?;
+    let mut fields = Fields::new();
+    let email = fields.check(validate::email("email", &input.email));
+    let name = match (&input.name, &email) {
+        (Some(n), _) => fields.check(validate::name("name", n)),
+        (None, Some(e)) => Some(e.split('@').next().unwrap_or(e).to_owned()),
+        (None, None) => None,
+    };
+    let role = match input.role.as_deref() {
+        Some(r) => fields.check(OrgRole::parse_field("role", r)),
+        None => Some(OrgRole::Member),
+    };
+    fields.finish()?;
+    let (Some(email), Some(name), Some(role)) = (email, name, role) else { return Err(Error::internal()) };
+
+    let mut tx = db.begin().await?;
+    organizations::lock(&mut tx, ctx.org_id()).await?;
+    if users::by_email(&mut tx, ctx.org_id(), &email).await?.is_some() {
+        return Err(email_taken());
+    }
+    let user = User {
+        id: UserId::new(),
+        org_id: ctx.org_id().clone(),
+        email,
+        name,
+        role,
+        status: UserStatus::Invited,
+        password_hash: None,
+        created_at: ctx.now,
+        updated_at: ctx.now,
+        last_login_at: None,
+    };
+    users::insert(&mut tx, &user).await.map_err(|e| if e.is_unique_violation() { email_taken() } else { e.into() })?;
+    let (token, expires_at) = new_invitation(&mut tx, &user, ctx.principal.actor().id, ctx.now, ttl_hours).await?;
+    let mut changes = Changes::new();
+    changes.created("email", &user.email).created("name", &user.name).created("role", &user.role);
+    audit::append(&mut tx, ctx.event("user.invited", target::USER, &user.id).changes(changes.into_value())).await?;
+    commit(tx).await?;
+    Ok(Invited { user, token, expires_at })
+}
+
+/// Replaces a user's pending invitations with a new one; returns its token.
+pub(crate) async fn new_invitation(
+    c: &mut Conn,
+    user: &User,
+    created_by: Option<String>,
+    now: Timestamp,
+    ttl_hours: i64,
+) -> Result<(String, Timestamp)> {
+    invitations::delete_pending_for_user(c, &user.org_id, &user.id).await?;
+    let token = random_token();
+    let expires_at = now.plus_seconds(ttl_hours * 3600);
+    let inv = Invitation {
+        id: InvitationId::new(),
+        org_id: user.org_id.clone(),
+        user_id: user.id.clone(),
+        token_hash: hash_secret(&token),
+        created_by,
+        created_at: now,
+        expires_at,
+        accepted_at: None,
+    };
+    invitations::insert(c, &inv).await?;
+    Ok((token, expires_at))
+}
+
+/// Sends a fresh invitation link to someone who hasn't accepted yet.
+pub async fn resend_invitation(db: &Db, ctx: &Ctx, id: &UserId, ttl_hours: i64) -> Result<Invited> {
+    ctx.principal.require(Access::OrgWrite)?;
+    let mut tx = db.begin().await?;
+    organizations::lock(&mut tx, ctx.org_id()).await?;
+    let user = users::get(&mut tx, ctx.org_id(), id).await?.ok_or_else(|| Error::not_found("user"))?;
+    if user.status != UserStatus::Invited {
+        return Err(Error::conflict(
+            "not_invited",
+            format!("{} has already accepted their invitation; there is nothing to resend.", user.email),
+        )
+        .with_extension("current_status", user.status.as_str()));
+    }
+    let (token, expires_at) = new_invitation(&mut tx, &user, ctx.principal.actor().id, ctx.now, ttl_hours).await?;
+    audit::append(&mut tx, ctx.event("user.invitation_resent", target::USER, &user.id)).await?;
+    commit(tx).await?;
+    Ok(Invited { user, token, expires_at })
+}
+
+#[derive(Debug, Default, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct UserPatch {
+    pub name: Option<String>,
+    /// `super_admin` or `member`.
+    #[schema(value_type = Option<String>)]
+    pub role: Option<String>,
+    /// `active` or `deactivated`.
+    #[schema(value_type = Option<String>)]
+    pub status: Option<String>,
+}
+
+pub async fn update(db: &Db, ctx: &Ctx, id: &UserId, patch: UserPatch) -> Result<User> {
+    ctx.principal.require(Access::OrgWrite)?;
+    let mut fields = Fields::new();
+    let name = patch.name.as_deref().and_then(|n| fields.check(validate::name("name", n)));
+    let role = patch.role.as_deref().and_then(|r| fields.check(OrgRole::parse_field("role", r)));
+    let status = match patch.status.as_deref() {
+        None => None,
+        Some("active") => Some(UserStatus::Active),
+        Some("deactivated") => Some(UserStatus::Deactivated),
+        Some(_) => {
+            fields.push("status", "invalid", "must be one of: active, deactivated");
+            None
+        }
+    };
+    fields.finish()?;
+
+    let mut tx = db.begin().await?;
+    organizations::lock(&mut tx, ctx.org_id()).await?;
+    let before = users::get(&mut tx, ctx.org_id(), id).await?.ok_or_else(|| Error::not_found("user"))?;
+    let mut after = before.clone();
+    if let Some(name) = name {
+        after.name = name;
+    }
+    if let Some(role) = role {
+        after.role = role;
+    }
+    if let Some(status) = status.filter(|s| *s != before.status) {
+        if status == UserStatus::Active && before.status == UserStatus::Invited {
+            return Err(Error::conflict(
+                "invitation_pending",
+                "This person has not accepted their invitation yet; they become active when they do. Resend the invitation if it was lost.",
+            ));
+        }
+        after.status = status;
+    }
+    let losing_admin = before.role == OrgRole::SuperAdmin
+        && before.status == UserStatus::Active
+        && (after.role != OrgRole::SuperAdmin || after.status != UserStatus::Active);
+    if losing_admin {
+        ensure_another_super_admin(&mut tx, ctx, &before).await?;
+    }
+    let mut changes = Changes::new();
+    changes.field("name", &before.name, &after.name).field("role", &before.role, &after.role).field(
+        "status",
+        &before.status,
+        &after.status,
+    );
+    if changes.is_empty() {
+        return Ok(before);
+    }
+    after.updated_at = ctx.now;
+    users::update(&mut tx, &after).await?;
+    let action = if before.status != after.status {
+        if after.status == UserStatus::Deactivated { "user.deactivated" } else { "user.reactivated" }
+    } else if before.role != after.role {
+        "user.role_changed"
+    } else {
+        "user.updated"
+    };
+    let mut ended = 0;
+    if after.status == UserStatus::Deactivated && before.status != UserStatus::Deactivated {
+        ended = sessions::delete_for_user(&mut tx, ctx.org_id(), &after.id).await?;
+    }
+    let event = ctx.event(action, target::USER, &after.id).changes(changes.into_value());
+    let event = if ended > 0 { event.metadata(json!({ "sessions_ended": ended })) } else { event };
+    audit::append(&mut tx, event).await?;
+    commit(tx).await?;
+    Ok(after)
+}
+
+pub async fn delete(db: &Db, ctx: &Ctx, id: &UserId) -> Result<()> {
+    ctx.principal.require(Access::OrgWrite)?;
+    let mut tx = db.begin().await?;
+    organizations::lock(&mut tx, ctx.org_id()).await?;
+    let user = users::get(&mut tx, ctx.org_id(), id).await?.ok_or_else(|| Error::not_found("user"))?;
+    if user.role == OrgRole::SuperAdmin && user.status == UserStatus::Active {
+        ensure_another_super_admin(&mut tx, ctx, &user).await?;
+    }
+    users::delete(&mut tx, ctx.org_id(), id).await?;
+    let event =
+        ctx.event("user.deleted", target::USER, &user.id).metadata(json!({ "email": user.email, "role": user.role }));
+    audit::append(&mut tx, event).await?;
+    commit(tx).await?;
+    Ok(())
+}
+
+/// TROUBLE-2: the last active Super Admin can't be demoted, deactivated or removed.
+async fn ensure_another_super_admin(c: &mut Conn, ctx: &Ctx, user: &User) -> Result<()> {
+    if users::count_active_super_admins(c, ctx.org_id()).await? <= 1 {
+        return Err(Error::conflict(
+            "last_super_admin",
+            format!(
+                "{} is the organization's only active Super Admin. Make someone else a Super Admin first.",
+                user.email
+            ),
+        ));
+    }
+    Ok(())
+}
+
+fn email_taken() -> Error {
+    Error::conflict("email_taken", "Someone in your organization already uses this email address.")
+        .with_field(FieldError::new("email", "taken", "is already a member of this organization"))
+}

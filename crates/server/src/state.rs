@@ -1,0 +1,64 @@
+//! What every handler can reach: the database, the settings, and the clock.
+
+use std::net::IpAddr;
+use std::sync::Arc;
+
+use steward_core::time::{Clock, SystemClock, Timestamp};
+use steward_store::Db;
+
+/// Server settings, validated by the binary before the server starts.
+#[derive(Debug, Clone)]
+pub struct ServerConfig {
+    /// The address people use to reach this server, for links in output and mail
+    /// (`http://127.0.0.1:8080`). No trailing slash.
+    pub public_url: String,
+    /// Peers whose `X-Forwarded-For` is believed (reverse proxies).
+    pub trusted_proxies: Vec<IpAddr>,
+    /// How long an invitation link stays valid.
+    pub invitation_ttl_hours: i64,
+}
+
+impl ServerConfig {
+    pub fn new(public_url: &str) -> Self {
+        Self {
+            public_url: public_url.trim_end_matches('/').to_owned(),
+            trusted_proxies: Vec::new(),
+            invitation_ttl_hours: 72,
+        }
+    }
+
+    /// Cookies get `Secure` and the `__Host-` prefix when served over TLS.
+    pub fn secure_cookies(&self) -> bool {
+        self.public_url.starts_with("https://")
+    }
+
+    pub fn session_cookie_name(&self) -> &'static str {
+        if self.secure_cookies() { "__Host-steward_session" } else { "steward_session" }
+    }
+
+    pub fn link(&self, path: &str) -> String {
+        format!("{}{}", self.public_url, path)
+    }
+}
+
+#[derive(Clone)]
+pub struct AppState {
+    pub db: Db,
+    pub config: Arc<ServerConfig>,
+    pub clock: Arc<dyn Clock>,
+}
+
+impl AppState {
+    pub fn new(db: Db, config: ServerConfig) -> Self {
+        Self { db, config: Arc::new(config), clock: Arc::new(SystemClock) }
+    }
+
+    pub fn with_clock(mut self, clock: Arc<dyn Clock>) -> Self {
+        self.clock = clock;
+        self
+    }
+
+    pub fn now(&self) -> Timestamp {
+        self.clock.now()
+    }
+}

@@ -1,0 +1,220 @@
+//! The HTTP test harness: the real application (router, use cases, store) on a
+//! fresh database per engine, called in-process, with a clock tests can move.
+#![allow(dead_code)]
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+use axum::Router;
+use axum::body::Body;
+use axum::extract::ConnectInfo;
+use axum::http::{HeaderMap, Method, Request};
+use http_body_util::BodyExt;
+use serde_json::{Value, json};
+use steward_core::time::{ManualClock, Timestamp};
+use steward_server::services::setup::{self, NewOrganization};
+use steward_server::{AppState, ServerConfig, build_app};
+use steward_store::testing::{self, TestDb};
+use steward_store::{Db, Engine};
+use tower::ServiceExt;
+
+pub const PASSWORD: &str = "correct horse battery staple";
+
+pub struct TestApp {
+    pub router: Router,
+    pub state: AppState,
+    pub clock: ManualClock,
+    pub engine: Engine,
+    pub test_db: TestDb,
+}
+
+#[derive(Debug, Clone, Copy)]
+pub enum Auth<'a> {
+    None,
+    Bearer(&'a str),
+    /// The session cookie, with the CSRF header when given.
+    Cookie {
+        token: &'a str,
+        csrf: Option<&'a str>,
+    },
+}
+
+#[derive(Debug)]
+pub struct Resp {
+    pub status: u16,
+    pub headers: HeaderMap,
+    pub text: String,
+    pub json: Value,
+}
+
+impl Resp {
+    pub fn code(&self) -> &str {
+        self.json["code"].as_str().unwrap_or("")
+    }
+}
+
+/// An organization with one of each kind of caller.
+pub struct Org {
+    pub id: String,
+    pub slug: String,
+    pub admin_id: String,
+    pub admin_email: String,
+    pub admin_token: String,
+    pub member_id: String,
+    pub member_token: String,
+    pub admin_key: String,
+    pub admin_key_id: String,
+    pub read_key: String,
+}
+
+impl TestApp {
+    /// One application per engine under test.
+    pub async fn all() -> Vec<TestApp> {
+        let mut out = Vec::new();
+        for t in testing::all_engines().await {
+            out.push(Self::on(t));
+        }
+        out
+    }
+
+    pub fn on(test_db: TestDb) -> TestApp {
+        let clock = ManualClock::new(Timestamp::now_utc());
+        let state = AppState::new(test_db.db.clone(), ServerConfig::new("http://steward.test"))
+            .with_clock(Arc::new(clock.clone()));
+        TestApp { router: build_app(state.clone()), state, clock, engine: test_db.engine, test_db }
+    }
+
+    pub fn db(&self) -> &Db {
+        &self.state.db
+    }
+
+    pub async fn call(&self, method: Method, path: &str, auth: Auth<'_>, body: Option<Value>) -> Resp {
+        let body = body.map(|b| b.to_string());
+        self.raw(method, path, auth, body.as_deref(), "application/json").await
+    }
+
+    pub async fn raw(
+        &self,
+        method: Method,
+        path: &str,
+        auth: Auth<'_>,
+        body: Option<&str>,
+        content_type: &str,
+    ) -> Resp {
+        let mut req = Request::builder().method(method).uri(path).header("user-agent", "steward-tests");
+        match auth {
+            Auth::None => {}
+            Auth::Bearer(t) => req = req.header("authorization", format!("Bearer {t}")),
+            Auth::Cookie { token, csrf } => {
+                req = req.header("cookie", format!("steward_session={token}"));
+                if let Some(c) = csrf {
+                    req = req.header("x-csrf-token", c);
+                }
+            }
+        }
+        let req = match body {
+            Some(b) => req.header("content-type", content_type).body(Body::from(b.to_owned())),
+            None => req.body(Body::empty()),
+        };
+        let mut req = req.expect("request");
+        req.extensions_mut().insert(ConnectInfo(SocketAddr::from(([203, 0, 113, 7], 4000))));
+        let res = self.router.clone().oneshot(req).await.expect("router answers");
+        let status = res.status().as_u16();
+        let headers = res.headers().clone();
+        let bytes = res.into_body().collect().await.expect("body").to_bytes();
+        let text = String::from_utf8_lossy(&bytes).into_owned();
+        let json = serde_json::from_str(&text).unwrap_or(Value::Null);
+        Resp { status, headers, text, json }
+    }
+
+    pub async fn get(&self, path: &str, auth: Auth<'_>) -> Resp {
+        self.call(Method::GET, path, auth, None).await
+    }
+
+    pub async fn post(&self, path: &str, auth: Auth<'_>, body: Value) -> Resp {
+        self.call(Method::POST, path, auth, Some(body)).await
+    }
+
+    pub async fn patch(&self, path: &str, auth: Auth<'_>, body: Value) -> Resp {
+        self.call(Method::PATCH, path, auth, Some(body)).await
+    }
+
+    pub async fn delete(&self, path: &str, auth: Auth<'_>) -> Resp {
+        self.call(Method::DELETE, path, auth, None).await
+    }
+
+    pub async fn login(&self, email: &str, password: &str) -> Resp {
+        self.post("/api/v1/sessions", Auth::None, json!({ "email": email, "password": password })).await
+    }
+
+    /// Creates an organization with a Super Admin, a member, an admin key and a
+    /// read key, all through the real use cases and routes.
+    pub async fn org(&self, slug: &str) -> Org {
+        let admin_email = format!("admin@{slug}.example");
+        let created = setup::create_as_operator(
+            self.db(),
+            self.clock_now(),
+            NewOrganization {
+                name: format!("Org {slug}"),
+                slug: Some(slug.into()),
+                admin_email: admin_email.clone(),
+                admin_name: Some("Ada Admin".into()),
+                admin_password: Some(PASSWORD.into()),
+            },
+            72,
+        )
+        .await
+        .expect("create org");
+        let login = self.login(&admin_email, PASSWORD).await;
+        assert_eq!(login.status, 201, "{}", login.text);
+        let admin_token = login.json["token"].as_str().unwrap().to_owned();
+
+        let member_email = format!("member@{slug}.example");
+        let invited = self
+            .post("/api/v1/users", Auth::Bearer(&admin_token), json!({ "email": member_email, "name": "Max Member" }))
+            .await;
+        assert_eq!(invited.status, 201, "{}", invited.text);
+        let member_id = invited.json["user"]["id"].as_str().unwrap().to_owned();
+        let token = invited.json["invite_url"].as_str().unwrap().rsplit('/').next().unwrap().to_owned();
+        let accepted = self
+            .post(&format!("/api/v1/invitations/{token}/accept"), Auth::None, json!({ "password": PASSWORD }))
+            .await;
+        assert_eq!(accepted.status, 200, "{}", accepted.text);
+        let member_token = self.login(&member_email, PASSWORD).await.json["token"].as_str().unwrap().to_owned();
+
+        let k = self
+            .post("/api/v1/api-keys", Auth::Bearer(&admin_token), json!({ "name": "admin key", "scopes": ["admin"] }))
+            .await;
+        assert_eq!(k.status, 201, "{}", k.text);
+        let r = self
+            .post("/api/v1/api-keys", Auth::Bearer(&admin_token), json!({ "name": "read key", "scopes": ["read"] }))
+            .await;
+        Org {
+            id: created.organization.id.to_string(),
+            slug: slug.into(),
+            admin_id: created.admin.id.to_string(),
+            admin_email,
+            admin_token,
+            member_id,
+            member_token,
+            admin_key: k.json["secret"].as_str().unwrap().to_owned(),
+            admin_key_id: k.json["api_key"]["id"].as_str().unwrap().to_owned(),
+            read_key: r.json["secret"].as_str().unwrap().to_owned(),
+        }
+    }
+
+    pub fn clock_now(&self) -> Timestamp {
+        use steward_core::time::Clock;
+        self.clock.now()
+    }
+
+    /// Every audit action of an organization, oldest first (read from the store).
+    pub async fn actions(&self, org_id: &str) -> Vec<String> {
+        let org: steward_core::ids::OrgId = org_id.parse().unwrap();
+        let mut c = self.db().conn().await.unwrap();
+        let page = steward_core::pagination::Page::parse(Some(200), None).unwrap();
+        let mut events = steward_store::audit::list(&mut c, &org, &page).await.unwrap();
+        events.reverse();
+        events.into_iter().map(|e| e.action).collect()
+    }
+}

@@ -1,0 +1,216 @@
+//! The command line: `serve` (default), `migrate`, `org create|list`,
+//! `api-key create`.
+
+use std::io::Read;
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+use steward_core::time::Timestamp;
+use steward_server::services::{api_keys, setup};
+use steward_store::{Db, migrations, organizations};
+
+use crate::config::{self, Overrides, Settings, redact_url};
+use crate::serve;
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "steward",
+    version,
+    about = "Steward: the organization control plane — server and operator CLI.",
+    long_about = "Steward runs the organization control plane: the web console, the JSON API under /api/v1, and the \
+    operator commands below. Without a command it runs `serve`.\n\nSettings come from steward.toml, STEWARD_* \
+    environment variables and these flags (flags win)."
+)]
+pub struct Cli {
+    #[command(flatten)]
+    pub global: GlobalArgs,
+    #[command(subcommand)]
+    pub command: Option<Command>,
+}
+
+#[derive(Debug, Args)]
+pub struct GlobalArgs {
+    /// Configuration file (default: ./steward.toml when present).
+    #[arg(long, global = true, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+    /// Address to listen on [env: STEWARD_LISTEN] [default: 127.0.0.1:8080].
+    #[arg(long, global = true, value_name = "ADDR")]
+    pub listen: Option<String>,
+    /// Folder for the SQLite database and files [env: STEWARD_DATA_DIR] [default: ./data].
+    #[arg(long, global = true, value_name = "DIR")]
+    pub data_dir: Option<PathBuf>,
+    /// postgres://… to use PostgreSQL instead of SQLite [env: STEWARD_DATABASE_URL].
+    #[arg(long, global = true, value_name = "URL")]
+    pub database_url: Option<String>,
+    /// The URL people reach Steward at, for links [env: STEWARD_PUBLIC_URL] [default: http://<listen>].
+    #[arg(long, global = true, value_name = "URL")]
+    pub public_url: Option<String>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run the HTTP server (console and API). The default command.
+    Serve,
+    /// Apply database migrations and exit.
+    Migrate,
+    /// Manage organizations.
+    #[command(subcommand)]
+    Org(OrgCommand),
+    /// Manage API keys.
+    #[command(subcommand, name = "api-key")]
+    ApiKey(ApiKeyCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum OrgCommand {
+    /// Create an organization and its first Super Admin.
+    Create {
+        /// Display name of the organization.
+        #[arg(long)]
+        name: String,
+        /// URL-friendly identifier (default: made from the name).
+        #[arg(long)]
+        slug: Option<String>,
+        /// Email of the first Super Admin.
+        #[arg(long)]
+        admin_email: String,
+        /// Name of the first Super Admin (default: the part of the email before @).
+        #[arg(long)]
+        admin_name: Option<String>,
+        /// Read the admin's password from standard input. Without it, a one-time
+        /// set-password link is printed instead.
+        #[arg(long)]
+        admin_password_stdin: bool,
+    },
+    /// List organizations.
+    List,
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum Scope {
+    Admin,
+    Read,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ApiKeyCommand {
+    /// Create an API key for an organization and print it (once).
+    Create {
+        /// Slug of the organization.
+        #[arg(long)]
+        org: String,
+        /// What the key is for.
+        #[arg(long)]
+        name: String,
+        /// Scope; repeat for several.
+        #[arg(long, value_enum, required = true)]
+        scope: Vec<Scope>,
+    },
+}
+
+pub async fn run(cli: Cli) -> Result<(), String> {
+    let g = cli.global;
+    let overrides =
+        Overrides { listen: g.listen, data_dir: g.data_dir, database_url: g.database_url, public_url: g.public_url };
+    let settings = config::load(g.config.as_deref(), overrides)?;
+    match cli.command.unwrap_or(Command::Serve) {
+        Command::Serve => serve::run(settings).await,
+        Command::Migrate => {
+            let db = open(&settings).await?;
+            let ran = migrations::run(&db).await.map_err(|e| format!("migration failed: {e}"))?;
+            println!("Applied {ran} migration(s) on {}.", db.engine().name());
+            Ok(())
+        }
+        Command::Org(OrgCommand::List) => {
+            let db = ready(&settings).await?;
+            let mut c = db.conn().await.map_err(|e| e.to_string())?;
+            let orgs = organizations::list(&mut c).await.map_err(|e| e.to_string())?;
+            if orgs.is_empty() {
+                println!("No organizations yet. Create one with: steward org create --name NAME --admin-email EMAIL");
+            }
+            for o in orgs {
+                println!("{}\t{}\t{}\t{}", o.slug, o.id, o.name, o.created_at);
+            }
+            Ok(())
+        }
+        Command::Org(OrgCommand::Create { name, slug, admin_email, admin_name, admin_password_stdin }) => {
+            let db = ready(&settings).await?;
+            let admin_password = if admin_password_stdin { Some(read_password()?) } else { None };
+            let input = setup::NewOrganization { name, slug, admin_email, admin_name, admin_password };
+            let created =
+                setup::create_as_operator(&db, Timestamp::now_utc(), input, settings.server.invitation_ttl_hours)
+                    .await
+                    .map_err(describe)?;
+            println!(
+                "Created organization {} ({}, {}).",
+                created.organization.name, created.organization.slug, created.organization.id
+            );
+            println!("Super Admin: {} ({})", created.admin.email, created.admin.id);
+            if let Some(token) = created.invitation_token {
+                println!(
+                    "Send this one-time link to {} to set a password (valid {} h):\n  {}",
+                    created.admin.email,
+                    settings.server.invitation_ttl_hours,
+                    settings.server.link(&format!("/invitations/{token}"))
+                );
+            }
+            Ok(())
+        }
+        Command::ApiKey(ApiKeyCommand::Create { org, name, scope }) => {
+            let db = ready(&settings).await?;
+            let scopes: Vec<String> = scope
+                .iter()
+                .map(|s| match s {
+                    Scope::Admin => "admin".into(),
+                    Scope::Read => "read".into(),
+                })
+                .collect();
+            let (org, created) = api_keys::create_as_operator(&db, &org, &name, &scopes, Timestamp::now_utc())
+                .await
+                .map_err(describe)?;
+            println!(
+                "Created API key {} ({}) for {} with scopes {}.",
+                created.key.name,
+                created.key.id,
+                org.slug,
+                scopes.join(", ")
+            );
+            println!("Store it now; it is not shown again:\n{}", created.secret);
+            Ok(())
+        }
+    }
+}
+
+/// A domain error as one line, with its field errors.
+fn describe(e: steward_core::Error) -> String {
+    let mut s = e.detail.clone();
+    for f in &e.errors {
+        s.push_str(&format!("\n  --{}: {}", f.field.replace('_', "-"), f.message));
+    }
+    s
+}
+
+fn read_password() -> Result<String, String> {
+    let mut buf = String::new();
+    std::io::stdin()
+        .read_to_string(&mut buf)
+        .map_err(|e| format!("cannot read the password from standard input: {e}"))?;
+    let password = buf.strip_suffix('\n').map(|s| s.strip_suffix('\r').unwrap_or(s)).unwrap_or(&buf).to_owned();
+    if password.is_empty() {
+        return Err("standard input held no password".into());
+    }
+    Ok(password)
+}
+
+pub async fn open(settings: &Settings) -> Result<Db, String> {
+    Db::connect(&settings.database_url)
+        .await
+        .map_err(|e| format!("cannot open the database {}: {e}", redact_url(&settings.database_url)))
+}
+
+/// Opens and migrates: operator commands work on a fresh data folder too.
+async fn ready(settings: &Settings) -> Result<Db, String> {
+    let db = open(settings).await?;
+    migrations::run(&db).await.map_err(|e| format!("migration failed: {e}"))?;
+    Ok(db)
+}

@@ -1,0 +1,174 @@
+//! Settings, from lowest to highest precedence: built-in defaults,
+//! `steward.toml` (or `--config FILE`), `STEWARD_*` environment variables, flags.
+//! Validated once at start; a bad value stops the program with a message that
+//! names the setting.
+
+use std::net::{IpAddr, SocketAddr};
+use std::path::{Path, PathBuf};
+
+use figment::Figment;
+use figment::providers::{Env, Format, Serialized, Toml};
+use serde::{Deserialize, Serialize};
+use steward_server::ServerConfig;
+use steward_store::db::sqlite_url;
+
+/// Keys that may come from the environment as `STEWARD_<KEY>`.
+const KEYS: &[&str] =
+    &["listen", "data_dir", "database_url", "public_url", "trusted_proxies", "invitation_ttl_hours", "log"];
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Config {
+    /// Address the HTTP server listens on.
+    pub listen: String,
+    /// Folder for the SQLite database and uploaded files.
+    pub data_dir: PathBuf,
+    /// `postgres://…` to use PostgreSQL; empty for SQLite in `data_dir`.
+    pub database_url: Option<String>,
+    /// The URL people use to reach Steward, for links; defaults to `http://<listen>`.
+    pub public_url: Option<String>,
+    /// Reverse proxies whose `X-Forwarded-For` is trusted.
+    pub trusted_proxies: Vec<String>,
+    pub invitation_ttl_hours: i64,
+    /// Log filter (`info`, `steward=debug`, …); `RUST_LOG` overrides it.
+    pub log: String,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Self {
+            listen: "127.0.0.1:8080".into(),
+            data_dir: PathBuf::from("./data"),
+            database_url: None,
+            public_url: None,
+            trusted_proxies: Vec::new(),
+            invitation_ttl_hours: 72,
+            log: "info".into(),
+        }
+    }
+}
+
+/// Flags that override the other sources when given.
+#[derive(Debug, Default, Serialize)]
+pub struct Overrides {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub listen: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub data_dir: Option<PathBuf>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub database_url: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub public_url: Option<String>,
+}
+
+/// A loaded and checked configuration.
+#[derive(Debug, Clone)]
+pub struct Settings {
+    pub config: Config,
+    pub listen: SocketAddr,
+    pub database_url: String,
+    pub server: ServerConfig,
+}
+
+pub fn load(file: Option<&Path>, overrides: Overrides) -> Result<Settings, String> {
+    let default_file = Path::new("steward.toml");
+    let file = match file {
+        Some(f) if !f.exists() => return Err(format!("config file {} does not exist", f.display())),
+        Some(f) => Some(f.to_path_buf()),
+        None => default_file.exists().then(|| default_file.to_path_buf()),
+    };
+    let mut figment = Figment::from(Serialized::defaults(Config::default()));
+    if let Some(f) = &file {
+        figment = figment.merge(Toml::file(f));
+    }
+    figment = figment
+        .merge(Env::prefixed("STEWARD_").only(KEYS).map(|k| k.as_str().to_ascii_lowercase().into()).split("__"))
+        .merge(Serialized::globals(overrides));
+    let config: Config = figment.extract().map_err(|e| format!("invalid configuration: {e}"))?;
+    validate(config)
+}
+
+fn validate(config: Config) -> Result<Settings, String> {
+    let listen: SocketAddr = config
+        .listen
+        .parse()
+        .map_err(|_| format!("listen: `{}` is not an address like 127.0.0.1:8080", config.listen))?;
+    let database_url = match config.database_url.as_deref().map(str::trim).filter(|u| !u.is_empty()) {
+        None => sqlite_url(&config.data_dir),
+        Some(url)
+            if url.starts_with("postgres://") || url.starts_with("postgresql://") || url.starts_with("sqlite:") =>
+        {
+            url.to_owned()
+        }
+        Some(url) => return Err(format!("database_url: `{}` must start with postgres:// or sqlite:", redact_url(url))),
+    };
+    let public_url = match &config.public_url {
+        Some(u) => {
+            let parsed = url::Url::parse(u).map_err(|_| format!("public_url: `{u}` is not a URL"))?;
+            if !matches!(parsed.scheme(), "http" | "https") || parsed.host_str().is_none() {
+                return Err(format!("public_url: `{u}` must be an http:// or https:// URL"));
+            }
+            u.trim_end_matches('/').to_owned()
+        }
+        None => {
+            let host = if listen.ip().is_unspecified() { "127.0.0.1".to_owned() } else { listen.ip().to_string() };
+            let host = if listen.is_ipv6() && !listen.ip().is_unspecified() { format!("[{host}]") } else { host };
+            format!("http://{host}:{}", listen.port())
+        }
+    };
+    let trusted_proxies = config
+        .trusted_proxies
+        .iter()
+        .map(|p| p.parse::<IpAddr>().map_err(|_| format!("trusted_proxies: `{p}` is not an IP address")))
+        .collect::<Result<Vec<_>, _>>()?;
+    if !(1..=24 * 30).contains(&config.invitation_ttl_hours) {
+        return Err("invitation_ttl_hours: must be between 1 and 720".into());
+    }
+    let mut server = ServerConfig::new(&public_url);
+    server.trusted_proxies = trusted_proxies;
+    server.invitation_ttl_hours = config.invitation_ttl_hours;
+    Ok(Settings { config, listen, database_url, server })
+}
+
+/// A database URL with its password replaced, fit for logs.
+pub fn redact_url(url: &str) -> String {
+    match url::Url::parse(url) {
+        Ok(mut u) if u.password().is_some() => {
+            let _ = u.set_password(Some("****"));
+            u.to_string()
+        }
+        _ => url.to_owned(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn defaults_are_valid_and_point_at_sqlite_in_data() {
+        let s = validate(Config::default()).unwrap();
+        assert_eq!(s.listen.to_string(), "127.0.0.1:8080");
+        assert!(s.database_url.starts_with("sqlite://./data/steward.db"));
+        assert_eq!(s.server.public_url, "http://127.0.0.1:8080");
+    }
+
+    #[test]
+    fn bad_values_are_named() {
+        let bad = |c: Config| validate(c).unwrap_err();
+        assert!(bad(Config { listen: "nowhere".into(), ..Config::default() }).starts_with("listen:"));
+        assert!(
+            bad(Config { database_url: Some("mysql://x".into()), ..Config::default() }).starts_with("database_url:")
+        );
+        assert!(bad(Config { public_url: Some("ftp://x".into()), ..Config::default() }).starts_with("public_url:"));
+        assert!(
+            bad(Config { trusted_proxies: vec!["proxy".into()], ..Config::default() }).starts_with("trusted_proxies:")
+        );
+    }
+
+    #[test]
+    fn passwords_are_redacted() {
+        assert_eq!(redact_url("postgres://app:s3cret@db:5432/steward"), "postgres://app:****@db:5432/steward");
+        assert_eq!(redact_url("postgres://db/steward"), "postgres://db/steward");
+    }
+}

@@ -1,0 +1,70 @@
+//! `steward serve`: migrate, print where to go, serve until Ctrl-C or SIGTERM.
+
+use std::net::SocketAddr;
+
+use steward_core::time::Timestamp;
+use steward_server::services::setup;
+use steward_server::{AppState, build_app};
+use steward_store::migrations;
+use tracing_subscriber::EnvFilter;
+
+use crate::cli::open;
+use crate::config::{Settings, redact_url};
+
+pub async fn run(settings: Settings) -> Result<(), String> {
+    let filter = EnvFilter::try_from_default_env()
+        .or_else(|_| EnvFilter::try_new(&settings.config.log))
+        .map_err(|e| format!("log: {e}"))?;
+    let _ = tracing_subscriber::fmt().with_env_filter(filter).try_init();
+
+    let db = open(&settings).await?;
+    let ran = migrations::run(&db).await.map_err(|e| format!("migration failed: {e}"))?;
+    tracing::info!(database = %redact_url(&settings.database_url), engine = db.engine().name(), migrations_applied = ran, "database ready");
+
+    let listener = tokio::net::TcpListener::bind(settings.listen)
+        .await
+        .map_err(|e| format!("cannot listen on {}: {e}", settings.listen))?;
+    let bound = listener.local_addr().map_err(|e| e.to_string())?;
+    // With port 0 the OS picks one; links must name the real port.
+    let mut server_config = settings.server.clone();
+    if settings.listen.port() == 0 && settings.config.public_url.is_none() {
+        server_config = steward_server::ServerConfig { public_url: format!("http://{bound}"), ..server_config };
+    }
+
+    println!("Steward is running on {} ({}).", server_config.public_url, db.engine().name());
+    println!("Console: {}/", server_config.public_url);
+    println!("API:     {}/api/v1 (description at /api/v1/openapi.json)", server_config.public_url);
+    match setup::prepare_token(&db, Timestamp::now_utc()).await.map_err(|e| e.detail)? {
+        Some(token) => {
+            println!();
+            println!("No organization exists yet. Create the first one and its Super Admin at this one-time link:");
+            println!("  {}/setup?token={token}", server_config.public_url);
+            println!("or from a shell: steward org create --name \"Acme\" --admin-email you@example.com");
+        }
+        None => println!("Sign in with POST /api/v1/sessions; operators add organizations with `steward org create`."),
+    }
+
+    let app = build_app(AppState::new(db.clone(), server_config));
+    axum::serve(listener, app.into_make_service_with_connect_info::<SocketAddr>())
+        .with_graceful_shutdown(shutdown_signal())
+        .await
+        .map_err(|e| format!("server error: {e}"))?;
+    db.close().await;
+    println!("Steward stopped.");
+    Ok(())
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        if let Ok(mut s) = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            s.recv().await;
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! { _ = ctrl_c => {}, _ = term => {} }
+}

@@ -1,0 +1,224 @@
+//! The binary as an operator uses it: real processes, a real server on
+//! 127.0.0.1, on SQLite and (when configured) PostgreSQL.
+
+use std::io::Write;
+use std::path::Path;
+use std::process::{Command, Output, Stdio};
+use std::time::Duration;
+
+use serde_json::{Value, json};
+use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader};
+
+const BIN: &str = env!("CARGO_BIN_EXE_steward");
+
+fn steward(db_args: &[String], args: &[&str], stdin: Option<&str>) -> Output {
+    let mut cmd = Command::new(BIN);
+    cmd.args(db_args)
+        .args(args)
+        .env_remove("STEWARD_DATABASE_URL")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    let mut child = cmd.spawn().expect("run steward");
+    if let Some(input) = stdin {
+        child.stdin.take().unwrap().write_all(input.as_bytes()).unwrap();
+    }
+    drop(child.stdin.take());
+    child.wait_with_output().expect("steward finishes")
+}
+
+fn text(o: &Output) -> String {
+    format!("{}{}", String::from_utf8_lossy(&o.stdout), String::from_utf8_lossy(&o.stderr))
+}
+
+/// `--data-dir` for SQLite, `--database-url` for PostgreSQL.
+async fn database_args(dir: &Path) -> Vec<(String, Vec<String>, Option<steward_store::testing::TestDb>)> {
+    let mut out = vec![("SQLite".to_owned(), vec!["--data-dir".to_owned(), dir.display().to_string()], None)];
+    if let Some(pg) = steward_store::testing::postgres().await {
+        let url = pg.url.clone();
+        out.push(("PostgreSQL".to_owned(), vec!["--database-url".to_owned(), url], Some(pg)));
+    }
+    out
+}
+
+#[test]
+fn help_lists_every_command() {
+    let o = steward(&[], &["--help"], None);
+    assert!(o.status.success());
+    let t = text(&o);
+    for word in ["serve", "migrate", "org", "api-key", "--listen", "--data-dir", "--database-url"] {
+        assert!(t.contains(word), "--help mentions {word}");
+    }
+    let t = text(&steward(&[], &["org", "create", "--help"], None));
+    assert!(t.contains("--admin-password-stdin") && t.contains("--admin-email"));
+}
+
+#[test]
+fn bad_configuration_is_refused_with_the_setting_named() {
+    let o = steward(&[], &["--listen", "nowhere", "migrate"], None);
+    assert!(!o.status.success());
+    assert!(text(&o).contains("listen: `nowhere`"), "{}", text(&o));
+    let o = steward(&["--database-url".into(), "mysql://u:secret@db/x".into()], &["migrate"], None);
+    assert!(!o.status.success());
+    let t = text(&o);
+    assert!(t.contains("database_url") && !t.contains("secret"), "the password is redacted: {t}");
+
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("steward.toml"), "listen = \"127.0.0.1:9\"\nlisen = \"typo\"\n").unwrap();
+    let o = Command::new(BIN).current_dir(dir.path()).arg("migrate").output().unwrap();
+    assert!(!o.status.success());
+    assert!(text(&o).contains("lisen"), "the unknown key is named: {}", text(&o));
+}
+
+#[tokio::test]
+async fn operator_commands_on_every_engine() {
+    let dir = tempfile::tempdir().unwrap();
+    for (engine, db, _guard) in database_args(dir.path()).await {
+        let o = steward(&db, &["migrate"], None);
+        assert!(o.status.success(), "{engine}: {}", text(&o));
+
+        let o = steward(&db, &["org", "create", "--name", "Acme Agency", "--admin-email", "ada@acme.example"], None);
+        assert!(o.status.success(), "{engine}: {}", text(&o));
+        let t = text(&o);
+        assert!(
+            t.contains("acme-agency") && t.contains("/invitations/"),
+            "{engine}: without a password a set-password link is printed: {t}"
+        );
+
+        let o = steward(
+            &db,
+            &[
+                "org",
+                "create",
+                "--name",
+                "Globex",
+                "--slug",
+                "globex",
+                "--admin-email",
+                "gil@globex.example",
+                "--admin-password-stdin",
+            ],
+            Some("correct horse battery staple\n"),
+        );
+        assert!(o.status.success(), "{engine}: {}", text(&o));
+        assert!(!text(&o).contains("/invitations/"));
+
+        let o = steward(
+            &db,
+            &["org", "create", "--name", "Again", "--slug", "globex", "--admin-email", "x@y.example"],
+            None,
+        );
+        assert!(!o.status.success());
+        assert!(text(&o).contains("already used"), "{engine}: {}", text(&o));
+        let o = steward(
+            &db,
+            &["org", "create", "--name", "Weak", "--admin-email", "w@y.example", "--admin-password-stdin"],
+            Some("short\n"),
+        );
+        assert!(
+            !o.status.success() && text(&o).contains("--admin-password: must be at least 8"),
+            "{engine}: {}",
+            text(&o)
+        );
+
+        let o = steward(&db, &["org", "list"], None);
+        let t = text(&o);
+        assert!(t.contains("acme-agency") && t.contains("globex") && !t.contains("weak"), "{engine}: {t}");
+
+        let o = steward(
+            &db,
+            &["api-key", "create", "--org", "globex", "--name", "ci", "--scope", "admin", "--scope", "read"],
+            None,
+        );
+        assert!(o.status.success(), "{engine}: {}", text(&o));
+        assert!(text(&o).lines().any(|l| l.starts_with("stw_live_") && l.len() == 47));
+        let o = steward(&db, &["api-key", "create", "--org", "nope", "--name", "ci", "--scope", "admin"], None);
+        assert!(!o.status.success() && text(&o).contains("organization"), "{engine}: {}", text(&o));
+    }
+}
+
+/// A minimal HTTP/1.1 client, so the test speaks to the real socket.
+async fn http(addr: &str, method: &str, path: &str, bearer: Option<&str>, body: Option<Value>) -> (u16, Value) {
+    let mut stream = tokio::net::TcpStream::connect(addr).await.expect("connect");
+    let body = body.map(|b| b.to_string()).unwrap_or_default();
+    let auth = bearer.map(|t| format!("Authorization: Bearer {t}\r\n")).unwrap_or_default();
+    let req = format!(
+        "{method} {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\nContent-Type: application/json\r\n{auth}Content-Length: {}\r\n\r\n{body}",
+        body.len()
+    );
+    stream.write_all(req.as_bytes()).await.unwrap();
+    let mut raw = String::new();
+    stream.read_to_string(&mut raw).await.unwrap();
+    let status = raw.split(' ').nth(1).and_then(|s| s.parse().ok()).unwrap_or(0);
+    let body = raw.split_once("\r\n\r\n").map(|(_, b)| b).unwrap_or("");
+    (status, serde_json::from_str(body).unwrap_or(Value::Null))
+}
+
+#[tokio::test]
+async fn a_new_user_sets_up_a_fresh_server_on_every_engine() {
+    let dir = tempfile::tempdir().unwrap();
+    for (engine, db, _guard) in database_args(dir.path()).await {
+        let mut child = tokio::process::Command::new(BIN)
+            .args(&db)
+            .args(["serve", "--listen", "127.0.0.1:0"])
+            .env_remove("STEWARD_DATABASE_URL")
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .kill_on_drop(true)
+            .spawn()
+            .expect("start the server");
+        let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+        let (mut addr, mut token) = (String::new(), String::new());
+        let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
+        while token.is_empty() {
+            let line = tokio::time::timeout_at(deadline, lines.next_line())
+                .await
+                .expect("server prints its links in time")
+                .unwrap()
+                .expect("a line");
+            if let Some(rest) = line.strip_prefix("Steward is running on http://") {
+                addr = rest.split(' ').next().unwrap().to_owned();
+            }
+            if let Some((_, t)) = line.split_once("/setup?token=") {
+                token = t.trim().to_owned();
+            }
+        }
+        let (status, ready) = http(&addr, "GET", "/readyz", None, None).await;
+        assert_eq!((status, ready["database"].as_str()), (200, Some(engine.as_str())));
+
+        let setup = json!({ "token": token, "organization_name": "First Org", "admin_name": "Ada", "admin_email": "ada@first.example", "admin_password": "correct horse battery staple" });
+        let (status, body) = http(&addr, "POST", "/api/v1/setup", None, Some(setup.clone())).await;
+        assert_eq!(status, 201, "{engine}: {body}");
+        assert_eq!(
+            http(&addr, "POST", "/api/v1/setup", None, Some(setup)).await.0,
+            409,
+            "the setup link is dead after use"
+        );
+
+        let (status, session) = http(
+            &addr,
+            "POST",
+            "/api/v1/sessions",
+            None,
+            Some(json!({ "email": "ada@first.example", "password": "correct horse battery staple" })),
+        )
+        .await;
+        assert_eq!(status, 201);
+        let token = session["token"].as_str().unwrap();
+        let (status, org) = http(
+            &addr,
+            "PATCH",
+            "/api/v1/organization",
+            Some(token),
+            Some(json!({ "website": "https://first.example" })),
+        )
+        .await;
+        assert_eq!((status, org["website"].as_str()), (200, Some("https://first.example/")));
+        let (_, events) = http(&addr, "GET", "/api/v1/audit-events", Some(token), None).await;
+        let actions: Vec<&str> =
+            events["data"].as_array().unwrap().iter().map(|e| e["action"].as_str().unwrap()).collect();
+        assert_eq!(actions, ["organization.updated", "session.created", "user.created", "organization.created"]);
+        assert_eq!(events["data"][0]["ip"], "127.0.0.1");
+        child.kill().await.ok();
+    }
+}

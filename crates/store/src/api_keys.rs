@@ -1,0 +1,134 @@
+//! API keys. Only the SHA-256 of a key is stored; lists show a prefix and the
+//! last four characters.
+
+use sqlx::AssertSqlSafe;
+use sqlx::any::AnyRow;
+use steward_core::ids::{ApiKeyId, OrgId, UserId};
+use steward_core::pagination::Page;
+use steward_core::people::ApiScope;
+use steward_core::time::Timestamp;
+
+use crate::db::Conn;
+use crate::row::{opt_text, opt_time, text, time};
+use crate::{StoreError, StoreResult};
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ApiKey {
+    pub id: ApiKeyId,
+    pub org_id: OrgId,
+    pub name: String,
+    pub prefix: String,
+    pub last4: String,
+    pub key_hash: String,
+    pub scopes: Vec<ApiScope>,
+    pub created_by: Option<UserId>,
+    pub created_by_name: Option<String>,
+    pub created_at: Timestamp,
+    pub last_used_at: Option<Timestamp>,
+    pub expires_at: Option<Timestamp>,
+    pub revoked_at: Option<Timestamp>,
+}
+
+const COLUMNS: &str = "id, org_id, name, prefix, last4, key_hash, scopes, created_by, created_by_name, created_at, last_used_at, expires_at, revoked_at";
+
+fn from_row(r: &AnyRow) -> StoreResult<ApiKey> {
+    let scopes = text(r, "scopes")?
+        .split(' ')
+        .filter(|s| !s.is_empty())
+        .map(|s| ApiScope::parse(s).ok_or_else(|| StoreError::Corrupt(format!("unknown scope {s:?}"))))
+        .collect::<StoreResult<Vec<_>>>()?;
+    Ok(ApiKey {
+        id: ApiKeyId::from_trusted(text(r, "id")?),
+        org_id: OrgId::from_trusted(text(r, "org_id")?),
+        name: text(r, "name")?,
+        prefix: text(r, "prefix")?,
+        last4: text(r, "last4")?,
+        key_hash: text(r, "key_hash")?,
+        scopes,
+        created_by: opt_text(r, "created_by")?.map(UserId::from_trusted),
+        created_by_name: opt_text(r, "created_by_name")?,
+        created_at: time(r, "created_at")?,
+        last_used_at: opt_time(r, "last_used_at")?,
+        expires_at: opt_time(r, "expires_at")?,
+        revoked_at: opt_time(r, "revoked_at")?,
+    })
+}
+
+pub async fn insert(c: &mut Conn, k: &ApiKey) -> StoreResult<()> {
+    let scopes: Vec<&str> = k.scopes.iter().map(|s| s.as_str()).collect();
+    sqlx::query(
+        "INSERT INTO api_keys (id, org_id, name, prefix, last4, key_hash, scopes, created_by, created_by_name, created_at, last_used_at, expires_at, revoked_at) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)",
+    )
+    .bind(k.id.as_str())
+    .bind(k.org_id.as_str())
+    .bind(&k.name)
+    .bind(&k.prefix)
+    .bind(&k.last4)
+    .bind(&k.key_hash)
+    .bind(scopes.join(" "))
+    .bind(k.created_by.as_ref().map(UserId::as_str))
+    .bind(&k.created_by_name)
+    .bind(k.created_at.millis())
+    .bind(k.last_used_at.map(Timestamp::millis))
+    .bind(k.expires_at.map(Timestamp::millis))
+    .bind(k.revoked_at.map(Timestamp::millis))
+    .execute(c)
+    .await?;
+    Ok(())
+}
+
+pub async fn by_hash(c: &mut Conn, key_hash: &str) -> StoreResult<Option<ApiKey>> {
+    let sql = format!("SELECT {COLUMNS} FROM api_keys WHERE key_hash = $1");
+    sqlx::query(AssertSqlSafe(sql)).bind(key_hash).fetch_optional(c).await?.as_ref().map(from_row).transpose()
+}
+
+/// A key of this organization that is not revoked.
+pub async fn get(c: &mut Conn, org: &OrgId, id: &ApiKeyId) -> StoreResult<Option<ApiKey>> {
+    let sql = format!("SELECT {COLUMNS} FROM api_keys WHERE org_id = $1 AND id = $2 AND revoked_at IS NULL");
+    sqlx::query(AssertSqlSafe(sql))
+        .bind(org.as_str())
+        .bind(id.as_str())
+        .fetch_optional(c)
+        .await?
+        .as_ref()
+        .map(from_row)
+        .transpose()
+}
+
+/// Keys that are not revoked, oldest first.
+pub async fn list(c: &mut Conn, org: &OrgId, page: &Page) -> StoreResult<Vec<ApiKey>> {
+    let sql = format!(
+        "SELECT {COLUMNS} FROM api_keys WHERE org_id = $1 AND revoked_at IS NULL AND id > $2 ORDER BY id LIMIT $3"
+    );
+    sqlx::query(AssertSqlSafe(sql))
+        .bind(org.as_str())
+        .bind(page.after.as_deref().unwrap_or(""))
+        .bind(page.fetch_limit())
+        .fetch_all(c)
+        .await?
+        .iter()
+        .map(from_row)
+        .collect()
+}
+
+pub async fn revoke(c: &mut Conn, org: &OrgId, id: &ApiKeyId, now: Timestamp) -> StoreResult<bool> {
+    let res = sqlx::query("UPDATE api_keys SET revoked_at = $3 WHERE org_id = $1 AND id = $2 AND revoked_at IS NULL")
+        .bind(org.as_str())
+        .bind(id.as_str())
+        .bind(now.millis())
+        .execute(c)
+        .await?;
+    Ok(res.rows_affected() == 1)
+}
+
+/// Records use, at most once a minute per key so busy keys don't write on every request.
+pub async fn touch(c: &mut Conn, id: &ApiKeyId, now: Timestamp) -> StoreResult<()> {
+    sqlx::query("UPDATE api_keys SET last_used_at = $2 WHERE id = $1 AND (last_used_at IS NULL OR last_used_at < $3)")
+        .bind(id.as_str())
+        .bind(now.millis())
+        .bind(now.millis() - 60_000)
+        .execute(c)
+        .await?;
+    Ok(())
+}

@@ -1,0 +1,133 @@
+//! The audit trail: append-only, numbered per organization.
+
+use serde_json::Value;
+use sqlx::any::AnyRow;
+use steward_core::authz::{Actor, ActorKind};
+use steward_core::ids::{EventId, OrgId};
+use steward_core::pagination::Page;
+use steward_core::time::Timestamp;
+
+use crate::StoreResult;
+use crate::db::Conn;
+use crate::organizations;
+use crate::row::{int, json, opt_text, text, time};
+
+/// What a use case says about its change.
+#[derive(Debug, Clone)]
+pub struct NewEvent {
+    pub org_id: OrgId,
+    pub action: &'static str,
+    pub actor: Actor,
+    pub target_type: Option<&'static str>,
+    pub target_id: Option<String>,
+    pub workspace_id: Option<String>,
+    pub ip: Option<String>,
+    pub user_agent: Option<String>,
+    /// `{"field": {"before": …, "after": …}}` or null.
+    pub changes: Value,
+    pub metadata: Value,
+    pub occurred_at: Timestamp,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct AuditEvent {
+    pub id: EventId,
+    pub org_id: OrgId,
+    pub seq: i64,
+    pub occurred_at: Timestamp,
+    pub action: String,
+    pub actor: Actor,
+    pub target_type: Option<String>,
+    pub target_id: Option<String>,
+    pub workspace_id: Option<String>,
+    pub ip: Option<String>,
+    pub user_agent: Option<String>,
+    pub changes: Value,
+    pub metadata: Value,
+}
+
+fn json_text(v: &Value) -> Option<String> {
+    if v.is_null() { None } else { Some(v.to_string()) }
+}
+
+/// Appends an event inside the caller's transaction. Takes the organization's
+/// lock so sequence numbers never collide under concurrent writers.
+pub async fn append(c: &mut Conn, e: NewEvent) -> StoreResult<EventId> {
+    organizations::lock(c, &e.org_id).await?;
+    let (last,): (i64,) = sqlx::query_as("SELECT COALESCE(MAX(seq), 0) FROM audit_events WHERE org_id = $1")
+        .bind(e.org_id.as_str())
+        .fetch_one(&mut *c)
+        .await?;
+    let id = EventId::new();
+    sqlx::query(
+        "INSERT INTO audit_events (id, org_id, seq, occurred_at, action, actor_type, actor_id, actor_name, target_type, target_id, \
+         workspace_id, ip, user_agent, changes, metadata) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)",
+    )
+    .bind(id.as_str())
+    .bind(e.org_id.as_str())
+    .bind(last + 1)
+    .bind(e.occurred_at.millis())
+    .bind(e.action)
+    .bind(e.actor.kind.as_str())
+    .bind(&e.actor.id)
+    .bind(&e.actor.name)
+    .bind(e.target_type)
+    .bind(&e.target_id)
+    .bind(&e.workspace_id)
+    .bind(&e.ip)
+    .bind(&e.user_agent)
+    .bind(json_text(&e.changes))
+    .bind(json_text(&e.metadata))
+    .execute(c)
+    .await?;
+    Ok(id)
+}
+
+fn from_row(r: &AnyRow) -> StoreResult<AuditEvent> {
+    Ok(AuditEvent {
+        id: EventId::from_trusted(text(r, "id")?),
+        org_id: OrgId::from_trusted(text(r, "org_id")?),
+        seq: int(r, "seq")?,
+        occurred_at: time(r, "occurred_at")?,
+        action: text(r, "action")?,
+        actor: Actor {
+            kind: ActorKind::parse(&text(r, "actor_type")?),
+            id: opt_text(r, "actor_id")?,
+            name: opt_text(r, "actor_name")?,
+        },
+        target_type: opt_text(r, "target_type")?,
+        target_id: opt_text(r, "target_id")?,
+        workspace_id: opt_text(r, "workspace_id")?,
+        ip: opt_text(r, "ip")?,
+        user_agent: opt_text(r, "user_agent")?,
+        changes: json(r, "changes")?,
+        metadata: json(r, "metadata")?,
+    })
+}
+
+/// One page, newest first; the cursor is the last sequence number returned.
+pub async fn list(c: &mut Conn, org: &OrgId, page: &Page) -> StoreResult<Vec<AuditEvent>> {
+    let before = match page.after.as_deref().map(str::parse::<i64>) {
+        Some(Ok(seq)) => seq,
+        Some(Err(_)) => return Ok(Vec::new()),
+        None => i64::MAX,
+    };
+    sqlx::query(
+        "SELECT id, org_id, seq, occurred_at, action, actor_type, actor_id, actor_name, target_type, target_id, workspace_id, \
+         ip, user_agent, changes, metadata FROM audit_events WHERE org_id = $1 AND seq < $2 ORDER BY seq DESC LIMIT $3",
+    )
+    .bind(org.as_str())
+    .bind(before)
+    .bind(page.fetch_limit())
+    .fetch_all(c)
+    .await?
+    .iter()
+    .map(from_row)
+    .collect()
+}
+
+pub async fn count(c: &mut Conn, org: &OrgId) -> StoreResult<i64> {
+    let (n,): (i64,) =
+        sqlx::query_as("SELECT COUNT(*) FROM audit_events WHERE org_id = $1").bind(org.as_str()).fetch_one(c).await?;
+    Ok(n)
+}

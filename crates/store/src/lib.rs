@@ -1,0 +1,20 @@
+//! The only crate that speaks SQL. One set of queries and one migration tree
+//! serve SQLite and PostgreSQL through sqlx's `Any` driver: the SQL here sticks to
+//! the common dialect (`$n` placeholders, `BIGINT` times, `TEXT` ids), and the
+//! few engine differences (transaction start, row locks) live in [`db`].
+
+pub mod api_keys;
+pub mod audit;
+pub mod db;
+pub mod error;
+pub mod invitations;
+pub mod migrations;
+pub mod organizations;
+mod row;
+pub mod sessions;
+pub mod setup;
+pub mod testing;
+pub mod users;
+
+pub use db::{Conn, Db, Engine, Tx, commit};
+pub use error::{StoreError, StoreResult};

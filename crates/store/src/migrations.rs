@@ -1,0 +1,60 @@
+//! Schema migrations: one ordered list of SQL files for both engines, applied in
+//! one transaction and recorded in `steward_migrations`. Two instances starting
+//! at once on PostgreSQL queue on a table lock instead of racing.
+
+use sqlx::Row;
+
+use crate::StoreResult;
+use crate::db::{Db, Engine};
+
+struct Migration {
+    version: i64,
+    name: &'static str,
+    sql: &'static str,
+}
+
+const MIGRATIONS: &[Migration] =
+    &[Migration { version: 1, name: "foundation", sql: include_str!("migrations/0001_foundation.sql") }];
+
+/// Applies every migration not yet applied; returns how many ran.
+pub async fn run(db: &Db) -> StoreResult<usize> {
+    sqlx::raw_sql(
+        "CREATE TABLE IF NOT EXISTS steward_migrations (version BIGINT PRIMARY KEY, name TEXT NOT NULL, applied_at BIGINT NOT NULL)",
+    )
+    .execute(db.pool())
+    .await?;
+    let mut tx = db.begin().await?;
+    if db.engine() == Engine::Postgres {
+        sqlx::raw_sql("LOCK TABLE steward_migrations IN EXCLUSIVE MODE").execute(&mut *tx).await?;
+    }
+    let applied: Vec<i64> = sqlx::query("SELECT version FROM steward_migrations")
+        .fetch_all(&mut *tx)
+        .await?
+        .iter()
+        .map(|r| r.try_get::<i64, _>(0))
+        .collect::<Result<_, _>>()?;
+    let mut ran = 0;
+    for m in MIGRATIONS.iter().filter(|m| !applied.contains(&m.version)) {
+        for statement in statements(m.sql) {
+            sqlx::raw_sql(sqlx::AssertSqlSafe(statement)).execute(&mut *tx).await?;
+        }
+        sqlx::query("INSERT INTO steward_migrations (version, name, applied_at) VALUES ($1, $2, $3)")
+            .bind(m.version)
+            .bind(m.name)
+            .bind(steward_core::time::Timestamp::now_utc().millis())
+            .execute(&mut *tx)
+            .await?;
+        tracing::info!(version = m.version, name = m.name, "applied migration");
+        ran += 1;
+    }
+    tx.commit().await?;
+    Ok(ran)
+}
+
+/// Splits a migration file into statements. Comment lines are dropped first;
+/// statements themselves never contain `;` inside strings.
+fn statements(sql: &str) -> Vec<String> {
+    let without_comments: String =
+        sql.lines().filter(|l| !l.trim_start().starts_with("--")).map(|l| format!("{l}\n")).collect();
+    without_comments.split(';').map(str::trim).filter(|s| !s.is_empty()).map(str::to_owned).collect()
+}

@@ -1,0 +1,122 @@
+//! Login sessions. Only the SHA-256 of a session token is stored.
+
+use sqlx::any::AnyRow;
+use steward_core::ids::{OrgId, SessionId, UserId};
+use steward_core::people::{OrgRole, UserStatus};
+use steward_core::time::Timestamp;
+
+use crate::StoreResult;
+use crate::db::Conn;
+use crate::row::{opt_text, parsed, text, time};
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Session {
+    pub id: SessionId,
+    pub org_id: OrgId,
+    pub user_id: UserId,
+    pub token_hash: String,
+    pub csrf_token: String,
+    pub ip: Option<String>,
+    pub user_agent: Option<String>,
+    pub created_at: Timestamp,
+    pub last_seen_at: Timestamp,
+    pub idle_expires_at: Timestamp,
+    pub absolute_expires_at: Timestamp,
+}
+
+/// A session with the facts about its user that every request needs.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SessionWithUser {
+    pub session: Session,
+    pub email: String,
+    pub role: OrgRole,
+    pub status: UserStatus,
+}
+
+fn from_row(r: &AnyRow) -> StoreResult<Session> {
+    Ok(Session {
+        id: SessionId::from_trusted(text(r, "id")?),
+        org_id: OrgId::from_trusted(text(r, "org_id")?),
+        user_id: UserId::from_trusted(text(r, "user_id")?),
+        token_hash: text(r, "token_hash")?,
+        csrf_token: text(r, "csrf_token")?,
+        ip: opt_text(r, "ip")?,
+        user_agent: opt_text(r, "user_agent")?,
+        created_at: time(r, "created_at")?,
+        last_seen_at: time(r, "last_seen_at")?,
+        idle_expires_at: time(r, "idle_expires_at")?,
+        absolute_expires_at: time(r, "absolute_expires_at")?,
+    })
+}
+
+pub async fn insert(c: &mut Conn, s: &Session) -> StoreResult<()> {
+    sqlx::query(
+        "INSERT INTO sessions (id, org_id, user_id, token_hash, csrf_token, ip, user_agent, created_at, last_seen_at, idle_expires_at, absolute_expires_at) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
+    )
+    .bind(s.id.as_str())
+    .bind(s.org_id.as_str())
+    .bind(s.user_id.as_str())
+    .bind(&s.token_hash)
+    .bind(&s.csrf_token)
+    .bind(&s.ip)
+    .bind(&s.user_agent)
+    .bind(s.created_at.millis())
+    .bind(s.last_seen_at.millis())
+    .bind(s.idle_expires_at.millis())
+    .bind(s.absolute_expires_at.millis())
+    .execute(c)
+    .await?;
+    Ok(())
+}
+
+pub async fn by_token_hash(c: &mut Conn, token_hash: &str) -> StoreResult<Option<SessionWithUser>> {
+    let row = sqlx::query(
+        "SELECT s.id, s.org_id, s.user_id, s.token_hash, s.csrf_token, s.ip, s.user_agent, s.created_at, s.last_seen_at, \
+                s.idle_expires_at, s.absolute_expires_at, u.email, u.role, u.status \
+         FROM sessions s JOIN users u ON u.id = s.user_id AND u.org_id = s.org_id WHERE s.token_hash = $1",
+    )
+    .bind(token_hash)
+    .fetch_optional(c)
+    .await?;
+    row.as_ref()
+        .map(|r| {
+            Ok(SessionWithUser {
+                session: from_row(r)?,
+                email: text(r, "email")?,
+                role: parsed(r, "role", OrgRole::parse)?,
+                status: parsed(r, "status", UserStatus::parse)?,
+            })
+        })
+        .transpose()
+}
+
+/// Slides the idle expiry forward.
+pub async fn touch(c: &mut Conn, id: &SessionId, now: Timestamp, idle_expires_at: Timestamp) -> StoreResult<()> {
+    sqlx::query("UPDATE sessions SET last_seen_at = $2, idle_expires_at = $3 WHERE id = $1")
+        .bind(id.as_str())
+        .bind(now.millis())
+        .bind(idle_expires_at.millis())
+        .execute(c)
+        .await?;
+    Ok(())
+}
+
+pub async fn delete(c: &mut Conn, org: &OrgId, id: &SessionId) -> StoreResult<bool> {
+    let res = sqlx::query("DELETE FROM sessions WHERE org_id = $1 AND id = $2")
+        .bind(org.as_str())
+        .bind(id.as_str())
+        .execute(c)
+        .await?;
+    Ok(res.rows_affected() == 1)
+}
+
+/// Ends every session of a user; returns how many ended.
+pub async fn delete_for_user(c: &mut Conn, org: &OrgId, user: &UserId) -> StoreResult<u64> {
+    let res = sqlx::query("DELETE FROM sessions WHERE org_id = $1 AND user_id = $2")
+        .bind(org.as_str())
+        .bind(user.as_str())
+        .execute(c)
+        .await?;
+    Ok(res.rows_affected())
+}

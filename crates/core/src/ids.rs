@@ -114,6 +114,18 @@ typed_id!(
 typed_id!(
     /// An audit event.
     EventId, "evt");
+typed_id!(
+    /// A campaign in a workspace.
+    CampaignId, "cmp");
+typed_id!(
+    /// A content item (post) in a workspace.
+    ContentId, "cnt");
+typed_id!(
+    /// A social platform connection of a workspace.
+    ConnectionId, "con");
+typed_id!(
+    /// An uploaded media file.
+    MediaId, "med");
 
 #[cfg(test)]
 mod tests {

@@ -11,5 +11,6 @@ pub mod people;
 pub mod time;
 pub mod tokens;
 pub mod validate;
+pub mod workspaces;
 
 pub use error::{Error, FieldError, Result};

@@ -142,3 +142,36 @@ mod tests {
         assert_eq!(c.now().millis(), 61_000);
     }
 }
+
+/// The start of the current month and of the current week (weeks start on
+/// Monday) in the time zone `tz`, as instants. An unknown zone counts as UTC.
+pub fn period_starts(now: Timestamp, tz: &str) -> (Timestamp, Timestamp) {
+    let zone = jiff::tz::TimeZone::get(tz).unwrap_or(jiff::tz::TimeZone::UTC);
+    let Ok(instant) = jiff::Timestamp::from_millisecond(now.millis()) else { return (now, now) };
+    let today = instant.to_zoned_datetime(zone.clone()).date();
+    let start_of = |d: jiff::civil::Date| {
+        d.to_zoned_datetime(zone.clone()).map(|z| Timestamp::from_millis(z.timestamp().as_millisecond())).unwrap_or(now)
+    };
+    let monday =
+        today.checked_sub(jiff::Span::new().days(i64::from(today.weekday().to_monday_zero_offset()))).unwrap_or(today);
+    (start_of(today.first_of_month()), start_of(monday))
+}
+
+#[cfg(test)]
+mod period_tests {
+    use super::*;
+
+    #[test]
+    fn weeks_start_monday_in_the_org_time_zone() {
+        // Sunday 2026-11-29 23:30 UTC is Monday 2026-11-30 00:30 in Paris.
+        let now = Timestamp::parse_rfc3339("2026-11-29T23:30:00Z").unwrap();
+        let (month, week) = period_starts(now, "UTC");
+        assert_eq!(month.to_rfc3339(), "2026-11-01T00:00:00.000Z");
+        assert_eq!(week.to_rfc3339(), "2026-11-23T00:00:00.000Z");
+        let (month, week) = period_starts(now, "Europe/Paris");
+        assert_eq!(week.to_rfc3339(), "2026-11-29T23:00:00.000Z");
+        assert_eq!(month.to_rfc3339(), "2026-10-31T23:00:00.000Z");
+        let (_, week) = period_starts(now, "America/New_York");
+        assert_eq!(week.to_rfc3339(), "2026-11-23T05:00:00.000Z");
+    }
+}

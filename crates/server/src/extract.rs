@@ -57,6 +57,36 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for ApiJson<T> {
     }
 }
 
+/// An optional JSON body: an empty body is `None`.
+pub struct OptionalJson<T>(pub Option<T>);
+
+impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for OptionalJson<T> {
+    type Rejection = ApiError;
+
+    async fn from_request(req: Request, state: &S) -> Result<Self, ApiError> {
+        let has_body = req
+            .headers()
+            .get(axum::http::header::CONTENT_LENGTH)
+            .and_then(|v| v.to_str().ok())
+            .is_none_or(|v| v != "0");
+        let has_type = req.headers().contains_key(CONTENT_TYPE);
+        if !has_body || !has_type {
+            let bytes = Bytes::from_request(req, state).await.unwrap_or_default();
+            if bytes.iter().all(u8::is_ascii_whitespace) {
+                return Ok(OptionalJson(None));
+            }
+            return Err(Error::new(
+                415,
+                "unsupported_media_type",
+                "Unsupported media type",
+                "Send the body as JSON with `Content-Type: application/json`.",
+            )
+            .into());
+        }
+        ApiJson::<T>::from_request(req, state).await.map(|ApiJson(v)| OptionalJson(Some(v)))
+    }
+}
+
 /// Parses a JSON body into `T` with field-precise errors.
 /// Every request body is a JSON object; serde would otherwise also accept a
 /// struct written as an array.

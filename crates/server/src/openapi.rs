@@ -16,7 +16,7 @@ use crate::state::AppState;
     info(
         title = "Steward API",
         version = "1.0.0",
-        description = "The organization control plane: organizations, people, sessions, API keys and the audit trail.\n\n\
+        description = "The organization control plane: organizations, people, sessions, API keys, the audit trail, workspaces and what they hold.\n\n\
             Authenticate with `Authorization: Bearer <API key or session token>`, or the console's session cookie \
             (then send `X-CSRF-Token` on writes). Errors are RFC 9457 `application/problem+json` with a stable `code`. \
             Lists take `?limit=` (1–200, default 50) and `?cursor=` and answer `{\"data\": [...], \"next_cursor\": …}`."
@@ -29,7 +29,12 @@ use crate::state::AppState;
         (name = "organization", description = "The caller's organization (Super Admins)"),
         (name = "people", description = "Users, roles and invitations"),
         (name = "api_keys", description = "API keys of the organization"),
-        (name = "audit", description = "The audit trail")
+        (name = "audit", description = "The audit trail"),
+        (name = "workspaces", description = "Workspaces, their lifecycle and members"),
+        (name = "campaigns", description = "Campaigns of a workspace"),
+        (name = "content", description = "Content items of a workspace"),
+        (name = "connections", description = "Platform connections of a workspace"),
+        (name = "media", description = "Media files of a workspace")
     )
 )]
 pub struct ApiDoc;

@@ -1,6 +1,7 @@
 //! What every handler can reach: the database, the settings, and the clock.
 
 use std::net::IpAddr;
+use std::path::PathBuf;
 use std::sync::Arc;
 
 use steward_core::time::{Clock, SystemClock, Timestamp};
@@ -16,6 +17,8 @@ pub struct ServerConfig {
     pub trusted_proxies: Vec<IpAddr>,
     /// How long an invitation link stays valid.
     pub invitation_ttl_hours: i64,
+    /// Where uploaded files live (one folder per deployment).
+    pub storage_dir: PathBuf,
 }
 
 impl ServerConfig {
@@ -24,6 +27,7 @@ impl ServerConfig {
             public_url: public_url.trim_end_matches('/').to_owned(),
             trusted_proxies: Vec::new(),
             invitation_ttl_hours: 72,
+            storage_dir: PathBuf::from("./data/files"),
         }
     }
 

@@ -26,7 +26,7 @@ struct Route {
     write: bool,
 }
 
-fn routes(a: &Org, invited_id: &str) -> Vec<Route> {
+fn routes(a: &Org, invited_id: &str, ws: &str, cmp: &str) -> Vec<Route> {
     let r = |method: Method, path: String, body: Option<Value>, by_id: bool| {
         let write = method != Method::GET;
         Route { method, path, body, by_id, write }
@@ -50,12 +50,44 @@ fn routes(a: &Org, invited_id: &str) -> Vec<Route> {
         r(Method::POST, "/api/v1/api-keys".into(), Some(json!({ "name": "stolen", "scopes": ["admin"] })), false),
         r(Method::DELETE, format!("/api/v1/api-keys/{}", a.admin_key_id), None, true),
         r(Method::GET, "/api/v1/audit-events".into(), None, false),
+        r(Method::GET, "/api/v1/organization/dashboard".into(), None, false),
+        r(Method::POST, "/api/v1/workspaces".into(), Some(json!({ "name": "Intruder" })), false),
+        r(Method::GET, format!("/api/v1/workspaces/{ws}"), None, true),
+        r(Method::PATCH, format!("/api/v1/workspaces/{ws}"), Some(json!({ "name": "Hijacked" })), true),
+        r(Method::POST, format!("/api/v1/workspaces/{ws}/suspend"), Some(json!({ "reason": "x" })), true),
+        r(Method::POST, format!("/api/v1/workspaces/{ws}/archive"), Some(json!({})), true),
+        r(Method::DELETE, format!("/api/v1/workspaces/{ws}?confirm=client-a"), None, true),
+        r(
+            Method::PUT,
+            format!("/api/v1/workspaces/{ws}/members/{}", a.member_id),
+            Some(json!({ "role": "admin" })),
+            true,
+        ),
+        r(Method::POST, format!("/api/v1/workspaces/{ws}/campaigns"), Some(json!({ "name": "x" })), true),
+        r(Method::PATCH, format!("/api/v1/workspaces/{ws}/campaigns/{cmp}"), Some(json!({ "status": "paused" })), true),
+        r(Method::POST, format!("/api/v1/workspaces/{ws}/content"), Some(json!({ "title": "x" })), true),
+        r(
+            Method::POST,
+            format!("/api/v1/workspaces/{ws}/connections"),
+            Some(json!({ "platform": "x", "account_name": "a" })),
+            true,
+        ),
     ]
 }
 
 fn expected(caller: Caller, route: &Route) -> u16 {
     match caller {
         Caller::Anonymous => 401,
+        // Lifecycle steps are Super Admin work: refused before any lookup.
+        Caller::Member
+            if route.path.ends_with("/suspend")
+                || route.path.ends_with("/archive")
+                || route.path.contains("?confirm=") =>
+        {
+            403
+        }
+        // Otherwise a member who isn't in the workspace doesn't see it at all.
+        Caller::Member if route.by_id && route.path.starts_with("/api/v1/workspaces/") => 404,
         Caller::Member => 403,
         Caller::ReadKey if route.write => 403,
         Caller::ReadKey => 200,
@@ -69,7 +101,12 @@ fn expected(caller: Caller, route: &Route) -> u16 {
 async fn snapshot(app: &TestApp, org: &Org) -> Value {
     let admin = Auth::Bearer(&org.admin_key);
     let mut snap = json!({});
-    for path in ["/api/v1/organization", "/api/v1/users?limit=200", "/api/v1/api-keys?limit=200"] {
+    for path in [
+        "/api/v1/organization",
+        "/api/v1/users?limit=200",
+        "/api/v1/api-keys?limit=200",
+        "/api/v1/workspaces?status=all&limit=200",
+    ] {
         let mut v = app.get(path, admin).await.json;
         // `last_used_at` of the snapshot key itself moves when it reads.
         if let Some(keys) = v.get_mut("data").and_then(Value::as_array_mut) {
@@ -82,6 +119,14 @@ async fn snapshot(app: &TestApp, org: &Org) -> Value {
         snap[path] = v;
     }
     snap["events"] = json!(app.actions(&org.id).await.len());
+    // What the org's workspaces hold: campaigns and members of each.
+    let list = app.get("/api/v1/workspaces?status=all&limit=200", admin).await.json;
+    for w in list["data"].as_array().cloned().unwrap_or_default() {
+        let id = w["id"].as_str().unwrap_or_default().to_owned();
+        snap[format!("{id}/campaigns")] = app.get(&format!("/api/v1/workspaces/{id}/campaigns"), admin).await.json;
+        snap[format!("{id}/members")] = app.get(&format!("/api/v1/workspaces/{id}/members"), admin).await.json;
+        snap[format!("{id}/content")] = app.get(&format!("/api/v1/workspaces/{id}/content"), admin).await.json;
+    }
     snap
 }
 
@@ -93,11 +138,21 @@ async fn isolation_matrix() {
         let invited =
             app.post("/api/v1/users", Auth::Bearer(&a.admin_token), json!({ "email": "pending@acme.example" })).await;
         let invited_id = invited.json["user"]["id"].as_str().unwrap().to_owned();
+        let ws = app.post("/api/v1/workspaces", Auth::Bearer(&a.admin_token), json!({ "name": "Client A" })).await;
+        let ws = ws.json["id"].as_str().unwrap().to_owned();
+        let cmp = app
+            .post(
+                &format!("/api/v1/workspaces/{ws}/campaigns"),
+                Auth::Bearer(&a.admin_token),
+                json!({ "name": "Live", "status": "active" }),
+            )
+            .await;
+        let cmp = cmp.json["id"].as_str().unwrap().to_owned();
         let before_b = snapshot(&app, &b).await;
 
         let callers = [Caller::Anonymous, Caller::Member, Caller::ReadKey, Caller::OtherOrgAdmin, Caller::OtherOrgKey];
         let mut checked = 0;
-        for route in routes(&a, &invited_id) {
+        for route in routes(&a, &invited_id, &ws, &cmp) {
             for caller in callers {
                 let auth = match caller {
                     Caller::Anonymous => Auth::None,

@@ -127,6 +127,7 @@ fn validate(config: Config) -> Result<Settings, String> {
     let mut server = ServerConfig::new(&public_url);
     server.trusted_proxies = trusted_proxies;
     server.invitation_ttl_hours = config.invitation_ttl_hours;
+    server.storage_dir = config.data_dir.join("files");
     Ok(Settings { config, listen, database_url, server })
 }
 

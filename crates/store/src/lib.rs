@@ -5,9 +5,14 @@
 
 pub mod api_keys;
 pub mod audit;
+pub mod campaigns;
+pub mod connections;
+pub mod content;
+pub mod dashboard;
 pub mod db;
 pub mod error;
 pub mod invitations;
+pub mod media;
 pub mod migrations;
 pub mod organizations;
 mod row;
@@ -15,6 +20,7 @@ pub mod sessions;
 pub mod setup;
 pub mod testing;
 pub mod users;
+pub mod workspaces;
 
 pub use db::{Conn, Db, Engine, Tx, commit};
 pub use error::{StoreError, StoreResult};

@@ -13,8 +13,10 @@ struct Migration {
     sql: &'static str,
 }
 
-const MIGRATIONS: &[Migration] =
-    &[Migration { version: 1, name: "foundation", sql: include_str!("migrations/0001_foundation.sql") }];
+const MIGRATIONS: &[Migration] = &[
+    Migration { version: 1, name: "foundation", sql: include_str!("migrations/0001_foundation.sql") },
+    Migration { version: 2, name: "workspaces", sql: include_str!("migrations/0002_workspaces.sql") },
+];
 
 /// Applies every migration not yet applied; returns how many ran.
 pub async fn run(db: &Db) -> StoreResult<usize> {

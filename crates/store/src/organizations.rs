@@ -1,5 +1,6 @@
 //! Organizations (tenants).
 
+use sqlx::Row;
 use sqlx::any::AnyRow;
 use steward_core::ids::OrgId;
 use steward_core::time::Timestamp;
@@ -15,11 +16,15 @@ pub struct Organization {
     pub slug: String,
     pub description: Option<String>,
     pub website: Option<String>,
+    /// IANA zone for "this week" and "this month" on the dashboard.
+    pub timezone: String,
+    /// How many non-archived workspaces the plan allows; none means unlimited.
+    pub workspace_limit: Option<i64>,
     pub created_at: Timestamp,
     pub updated_at: Timestamp,
 }
 
-const COLUMNS: &str = "id, name, slug, description, website, created_at, updated_at";
+const COLUMNS: &str = "id, name, slug, description, website, timezone, workspace_limit, created_at, updated_at";
 
 fn from_row(r: &AnyRow) -> StoreResult<Organization> {
     Ok(Organization {
@@ -28,6 +33,8 @@ fn from_row(r: &AnyRow) -> StoreResult<Organization> {
         slug: text(r, "slug")?,
         description: opt_text(r, "description")?,
         website: opt_text(r, "website")?,
+        timezone: text(r, "timezone")?,
+        workspace_limit: r.try_get::<Option<i64>, _>("workspace_limit")?,
         created_at: time(r, "created_at")?,
         updated_at: time(r, "updated_at")?,
     })
@@ -35,13 +42,16 @@ fn from_row(r: &AnyRow) -> StoreResult<Organization> {
 
 pub async fn insert(c: &mut Conn, org: &Organization) -> StoreResult<()> {
     sqlx::query(
-        "INSERT INTO organizations (id, name, slug, description, website, created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7)",
+        "INSERT INTO organizations (id, name, slug, description, website, timezone, workspace_limit, created_at, updated_at) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
     )
     .bind(org.id.as_str())
     .bind(&org.name)
     .bind(&org.slug)
     .bind(&org.description)
     .bind(&org.website)
+    .bind(&org.timezone)
+    .bind(org.workspace_limit)
     .bind(org.created_at.millis())
     .bind(org.updated_at.millis())
     .execute(c)
@@ -51,13 +61,16 @@ pub async fn insert(c: &mut Conn, org: &Organization) -> StoreResult<()> {
 
 pub async fn update(c: &mut Conn, org: &Organization) -> StoreResult<()> {
     sqlx::query(
-        "UPDATE organizations SET name = $2, slug = $3, description = $4, website = $5, updated_at = $6 WHERE id = $1",
+        "UPDATE organizations SET name = $2, slug = $3, description = $4, website = $5, timezone = $6, workspace_limit = $7, \
+         updated_at = $8 WHERE id = $1",
     )
     .bind(org.id.as_str())
     .bind(&org.name)
     .bind(&org.slug)
     .bind(&org.description)
     .bind(&org.website)
+    .bind(&org.timezone)
+    .bind(org.workspace_limit)
     .bind(org.updated_at.millis())
     .execute(c)
     .await?;

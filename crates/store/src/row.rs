@@ -38,3 +38,64 @@ pub(crate) fn json(row: &AnyRow, col: &str) -> StoreResult<serde_json::Value> {
         Some(s) => serde_json::from_str(&s).map_err(|e| StoreError::Corrupt(format!("{col}: {e}"))),
     }
 }
+
+/// A value for SQL built at run time (filters, sort orders), bound in order.
+#[derive(Debug, Clone)]
+pub(crate) enum Arg {
+    Text(String),
+    Int(i64),
+}
+
+pub(crate) type AnyQuery<'q> = sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments>;
+
+pub(crate) fn bind_all(mut q: AnyQuery<'_>, args: Vec<Arg>) -> AnyQuery<'_> {
+    for a in args {
+        q = match a {
+            Arg::Text(s) => q.bind(s),
+            Arg::Int(i) => q.bind(i),
+        };
+    }
+    q
+}
+
+/// Collects SQL text and its arguments with `$n` placeholders numbered in order.
+#[derive(Debug, Default)]
+pub(crate) struct Sql {
+    pub text: String,
+    pub args: Vec<Arg>,
+}
+
+impl Sql {
+    pub fn new(text: &str) -> Self {
+        Self { text: text.to_owned(), args: Vec::new() }
+    }
+
+    /// Appends text; every `?` in it becomes the next `$n` and takes one argument.
+    pub fn push(&mut self, text: &str, args: impl IntoIterator<Item = Arg>) -> &mut Self {
+        for ch in text.chars() {
+            if ch == '?' {
+                self.args.push(Arg::Int(0)); // placeholder, replaced below
+                let n = self.args.len();
+                self.text.push_str(&format!("${n}"));
+            } else {
+                self.text.push(ch);
+            }
+        }
+        let added: Vec<Arg> = args.into_iter().collect();
+        let start = self.args.len() - added.len();
+        for (i, a) in added.into_iter().enumerate() {
+            self.args[start + i] = a;
+        }
+        self
+    }
+
+    pub fn query(self) -> (String, Vec<Arg>) {
+        (self.text, self.args)
+    }
+}
+
+/// `%` and `_` are literal in a user's search text.
+pub(crate) fn like_pattern(q: &str) -> String {
+    let escaped = q.to_lowercase().replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_");
+    format!("%{escaped}%")
+}

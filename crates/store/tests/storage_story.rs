@@ -20,6 +20,8 @@ fn org(slug: &str) -> Organization {
         slug: slug.into(),
         description: None,
         website: None,
+        timezone: "UTC".into(),
+        workspace_limit: None,
         created_at: now,
         updated_at: now,
     }

@@ -3,13 +3,18 @@
 
 pub mod api_keys;
 pub mod audit;
+pub mod campaigns;
+pub mod connections;
+pub mod content;
 pub mod invitations;
 pub mod me;
+pub mod media;
 pub mod organization;
 pub mod sessions;
 pub mod setup;
 pub mod users;
 pub mod views;
+pub mod workspaces;
 
 use std::str::FromStr;
 
@@ -28,7 +33,12 @@ pub fn router() -> OpenApiRouter<AppState> {
         .merge(users::router())
         .merge(invitations::router())
         .merge(api_keys::router())
-        .merge(audit::router());
+        .merge(audit::router())
+        .merge(workspaces::router())
+        .merge(campaigns::router())
+        .merge(content::router())
+        .merge(connections::router())
+        .merge(media::router());
     OpenApiRouter::new().nest("/api/v1", v1)
 }
 

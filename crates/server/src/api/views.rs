@@ -19,6 +19,10 @@ pub struct OrganizationView {
     pub slug: String,
     pub description: Option<String>,
     pub website: Option<String>,
+    /// IANA time zone of the organization's dashboard periods.
+    pub timezone: String,
+    /// Non-archived workspaces the plan allows; null when unlimited.
+    pub workspace_limit: Option<i64>,
     pub created_at: Timestamp,
     pub updated_at: Timestamp,
 }
@@ -31,6 +35,8 @@ impl From<&Organization> for OrganizationView {
             slug: o.slug.clone(),
             description: o.description.clone(),
             website: o.website.clone(),
+            timezone: o.timezone.clone(),
+            workspace_limit: o.workspace_limit,
             created_at: o.created_at,
             updated_at: o.updated_at,
         }
@@ -162,3 +168,188 @@ macro_rules! list_view {
 list_view!(UserList, UserView);
 list_view!(ApiKeyList, ApiKeyView);
 list_view!(AuditEventList, AuditEventView);
+
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct WorkspaceView {
+    pub id: steward_core::ids::WorkspaceId,
+    pub name: String,
+    pub slug: String,
+    pub description: Option<String>,
+    pub status: steward_core::workspaces::WorkspaceStatus,
+    /// Why it was suspended (or archived), when given.
+    pub status_reason: Option<String>,
+    pub status_changed_at: Option<Timestamp>,
+    pub timezone: String,
+    pub default_language: String,
+    /// Number of members.
+    pub users: i64,
+    /// Number of campaigns.
+    pub campaigns: i64,
+    pub storage_bytes: i64,
+    pub created_at: Timestamp,
+    pub updated_at: Timestamp,
+}
+
+impl From<&steward_store::workspaces::Workspace> for WorkspaceView {
+    fn from(w: &steward_store::workspaces::Workspace) -> Self {
+        Self {
+            id: w.id.clone(),
+            name: w.name.clone(),
+            slug: w.slug.clone(),
+            description: w.description.clone(),
+            status: w.status,
+            status_reason: w.status_reason.clone(),
+            status_changed_at: w.status_changed_at,
+            timezone: w.timezone.clone(),
+            default_language: w.default_language.clone(),
+            users: w.member_count,
+            campaigns: w.campaign_count,
+            storage_bytes: w.storage_bytes,
+            created_at: w.created_at,
+            updated_at: w.updated_at,
+        }
+    }
+}
+
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct MemberView {
+    pub user_id: UserId,
+    pub email: String,
+    pub name: String,
+    pub role: steward_core::workspaces::WorkspaceRole,
+    pub created_at: Timestamp,
+    pub updated_at: Timestamp,
+}
+
+impl From<&steward_store::workspaces::Member> for MemberView {
+    fn from(m: &steward_store::workspaces::Member) -> Self {
+        Self {
+            user_id: m.user_id.clone(),
+            email: m.email.clone(),
+            name: m.name.clone(),
+            role: m.role,
+            created_at: m.created_at,
+            updated_at: m.updated_at,
+        }
+    }
+}
+
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct CampaignView {
+    pub id: steward_core::ids::CampaignId,
+    pub workspace_id: steward_core::ids::WorkspaceId,
+    pub name: String,
+    pub status: steward_core::workspaces::CampaignStatus,
+    /// Set while the workspace's suspension or archiving holds it paused.
+    pub paused_by: Option<steward_core::workspaces::PausedBy>,
+    pub cost_credits: i64,
+    pub created_by: Option<String>,
+    pub created_at: Timestamp,
+    pub updated_at: Timestamp,
+}
+
+impl From<&steward_store::campaigns::Campaign> for CampaignView {
+    fn from(x: &steward_store::campaigns::Campaign) -> Self {
+        Self {
+            id: x.id.clone(),
+            workspace_id: x.workspace_id.clone(),
+            name: x.name.clone(),
+            status: x.status,
+            paused_by: x.paused_by,
+            cost_credits: x.cost_credits,
+            created_by: x.created_by.clone(),
+            created_at: x.created_at,
+            updated_at: x.updated_at,
+        }
+    }
+}
+
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct ContentView {
+    pub id: steward_core::ids::ContentId,
+    pub workspace_id: steward_core::ids::WorkspaceId,
+    pub campaign_id: Option<steward_core::ids::CampaignId>,
+    pub title: String,
+    pub body: Option<String>,
+    pub status: steward_core::workspaces::ContentStatus,
+    pub scheduled_at: Option<Timestamp>,
+    pub published_at: Option<Timestamp>,
+    pub created_by: Option<String>,
+    pub created_at: Timestamp,
+    pub updated_at: Timestamp,
+}
+
+impl From<&steward_store::content::Content> for ContentView {
+    fn from(x: &steward_store::content::Content) -> Self {
+        Self {
+            id: x.id.clone(),
+            workspace_id: x.workspace_id.clone(),
+            campaign_id: x.campaign_id.clone(),
+            title: x.title.clone(),
+            body: x.body.clone(),
+            status: x.status,
+            scheduled_at: x.scheduled_at,
+            published_at: x.published_at,
+            created_by: x.created_by.clone(),
+            created_at: x.created_at,
+            updated_at: x.updated_at,
+        }
+    }
+}
+
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct ConnectionView {
+    pub id: steward_core::ids::ConnectionId,
+    pub workspace_id: steward_core::ids::WorkspaceId,
+    pub platform: steward_core::workspaces::Platform,
+    pub account_name: String,
+    pub status: steward_core::workspaces::ConnectionStatus,
+    pub created_at: Timestamp,
+    pub updated_at: Timestamp,
+}
+
+impl From<&steward_store::connections::Connection> for ConnectionView {
+    fn from(x: &steward_store::connections::Connection) -> Self {
+        Self {
+            id: x.id.clone(),
+            workspace_id: x.workspace_id.clone(),
+            platform: x.platform,
+            account_name: x.account_name.clone(),
+            status: x.status,
+            created_at: x.created_at,
+            updated_at: x.updated_at,
+        }
+    }
+}
+
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct MediaView {
+    pub id: steward_core::ids::MediaId,
+    pub workspace_id: steward_core::ids::WorkspaceId,
+    pub filename: String,
+    pub content_type: String,
+    pub bytes: i64,
+    pub created_by: Option<String>,
+    pub created_at: Timestamp,
+}
+
+impl From<&steward_store::media::Media> for MediaView {
+    fn from(x: &steward_store::media::Media) -> Self {
+        Self {
+            id: x.id.clone(),
+            workspace_id: x.workspace_id.clone(),
+            filename: x.filename.clone(),
+            content_type: x.content_type.clone(),
+            bytes: x.bytes,
+            created_by: x.created_by.clone(),
+            created_at: x.created_at,
+        }
+    }
+}
+
+list_view!(WorkspaceList, WorkspaceView);
+list_view!(MemberList, MemberView);
+list_view!(CampaignList, CampaignView);
+list_view!(ContentList, ContentView);
+list_view!(ConnectionList, ConnectionView);
+list_view!(MediaList, MediaView);

@@ -4,11 +4,17 @@
 
 pub mod api_keys;
 pub mod audit;
+pub mod campaigns;
+pub mod connections;
+pub mod content;
+pub mod dashboard;
 pub mod invitations;
+pub mod media;
 pub mod organizations;
 pub mod people;
 pub mod sessions;
 pub mod setup;
+pub mod workspaces;
 
 use serde_json::Value;
 use steward_core::authz::{Actor, Principal};

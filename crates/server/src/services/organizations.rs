@@ -30,6 +30,8 @@ pub struct OrganizationPatch {
     #[serde(default, deserialize_with = "super::nullable")]
     #[schema(value_type = Option<String>)]
     pub website: Option<Option<String>>,
+    /// IANA time zone for the dashboard's periods (default UTC).
+    pub timezone: Option<String>,
 }
 
 pub async fn update(db: &Db, ctx: &Ctx, patch: OrganizationPatch) -> Result<Organization> {
@@ -40,6 +42,8 @@ pub async fn update(db: &Db, ctx: &Ctx, patch: OrganizationPatch) -> Result<Orga
     let description =
         patch.description.as_ref().map(|d| fields.check(validate::description("description", d.as_deref())));
     let website = patch.website.as_ref().map(|w| fields.check(validate::website("website", w.as_deref())));
+    let timezone =
+        patch.timezone.as_deref().and_then(|t| fields.check(steward_core::workspaces::timezone("timezone", t)));
     fields.finish()?;
 
     let mut tx = db.begin().await?;
@@ -61,12 +65,16 @@ pub async fn update(db: &Db, ctx: &Ctx, patch: OrganizationPatch) -> Result<Orga
     if let Some(Some(website)) = website {
         after.website = website;
     }
+    if let Some(timezone) = timezone {
+        after.timezone = timezone;
+    }
     let mut changes = Changes::new();
     changes
         .field("name", &before.name, &after.name)
         .field("slug", &before.slug, &after.slug)
         .field("description", &before.description, &after.description)
-        .field("website", &before.website, &after.website);
+        .field("website", &before.website, &after.website)
+        .field("timezone", &before.timezone, &after.timezone);
     if changes.is_empty() {
         return Ok(before);
     }

@@ -226,6 +226,7 @@ pub async fn delete(db: &Db, ctx: &Ctx, id: &UserId) -> Result<()> {
     if user.role == OrgRole::SuperAdmin && user.status == UserStatus::Active {
         ensure_another_super_admin(&mut tx, ctx, &user).await?;
     }
+    steward_store::workspaces::forget_user(&mut tx, ctx.org_id(), id).await?;
     users::delete(&mut tx, ctx.org_id(), id).await?;
     let event =
         ctx.event("user.deleted", target::USER, &user.id).metadata(json!({ "email": user.email, "role": user.role }));

@@ -161,6 +161,8 @@ async fn insert(
         slug: v.slug,
         description: None,
         website: None,
+        timezone: "UTC".into(),
+        workspace_limit: None,
         created_at: now,
         updated_at: now,
     };

@@ -26,6 +26,7 @@ pub struct TestApp {
     pub clock: ManualClock,
     pub engine: Engine,
     pub test_db: TestDb,
+    pub files: tempfile::TempDir,
 }
 
 #[derive(Debug, Clone, Copy)]
@@ -79,9 +80,11 @@ impl TestApp {
 
     pub fn on(test_db: TestDb) -> TestApp {
         let clock = ManualClock::new(Timestamp::now_utc());
-        let state = AppState::new(test_db.db.clone(), ServerConfig::new("http://steward.test"))
-            .with_clock(Arc::new(clock.clone()));
-        TestApp { router: build_app(state.clone()), state, clock, engine: test_db.engine, test_db }
+        let files = tempfile::tempdir().expect("a folder for files");
+        let mut config = ServerConfig::new("http://steward.test");
+        config.storage_dir = files.path().to_path_buf();
+        let state = AppState::new(test_db.db.clone(), config).with_clock(Arc::new(clock.clone()));
+        TestApp { router: build_app(state.clone()), state, clock, engine: test_db.engine, test_db, files }
     }
 
     pub fn db(&self) -> &Db {

@@ -1,0 +1,218 @@
+//! Content items (DOMAIN-2): draft, scheduled, published; deletion is soft.
+
+use serde::Deserialize;
+use steward_core::audit::Changes;
+use steward_core::ids::{CampaignId, ContentId, WorkspaceId};
+use steward_core::pagination::{self, Page};
+use steward_core::time::Timestamp;
+use steward_core::validate::Fields;
+use steward_core::workspaces::{self as rules, ContentStatus, WsAction};
+use steward_core::{Error, FieldError, Result};
+use steward_store::content::{self, Content};
+use steward_store::{Conn, Db, audit, campaigns, commit, organizations};
+
+use super::workspaces::load;
+use super::{Ctx, EventExt};
+
+const TARGET: &str = "content";
+const TITLE_MAX: usize = 200;
+const BODY_MAX: usize = 10_000;
+
+pub async fn list(db: &Db, ctx: &Ctx, ws: &WorkspaceId, page: &Page) -> Result<(Vec<Content>, Option<String>)> {
+    let mut c = db.conn().await?;
+    load(&mut c, ctx, ws, WsAction::Read).await?;
+    let rows = content::list(&mut c, ws, page.after.as_deref(), page.fetch_limit()).await?;
+    Ok(pagination::finish(rows, page, |x| x.id.to_string()))
+}
+
+pub async fn get(db: &Db, ctx: &Ctx, ws: &WorkspaceId, id: &ContentId) -> Result<Content> {
+    let mut c = db.conn().await?;
+    load(&mut c, ctx, ws, WsAction::Read).await?;
+    content::get(&mut c, ws, id).await?.ok_or_else(|| Error::not_found("content item"))
+}
+
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CreateContent {
+    pub title: String,
+    pub body: Option<String>,
+    /// `draft` (default), `scheduled` (needs `scheduled_at` in the future) or `published`.
+    #[schema(value_type = Option<String>)]
+    pub status: Option<String>,
+    pub scheduled_at: Option<Timestamp>,
+    /// A campaign of the same workspace.
+    pub campaign_id: Option<String>,
+}
+
+#[derive(Debug, Default, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ContentPatch {
+    pub title: Option<String>,
+    #[serde(default, deserialize_with = "super::nullable")]
+    #[schema(value_type = Option<String>)]
+    pub body: Option<Option<String>>,
+    #[schema(value_type = Option<String>)]
+    pub status: Option<String>,
+    pub scheduled_at: Option<Timestamp>,
+}
+
+fn check_text(f: &mut Fields, title: Option<&str>, body: Option<&str>) -> Option<String> {
+    let title = title.map(str::trim);
+    if let Some(t) = title {
+        if t.is_empty() {
+            f.push("title", "required", "must not be empty");
+        } else if t.chars().count() > TITLE_MAX {
+            f.push("title", "too_long", format!("must be at most {TITLE_MAX} characters"));
+        }
+    }
+    if body.is_some_and(|b| b.chars().count() > BODY_MAX) {
+        f.push("body", "too_long", format!("must be at most {BODY_MAX} characters"));
+    }
+    title.map(str::to_owned)
+}
+
+/// Sets status and its timestamps, refusing what the rules don't allow.
+fn apply_status(x: &mut Content, next: ContentStatus, scheduled_at: Option<Timestamp>, now: Timestamp) -> Result<()> {
+    if next == ContentStatus::Scheduled {
+        match scheduled_at.or(x.scheduled_at) {
+            Some(t) if t > now => x.scheduled_at = Some(t),
+            _ => {
+                return Err(Error::validation(vec![FieldError::new(
+                    "scheduled_at",
+                    "invalid",
+                    "scheduling needs a time in the future",
+                )]));
+            }
+        }
+    }
+    if next == ContentStatus::Published {
+        x.published_at = Some(now);
+    }
+    if next == ContentStatus::Draft {
+        x.scheduled_at = None;
+    }
+    x.status = next;
+    Ok(())
+}
+
+async fn check_campaign(c: &mut Conn, ws: &WorkspaceId, raw: Option<&str>) -> Result<Option<CampaignId>> {
+    let Some(raw) = raw else { return Ok(None) };
+    let invalid =
+        || Error::validation(vec![FieldError::new("campaign_id", "not_found", "is not a campaign of this workspace")]);
+    let id: CampaignId = raw.parse().map_err(|_| invalid())?;
+    campaigns::get(c, ws, &id).await?.ok_or_else(invalid)?;
+    Ok(Some(id))
+}
+
+pub async fn create(db: &Db, ctx: &Ctx, ws: &WorkspaceId, input: CreateContent) -> Result<Content> {
+    let mut f = Fields::new();
+    let title = check_text(&mut f, Some(&input.title), input.body.as_deref());
+    let status = match input.status.as_deref() {
+        None => Some(ContentStatus::Draft),
+        Some(s) => f.check(ContentStatus::parse_field("status", s)),
+    };
+    f.finish()?;
+    let (Some(title), Some(status)) = (title, status) else { return Err(Error::internal()) };
+
+    let mut tx = db.begin().await?;
+    organizations::lock(&mut tx, ctx.org_id()).await?;
+    let (w, _) = load(&mut tx, ctx, ws, WsAction::Edit).await?;
+    rules::require_active_for_changes(w.status, w.status_reason.as_deref())?;
+    let campaign_id = check_campaign(&mut tx, ws, input.campaign_id.as_deref()).await?;
+    let mut x = Content {
+        id: ContentId::new(),
+        org_id: ctx.org_id().clone(),
+        workspace_id: ws.clone(),
+        campaign_id,
+        title,
+        body: input.body.filter(|b| !b.trim().is_empty()),
+        status: ContentStatus::Draft,
+        scheduled_at: None,
+        published_at: None,
+        deleted_at: None,
+        created_by: ctx.principal.actor().id,
+        created_at: ctx.now,
+        updated_at: ctx.now,
+    };
+    apply_status(&mut x, status, input.scheduled_at, ctx.now)?;
+    content::insert(&mut tx, &x).await?;
+    let mut changes = Changes::new();
+    changes.created("title", &x.title).created("status", &x.status);
+    let mut e = ctx.event("content.created", TARGET, &x.id).changes(changes.into_value());
+    e.workspace_id = Some(ws.to_string());
+    audit::append(&mut tx, e).await?;
+    commit(tx).await?;
+    Ok(x)
+}
+
+pub async fn update(db: &Db, ctx: &Ctx, ws: &WorkspaceId, id: &ContentId, patch: ContentPatch) -> Result<Content> {
+    let mut f = Fields::new();
+    let title = check_text(&mut f, patch.title.as_deref(), patch.body.as_ref().and_then(|b| b.as_deref()));
+    let status = patch.status.as_deref().and_then(|s| f.check(ContentStatus::parse_field("status", s)));
+    f.finish()?;
+
+    let mut tx = db.begin().await?;
+    organizations::lock(&mut tx, ctx.org_id()).await?;
+    let (w, _) = load(&mut tx, ctx, ws, WsAction::Edit).await?;
+    rules::require_active_for_changes(w.status, w.status_reason.as_deref())?;
+    let before = content::get(&mut tx, ws, id).await?.ok_or_else(|| Error::not_found("content item"))?;
+    let mut after = before.clone();
+    if let Some(t) = title {
+        after.title = t;
+    }
+    if let Some(b) = patch.body {
+        after.body = b.filter(|b| !b.trim().is_empty());
+    }
+    if let Some(s) = status.filter(|s| *s != before.status) {
+        if !before.status.can_become(s) {
+            return Err(Error::conflict(
+                "invalid_status_transition",
+                format!("{} content cannot become {}.", before.status, s),
+            )
+            .with_extension("current_status", before.status.as_str()));
+        }
+        apply_status(&mut after, s, patch.scheduled_at, ctx.now)?;
+    } else if let Some(t) = patch.scheduled_at {
+        if after.status != ContentStatus::Scheduled || t <= ctx.now {
+            return Err(Error::validation(vec![FieldError::new(
+                "scheduled_at",
+                "invalid",
+                "only scheduled content takes a time, and it must be in the future",
+            )]));
+        }
+        after.scheduled_at = Some(t);
+    }
+    let mut changes = Changes::new();
+    changes
+        .field("title", &before.title, &after.title)
+        .field("body", &before.body, &after.body)
+        .field("status", &before.status, &after.status)
+        .field("scheduled_at", &before.scheduled_at, &after.scheduled_at);
+    if changes.is_empty() {
+        return Ok(before);
+    }
+    after.updated_at = ctx.now;
+    content::update(&mut tx, &after).await?;
+    let mut e = ctx.event("content.updated", TARGET, &after.id).changes(changes.into_value());
+    e.workspace_id = Some(ws.to_string());
+    audit::append(&mut tx, e).await?;
+    commit(tx).await?;
+    Ok(after)
+}
+
+/// Soft delete: kept (and purged by the retention policy later).
+pub async fn delete(db: &Db, ctx: &Ctx, ws: &WorkspaceId, id: &ContentId) -> Result<()> {
+    let mut tx = db.begin().await?;
+    organizations::lock(&mut tx, ctx.org_id()).await?;
+    let (w, _) = load(&mut tx, ctx, ws, WsAction::Edit).await?;
+    rules::require_active_for_changes(w.status, w.status_reason.as_deref())?;
+    let mut x = content::get(&mut tx, ws, id).await?.ok_or_else(|| Error::not_found("content item"))?;
+    x.deleted_at = Some(ctx.now);
+    x.updated_at = ctx.now;
+    content::update(&mut tx, &x).await?;
+    let mut e = ctx.event("content.deleted", TARGET, &x.id).metadata(serde_json::json!({ "title": x.title }));
+    e.workspace_id = Some(ws.to_string());
+    audit::append(&mut tx, e).await?;
+    commit(tx).await?;
+    Ok(())
+}

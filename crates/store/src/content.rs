@@ -1,0 +1,120 @@
+//! Content items (posts) of a workspace. Deleting one sets `deleted_at`; the
+//! retention job purges them later.
+
+use sqlx::AssertSqlSafe;
+use sqlx::any::AnyRow;
+use steward_core::ids::{CampaignId, ContentId, OrgId, WorkspaceId};
+use steward_core::time::Timestamp;
+use steward_core::workspaces::ContentStatus;
+
+use crate::StoreResult;
+use crate::db::Conn;
+use crate::row::{opt_text, opt_time, parsed, text, time};
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Content {
+    pub id: ContentId,
+    pub org_id: OrgId,
+    pub workspace_id: WorkspaceId,
+    pub campaign_id: Option<CampaignId>,
+    pub title: String,
+    pub body: Option<String>,
+    pub status: ContentStatus,
+    pub scheduled_at: Option<Timestamp>,
+    pub published_at: Option<Timestamp>,
+    pub deleted_at: Option<Timestamp>,
+    pub created_by: Option<String>,
+    pub created_at: Timestamp,
+    pub updated_at: Timestamp,
+}
+
+const COLUMNS: &str = "id, org_id, workspace_id, campaign_id, title, body, status, scheduled_at, published_at, deleted_at, created_by, created_at, updated_at";
+
+fn from_row(r: &AnyRow) -> StoreResult<Content> {
+    Ok(Content {
+        id: ContentId::from_trusted(text(r, "id")?),
+        org_id: OrgId::from_trusted(text(r, "org_id")?),
+        workspace_id: WorkspaceId::from_trusted(text(r, "workspace_id")?),
+        campaign_id: opt_text(r, "campaign_id")?.map(CampaignId::from_trusted),
+        title: text(r, "title")?,
+        body: opt_text(r, "body")?,
+        status: parsed(r, "status", ContentStatus::parse)?,
+        scheduled_at: opt_time(r, "scheduled_at")?,
+        published_at: opt_time(r, "published_at")?,
+        deleted_at: opt_time(r, "deleted_at")?,
+        created_by: opt_text(r, "created_by")?,
+        created_at: time(r, "created_at")?,
+        updated_at: time(r, "updated_at")?,
+    })
+}
+
+pub async fn insert(c: &mut Conn, x: &Content) -> StoreResult<()> {
+    sqlx::query(
+        "INSERT INTO content_items (id, org_id, workspace_id, campaign_id, title, body, status, scheduled_at, published_at, deleted_at, \
+         created_by, created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)",
+    )
+    .bind(x.id.as_str())
+    .bind(x.org_id.as_str())
+    .bind(x.workspace_id.as_str())
+    .bind(x.campaign_id.as_ref().map(CampaignId::as_str))
+    .bind(&x.title)
+    .bind(&x.body)
+    .bind(x.status.as_str())
+    .bind(x.scheduled_at.map(Timestamp::millis))
+    .bind(x.published_at.map(Timestamp::millis))
+    .bind(x.deleted_at.map(Timestamp::millis))
+    .bind(&x.created_by)
+    .bind(x.created_at.millis())
+    .bind(x.updated_at.millis())
+    .execute(c)
+    .await?;
+    Ok(())
+}
+
+pub async fn update(c: &mut Conn, x: &Content) -> StoreResult<()> {
+    sqlx::query(
+        "UPDATE content_items SET campaign_id = $3, title = $4, body = $5, status = $6, scheduled_at = $7, published_at = $8, \
+         deleted_at = $9, updated_at = $10 WHERE workspace_id = $1 AND id = $2",
+    )
+    .bind(x.workspace_id.as_str())
+    .bind(x.id.as_str())
+    .bind(x.campaign_id.as_ref().map(CampaignId::as_str))
+    .bind(&x.title)
+    .bind(&x.body)
+    .bind(x.status.as_str())
+    .bind(x.scheduled_at.map(Timestamp::millis))
+    .bind(x.published_at.map(Timestamp::millis))
+    .bind(x.deleted_at.map(Timestamp::millis))
+    .bind(x.updated_at.millis())
+    .execute(c)
+    .await?;
+    Ok(())
+}
+
+/// A content item that is not deleted.
+pub async fn get(c: &mut Conn, ws: &WorkspaceId, id: &ContentId) -> StoreResult<Option<Content>> {
+    let sql = format!("SELECT {COLUMNS} FROM content_items WHERE workspace_id = $1 AND id = $2 AND deleted_at IS NULL");
+    sqlx::query(AssertSqlSafe(sql))
+        .bind(ws.as_str())
+        .bind(id.as_str())
+        .fetch_optional(c)
+        .await?
+        .as_ref()
+        .map(from_row)
+        .transpose()
+}
+
+pub async fn list(c: &mut Conn, ws: &WorkspaceId, after: Option<&str>, limit: i64) -> StoreResult<Vec<Content>> {
+    let sql = format!(
+        "SELECT {COLUMNS} FROM content_items WHERE workspace_id = $1 AND deleted_at IS NULL AND id > $2 ORDER BY id LIMIT $3"
+    );
+    sqlx::query(AssertSqlSafe(sql))
+        .bind(ws.as_str())
+        .bind(after.unwrap_or(""))
+        .bind(limit)
+        .fetch_all(c)
+        .await?
+        .iter()
+        .map(from_row)
+        .collect()
+}

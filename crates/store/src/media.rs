@@ -1,0 +1,92 @@
+//! Media files of a workspace: the rows here, the bytes in the storage folder.
+
+use sqlx::AssertSqlSafe;
+use sqlx::any::AnyRow;
+use steward_core::ids::{MediaId, OrgId, WorkspaceId};
+use steward_core::time::Timestamp;
+
+use crate::StoreResult;
+use crate::db::Conn;
+use crate::row::{int, opt_text, text, time};
+use crate::workspaces::{Counter, adjust};
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Media {
+    pub id: MediaId,
+    pub org_id: OrgId,
+    pub workspace_id: WorkspaceId,
+    pub filename: String,
+    pub content_type: String,
+    pub bytes: i64,
+    pub created_by: Option<String>,
+    pub created_at: Timestamp,
+}
+
+const COLUMNS: &str = "id, org_id, workspace_id, filename, content_type, bytes, created_by, created_at";
+
+fn from_row(r: &AnyRow) -> StoreResult<Media> {
+    Ok(Media {
+        id: MediaId::from_trusted(text(r, "id")?),
+        org_id: OrgId::from_trusted(text(r, "org_id")?),
+        workspace_id: WorkspaceId::from_trusted(text(r, "workspace_id")?),
+        filename: text(r, "filename")?,
+        content_type: text(r, "content_type")?,
+        bytes: int(r, "bytes")?,
+        created_by: opt_text(r, "created_by")?,
+        created_at: time(r, "created_at")?,
+    })
+}
+
+pub async fn insert(c: &mut Conn, x: &Media) -> StoreResult<()> {
+    sqlx::query(
+        "INSERT INTO media (id, org_id, workspace_id, filename, content_type, bytes, created_by, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+    )
+    .bind(x.id.as_str())
+    .bind(x.org_id.as_str())
+    .bind(x.workspace_id.as_str())
+    .bind(&x.filename)
+    .bind(&x.content_type)
+    .bind(x.bytes)
+    .bind(&x.created_by)
+    .bind(x.created_at.millis())
+    .execute(&mut *c)
+    .await?;
+    adjust(c, &x.workspace_id, Counter::StorageBytes, x.bytes).await
+}
+
+pub async fn get(c: &mut Conn, ws: &WorkspaceId, id: &MediaId) -> StoreResult<Option<Media>> {
+    let sql = format!("SELECT {COLUMNS} FROM media WHERE workspace_id = $1 AND id = $2");
+    sqlx::query(AssertSqlSafe(sql))
+        .bind(ws.as_str())
+        .bind(id.as_str())
+        .fetch_optional(c)
+        .await?
+        .as_ref()
+        .map(from_row)
+        .transpose()
+}
+
+pub async fn list(c: &mut Conn, ws: &WorkspaceId, after: Option<&str>, limit: i64) -> StoreResult<Vec<Media>> {
+    let sql = format!("SELECT {COLUMNS} FROM media WHERE workspace_id = $1 AND id > $2 ORDER BY id LIMIT $3");
+    sqlx::query(AssertSqlSafe(sql))
+        .bind(ws.as_str())
+        .bind(after.unwrap_or(""))
+        .bind(limit)
+        .fetch_all(c)
+        .await?
+        .iter()
+        .map(from_row)
+        .collect()
+}
+
+pub async fn delete(c: &mut Conn, x: &Media) -> StoreResult<bool> {
+    let res = sqlx::query("DELETE FROM media WHERE workspace_id = $1 AND id = $2")
+        .bind(x.workspace_id.as_str())
+        .bind(x.id.as_str())
+        .execute(&mut *c)
+        .await?;
+    if res.rows_affected() == 1 {
+        adjust(c, &x.workspace_id, Counter::StorageBytes, -x.bytes).await?;
+    }
+    Ok(res.rows_affected() == 1)
+}

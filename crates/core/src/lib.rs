@@ -5,6 +5,7 @@ pub mod audit;
 pub mod authz;
 pub mod error;
 pub mod ids;
+pub mod images;
 pub mod pagination;
 pub mod password;
 pub mod people;

@@ -6,7 +6,7 @@ use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use steward_core::time::Timestamp;
-use steward_server::services::{api_keys, setup};
+use steward_server::services::{api_keys, demo, setup};
 use steward_store::{Db, migrations, organizations};
 
 use crate::config::{self, Overrides, Settings, redact_url};
@@ -59,6 +59,30 @@ pub enum Command {
     /// Manage API keys.
     #[command(subcommand, name = "api-key")]
     ApiKey(ApiKeyCommand),
+    /// Demo data.
+    #[command(subcommand)]
+    Demo(DemoCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum DemoCommand {
+    /// Fill an organization with believable demo data: workspaces in every
+    /// status, people with roles, campaigns, content, connections, media.
+    Seed {
+        /// Slug of the organization to fill.
+        #[arg(long)]
+        org: String,
+        /// `small` to look around; `large` (1,000 workspaces, 10,000 users,
+        /// 100,000 campaigns, 1,000,000 content items) for benchmarks.
+        #[arg(long, value_enum, default_value = "small")]
+        scale: DemoScale,
+    },
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum DemoScale {
+    Small,
+    Large,
 }
 
 #[derive(Debug, Subcommand)]
@@ -154,6 +178,29 @@ pub async fn run(cli: Cli) -> Result<(), String> {
                     settings.server.link(&format!("/invitations/{token}"))
                 );
             }
+            Ok(())
+        }
+        Command::Demo(DemoCommand::Seed { org, scale }) => {
+            let db = ready(&settings).await?;
+            let scale = match scale {
+                DemoScale::Small => demo::Scale::Small,
+                DemoScale::Large => demo::Scale::Large,
+            };
+            let started = std::time::Instant::now();
+            let r = demo::seed(&db, &settings.server.storage_dir, &org, scale, Timestamp::now_utc())
+                .await
+                .map_err(describe)?;
+            println!(
+                "Seeded {org} in {:.1} s: {} workspaces, {} people, {} memberships, {} campaigns, {} content items, {} connections, {} media files.",
+                started.elapsed().as_secs_f64(),
+                r.workspaces,
+                r.users,
+                r.memberships,
+                r.campaigns,
+                r.content,
+                r.connections,
+                r.media
+            );
             Ok(())
         }
         Command::ApiKey(ApiKeyCommand::Create { org, name, scope }) => {

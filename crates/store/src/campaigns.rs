@@ -135,3 +135,23 @@ pub async fn count_active(c: &mut Conn, ws: &WorkspaceId) -> StoreResult<i64> {
         .await?;
     Ok(n)
 }
+
+/// Active campaigns per workspace, for the given workspaces.
+pub async fn active_counts(c: &mut Conn, ids: &[WorkspaceId]) -> StoreResult<std::collections::HashMap<String, i64>> {
+    let mut out = std::collections::HashMap::new();
+    for chunk in ids.chunks(200) {
+        let marks: Vec<String> = (1..=chunk.len()).map(|i| format!("${i}")).collect();
+        let sql = format!(
+            "SELECT workspace_id, COUNT(*) AS n FROM campaigns WHERE status = 'active' AND workspace_id IN ({}) GROUP BY workspace_id",
+            marks.join(", ")
+        );
+        let mut q = sqlx::query(AssertSqlSafe(sql));
+        for id in chunk {
+            q = q.bind(id.as_str());
+        }
+        for row in q.fetch_all(&mut *c).await? {
+            out.insert(text(&row, "workspace_id")?, int(&row, "n")?);
+        }
+    }
+    Ok(out)
+}

@@ -41,9 +41,13 @@ pub(crate) fn json(row: &AnyRow, col: &str) -> StoreResult<serde_json::Value> {
 
 /// A value for SQL built at run time (filters, sort orders), bound in order.
 #[derive(Debug, Clone)]
-pub(crate) enum Arg {
+pub enum Arg {
     Text(String),
     Int(i64),
+    /// NULL in a text column.
+    NullText,
+    /// NULL in an integer column (PostgreSQL types parameters).
+    NullInt,
 }
 
 pub(crate) type AnyQuery<'q> = sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments>;
@@ -53,6 +57,8 @@ pub(crate) fn bind_all(mut q: AnyQuery<'_>, args: Vec<Arg>) -> AnyQuery<'_> {
         q = match a {
             Arg::Text(s) => q.bind(s),
             Arg::Int(i) => q.bind(i),
+            Arg::NullText => q.bind(None::<String>),
+            Arg::NullInt => q.bind(None::<i64>),
         };
     }
     q

@@ -120,3 +120,14 @@ pub async fn delete_for_user(c: &mut Conn, org: &OrgId, user: &UserId) -> StoreR
         .await?;
     Ok(res.rows_affected())
 }
+
+/// Ends every session of a user but one (after a password change).
+pub async fn delete_others(c: &mut Conn, org: &OrgId, user: &UserId, keep: &SessionId) -> StoreResult<u64> {
+    let res = sqlx::query("DELETE FROM sessions WHERE org_id = $1 AND user_id = $2 AND id <> $3")
+        .bind(org.as_str())
+        .bind(user.as_str())
+        .bind(keep.as_str())
+        .execute(c)
+        .await?;
+    Ok(res.rows_affected())
+}

@@ -367,3 +367,22 @@ pub async fn forget_user(c: &mut Conn, org: &OrgId, user: &UserId) -> StoreResul
         .await?;
     Ok(())
 }
+
+/// How many workspaces match the filter (for "1–50 of 1,204").
+pub async fn count(c: &mut Conn, org: &OrgId, f: &ListFilter) -> StoreResult<i64> {
+    let mut sql = Sql::new("SELECT COUNT(*) FROM workspaces w");
+    if let Some(user) = &f.member {
+        sql.push(" JOIN workspace_members m ON m.workspace_id = w.id AND m.user_id = ?", [Arg::Text(user.to_string())]);
+    }
+    sql.push(" WHERE w.org_id = ?", [Arg::Text(org.to_string())]);
+    if !f.statuses.is_empty() {
+        let marks = vec!["?"; f.statuses.len()].join(", ");
+        sql.push(&format!(" AND w.status IN ({marks})"), f.statuses.iter().map(|s| Arg::Text(s.as_str().into())));
+    }
+    if let Some(q) = &f.query {
+        sql.push(" AND LOWER(w.name) LIKE ? ESCAPE '\\'", [Arg::Text(like_pattern(q))]);
+    }
+    let (text, args) = sql.query();
+    let row = bind_all(sqlx::query(AssertSqlSafe(text)), args).fetch_one(c).await?;
+    Ok(sqlx::Row::try_get::<i64, _>(&row, 0)?)
+}

@@ -13,7 +13,11 @@ use crate::services::organizations::{self, OrganizationPatch};
 use crate::state::AppState;
 
 pub fn router() -> OpenApiRouter<AppState> {
-    OpenApiRouter::new().routes(routes!(get_organization, update_organization)).routes(routes!(get_dashboard))
+    OpenApiRouter::new().routes(routes!(get_organization, update_organization)).routes(routes!(get_dashboard)).merge(
+        OpenApiRouter::new()
+            .routes(routes!(get_logo, put_logo, delete_logo))
+            .layer(axum::extract::DefaultBodyLimit::max(LOGO_BODY_LIMIT)),
+    )
 }
 
 /// The caller's organization (Super Admins and API keys).
@@ -68,4 +72,87 @@ async fn get_dashboard(State(s): State<AppState>, ctx: Ctx) -> ApiResult<Json<Da
         storage_bytes_used: f.storage_bytes_used,
         timezone,
     }))
+}
+
+/// Bodies up to 4 MiB reach the logo check, which explains the 2 MB limit itself.
+const LOGO_BODY_LIMIT: usize = 4 * 1024 * 1024;
+
+/// Where to crop, in the image's pixels (SVG: viewBox units). All three or none.
+#[derive(Debug, serde::Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct CropParams {
+    pub crop_x: Option<f64>,
+    pub crop_y: Option<f64>,
+    pub crop_size: Option<f64>,
+}
+
+#[derive(Debug, serde::Serialize, utoipa::ToSchema)]
+pub struct LogoView {
+    /// `image/png` (PNG and JPG uploads) or `image/svg+xml` (sanitized SVG).
+    pub content_type: String,
+    pub bytes: usize,
+    pub width: u32,
+    pub height: u32,
+}
+
+/// The organization's logo (200×200 PNG, or sanitized SVG).
+#[utoipa::path(get, path = "/organization/logo", tag = "organization",
+    responses((status = 200, description = "the logo"), (status = 404, body = Problem)))]
+async fn get_logo(State(s): State<AppState>, ctx: Ctx) -> ApiResult<axum::response::Response> {
+    ctx.principal.require(steward_core::authz::Access::OrgRead)?;
+    match crate::services::logo::read(&s.config.storage_dir, ctx.org_id()).await {
+        Some((ct, bytes)) => Ok(crate::console::logo::logo_response(ct, bytes)),
+        None => Err(steward_core::Error::not_found("logo").into()),
+    }
+}
+
+/// Upload a logo: the raw PNG, JPG or SVG file as the body (at most 2 MB), checked
+/// by its content; cropped to a square (centered unless `crop_*` say otherwise)
+/// and stored at 200×200.
+#[utoipa::path(put, path = "/organization/logo", tag = "organization", params(CropParams),
+    request_body(content = Vec<u8>, content_type = "image/png"),
+    responses((status = 200, body = LogoView), (status = 413, body = Problem, description = "logo_too_large"),
+        (status = 415, body = Problem, description = "unsupported_logo_type"),
+        (status = 422, body = Problem, description = "logo_unreadable, unsafe_svg or a bad crop")))]
+async fn put_logo(
+    State(s): State<AppState>,
+    ctx: Ctx,
+    crate::extract::ApiQuery(q): crate::extract::ApiQuery<CropParams>,
+    body: Result<axum::body::Bytes, axum::extract::rejection::BytesRejection>,
+) -> ApiResult<Json<LogoView>> {
+    let body = body.map_err(|_| {
+        steward_core::Error::new(
+            413,
+            "logo_too_large",
+            "Payload too large",
+            "The logo is larger than 2 MB. Use a smaller PNG, JPG or SVG file.",
+        )
+    })?;
+    let crop = match (q.crop_x, q.crop_y, q.crop_size) {
+        (Some(x), Some(y), Some(size)) => Some(steward_core::images::Crop { x, y, size }),
+        (None, None, None) => None,
+        _ => {
+            return Err(steward_core::Error::validation(vec![steward_core::FieldError::new(
+                "crop",
+                "incomplete",
+                "give crop_x, crop_y and crop_size together, or none of them",
+            )])
+            .into());
+        }
+    };
+    let logo = crate::services::logo::set(&s.db, &ctx, &s.config.storage_dir, &body, crop).await?;
+    let size = steward_core::images::LOGO_SIZE;
+    Ok(Json(LogoView {
+        content_type: logo.content_type.to_owned(),
+        bytes: logo.bytes.len(),
+        width: size,
+        height: size,
+    }))
+}
+
+#[utoipa::path(delete, path = "/organization/logo", tag = "organization",
+    responses((status = 204), (status = 404, body = Problem)))]
+async fn delete_logo(State(s): State<AppState>, ctx: Ctx) -> ApiResult<axum::http::StatusCode> {
+    crate::services::logo::remove(&s.db, &ctx, &s.config.storage_dir).await?;
+    Ok(axum::http::StatusCode::NO_CONTENT)
 }

@@ -1,8 +1,21 @@
-//! Server-rendered pages. For now: the landing page, the one-time setup form and
-//! the invitation form; the organization console builds on the same pieces.
+//! Server-rendered pages: sign-in, the organization area (Settings →
+//! Organization), the member's workspaces, setup and invitations. Handlers call
+//! the same use cases as the API; templates live in `templates/`.
 
+// Handlers answer early with a ready page (`Result<_, Response>`), as axum does.
+#![allow(clippy::result_large_err)]
+
+mod account;
+mod auth;
+pub mod format;
 mod invitations;
+pub mod logo;
+mod member;
+mod organization;
+mod people;
+pub mod session;
 mod setup;
+mod workspaces;
 
 use std::collections::HashMap;
 
@@ -20,8 +33,31 @@ pub fn router() -> Router<AppState> {
     Router::new()
         .route("/", get(index))
         .route("/static/steward.css", get(stylesheet))
+        .route("/static/console.js", get(script))
         .merge(setup::router())
         .merge(invitations::router())
+        .merge(auth::router())
+        .merge(account::router())
+        .merge(organization::router())
+        .merge(workspaces::router())
+        .merge(people::router())
+        .merge(member::router())
+        .merge(logo::router())
+}
+
+/// `?notice=` after an action (see [`session::notice_text`]).
+#[derive(Debug, Default, serde::Deserialize)]
+#[serde(default)]
+pub struct NoticeQuery {
+    pub notice: Option<String>,
+}
+
+async fn script() -> Response {
+    (
+        [(header::CONTENT_TYPE, "text/javascript; charset=utf-8"), (header::CACHE_CONTROL, "public, max-age=3600")],
+        include_str!("../../static/console.js"),
+    )
+        .into_response()
 }
 
 async fn stylesheet() -> Response {
@@ -71,13 +107,20 @@ pub fn field_errors(e: &Error) -> HashMap<String, String> {
     e.errors.iter().map(|f| (f.field.clone(), f.message.clone())).collect()
 }
 
-async fn index(axum::extract::State(s): axum::extract::State<AppState>) -> Response {
+async fn index(
+    axum::extract::State(s): axum::extract::State<AppState>,
+    session: Option<session::ConsoleSession>,
+) -> Response {
+    if let Some(session) = session {
+        let to = if session.is_super_admin() { "/settings/organization" } else { "/w" };
+        return axum::response::Redirect::to(to).into_response();
+    }
     match crate::services::setup::is_complete(&s.db).await {
         Ok(true) => message(
             StatusCode::OK,
             "Steward",
-            "The organization control plane is running. Use the API with an API key or a session (POST /api/v1/sessions); its description is at /api/v1/openapi.json.",
-            Some(("/api/v1/openapi.json", "Open the API description")),
+            "The organization control plane for your workspaces, people and settings. Sign in to continue; services use the API described at /api/v1/openapi.json.",
+            Some(("/login", "Sign in")),
         ),
         Ok(false) => message(
             StatusCode::OK,

@@ -11,7 +11,7 @@ use steward_core::people::{OrgRole, UserStatus};
 use steward_core::time::Timestamp;
 use steward_core::tokens::{hash_secret, random_token};
 use steward_core::validate::{self, Fields};
-use steward_core::{Error, FieldError, Result};
+use steward_core::{Error, FieldError, Result, password};
 use steward_store::invitations::{self, Invitation};
 use steward_store::users::{self, User};
 use steward_store::{Conn, Db, audit, commit, organizations, sessions};
@@ -252,4 +252,61 @@ async fn ensure_another_super_admin(c: &mut Conn, ctx: &Ctx, user: &User) -> Res
 fn email_taken() -> Error {
     Error::conflict("email_taken", "Someone in your organization already uses this email address.")
         .with_field(FieldError::new("email", "taken", "is already a member of this organization"))
+}
+
+/// A person edits their own name.
+pub async fn rename_self(db: &Db, ctx: &Ctx, name: &str) -> Result<User> {
+    let user_id = ctx
+        .principal
+        .user_id()
+        .ok_or_else(|| Error::forbidden("user_required", "Only a signed-in person has a name to change."))?;
+    let name = validate::name("name", name)?;
+    let mut tx = db.begin().await?;
+    organizations::lock(&mut tx, ctx.org_id()).await?;
+    let before = users::get(&mut tx, ctx.org_id(), user_id).await?.ok_or_else(|| Error::not_found("user"))?;
+    if before.name == name {
+        return Ok(before);
+    }
+    let mut after = before.clone();
+    after.name = name;
+    after.updated_at = ctx.now;
+    users::update(&mut tx, &after).await?;
+    let mut changes = Changes::new();
+    changes.field("name", &before.name, &after.name);
+    audit::append(&mut tx, ctx.event("user.updated", target::USER, &after.id).changes(changes.into_value())).await?;
+    commit(tx).await?;
+    Ok(after)
+}
+
+/// A person changes their own password; their other sessions end.
+pub async fn change_own_password(db: &Db, ctx: &Ctx, current: &str, new: &str) -> Result<()> {
+    let steward_core::authz::Credential::Session { user_id, session_id, .. } = &ctx.principal.credential else {
+        return Err(Error::forbidden("user_required", "Only a signed-in person has a password to change."));
+    };
+    password::check_baseline("new_password", new)?;
+    let mut c = db.conn().await?;
+    let user = users::get(&mut c, ctx.org_id(), user_id).await?.ok_or_else(|| Error::not_found("user"))?;
+    drop(c);
+    if !user.password_hash.as_deref().is_some_and(|h| password::verify(current, h)) {
+        return Err(Error::validation(vec![FieldError::new(
+            "current_password",
+            "incorrect",
+            "is not your current password",
+        )]));
+    }
+    let hash = password::hash(new)?;
+    let mut tx = db.begin().await?;
+    organizations::lock(&mut tx, ctx.org_id()).await?;
+    let mut user = users::get(&mut tx, ctx.org_id(), user_id).await?.ok_or_else(|| Error::not_found("user"))?;
+    user.password_hash = Some(hash);
+    user.updated_at = ctx.now;
+    users::update(&mut tx, &user).await?;
+    let ended = sessions::delete_others(&mut tx, ctx.org_id(), user_id, session_id).await?;
+    audit::append(
+        &mut tx,
+        ctx.event("user.password_changed", target::USER, user_id).metadata(json!({ "other_sessions_ended": ended })),
+    )
+    .await?;
+    commit(tx).await?;
+    Ok(())
 }

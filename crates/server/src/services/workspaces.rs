@@ -59,6 +59,16 @@ pub struct ListParams {
 }
 
 pub async fn list(db: &Db, ctx: &Ctx, p: &ListParams) -> Result<(Vec<Workspace>, Option<String>)> {
+    list_counted(db, ctx, p, None).await
+}
+
+/// The list, and (when asked) how many workspaces match in all.
+pub async fn list_counted(
+    db: &Db,
+    ctx: &Ctx,
+    p: &ListParams,
+    total: Option<&mut i64>,
+) -> Result<(Vec<Workspace>, Option<String>)> {
     let org_wide = ctx.principal.require(Access::OrgRead).is_ok();
     let mut fields = Fields::new();
     let statuses = match p.status.as_deref() {
@@ -111,6 +121,9 @@ pub async fn list(db: &Db, ctx: &Ctx, p: &ListParams) -> Result<(Vec<Workspace>,
     let mut c = db.conn().await?;
     let mut rows =
         if filter.statuses.is_empty() { Vec::new() } else { store::list(&mut c, ctx.org_id(), &filter).await? };
+    if let Some(total) = total {
+        *total = if filter.statuses.is_empty() { 0 } else { store::count(&mut c, ctx.org_id(), &filter).await? };
+    }
     let next = if rows.len() > limit as usize {
         rows.truncate(limit as usize);
         rows.last().map(|w| make_cursor(w, sort))

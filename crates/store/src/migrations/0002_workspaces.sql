@@ -76,7 +76,7 @@ CREATE TABLE content_items (
     updated_at BIGINT NOT NULL
 );
 CREATE INDEX content_workspace ON content_items (workspace_id, id);
-CREATE INDEX content_org_published ON content_items (org_id, published_at);
+CREATE INDEX content_org_published ON content_items (org_id, published_at) WHERE deleted_at IS NULL;
 CREATE INDEX content_campaign ON content_items (campaign_id);
 
 CREATE TABLE platform_connections (

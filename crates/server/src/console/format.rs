@@ -1,0 +1,72 @@
+//! How numbers, sizes and dates read on a page.
+
+use steward_core::time::Timestamp;
+
+/// `1234567` → `1,234,567`.
+pub fn int(n: i64) -> String {
+    let digits = n.unsigned_abs().to_string();
+    let mut out = String::new();
+    for (i, ch) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
+            out.push(',');
+        }
+        out.push(ch);
+    }
+    if n < 0 { format!("-{out}") } else { out }
+}
+
+/// `1536` → `1.5 KB` (powers of 1,000, as storage is sold).
+pub fn bytes(n: i64) -> String {
+    const UNITS: [&str; 5] = ["bytes", "KB", "MB", "GB", "TB"];
+    let mut value = n as f64;
+    let mut unit = 0;
+    while value >= 1000.0 && unit < UNITS.len() - 1 {
+        value /= 1000.0;
+        unit += 1;
+    }
+    if unit == 0 { format!("{} bytes", int(n)) } else { format!("{value:.1} {}", UNITS[unit]) }
+}
+
+/// A date in the organization's time zone, and the UTC instant for the hover title.
+pub fn date(t: Timestamp, tz: &str) -> (String, String) {
+    let zone = jiff::tz::TimeZone::get(tz).unwrap_or(jiff::tz::TimeZone::UTC);
+    let utc = t.to_rfc3339();
+    match jiff::Timestamp::from_millisecond(t.millis()) {
+        Ok(ts) => (ts.to_zoned_datetime(zone).strftime("%b %-d, %Y").to_string(), utc),
+        Err(_) => (utc.clone(), utc),
+    }
+}
+
+/// "3 days ago", for when recency matters.
+pub fn ago(t: Timestamp, now: Timestamp) -> String {
+    let secs = (now.millis() - t.millis()) / 1000;
+    let (n, unit) = match secs {
+        s if s < 60 => return "just now".into(),
+        s if s < 3600 => (s / 60, "minute"),
+        s if s < 86_400 => (s / 3600, "hour"),
+        s if s < 30 * 86_400 => (s / 86_400, "day"),
+        s if s < 365 * 86_400 => (s / (30 * 86_400), "month"),
+        s => (s / (365 * 86_400), "year"),
+    };
+    format!("{n} {unit}{} ago", if n == 1 { "" } else { "s" })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn formats() {
+        assert_eq!(int(1_204), "1,204");
+        assert_eq!(int(999), "999");
+        assert_eq!(int(-1_000_000), "-1,000,000");
+        assert_eq!(bytes(512), "512 bytes");
+        assert_eq!(bytes(1_536), "1.5 KB");
+        assert_eq!(bytes(2_500_000_000), "2.5 GB");
+        let t = Timestamp::parse_rfc3339("2026-11-29T23:30:00Z").unwrap();
+        assert_eq!(date(t, "UTC").0, "Nov 29, 2026");
+        assert_eq!(date(t, "Europe/Paris").0, "Nov 30, 2026");
+        assert_eq!(ago(t, t.plus_seconds(3 * 86_400)), "3 days ago");
+        assert_eq!(ago(t, t.plus_seconds(3_600)), "1 hour ago");
+    }
+}

@@ -1,0 +1,579 @@
+//! Settings → Organization → Workspaces: the table, create and edit, the
+//! lifecycle actions with their confirmations, and a workspace's page.
+
+use std::collections::HashMap;
+
+use askama::Template;
+use askama_web::WebTemplate;
+use axum::extract::{Path, Query, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::{Form, Router};
+use serde::Deserialize;
+use steward_core::ids::{UserId, WorkspaceId};
+use steward_core::people::UserStatus;
+use steward_core::workspaces::{Lifecycle, WorkspaceRole};
+use steward_store::workspaces::Workspace;
+
+use super::organization::{ask_admin, layout};
+use super::session::{ConsoleSession, Layout, notice_text, see_other, urlencode};
+use super::{error_page, field_errors, format};
+use crate::services::workspaces::{self, CreateWorkspace, ListParams, SetMember, WorkspacePatch};
+use crate::services::{campaigns, connections, content};
+use crate::state::AppState;
+
+const BASE: &str = "/settings/organization/workspaces";
+const ZONES: &[&str] = &[
+    "UTC",
+    "Europe/London",
+    "Europe/Paris",
+    "Europe/Berlin",
+    "Europe/Madrid",
+    "Europe/Istanbul",
+    "Africa/Lagos",
+    "Africa/Johannesburg",
+    "Asia/Dubai",
+    "Asia/Kolkata",
+    "Asia/Singapore",
+    "Asia/Tokyo",
+    "Australia/Sydney",
+    "America/New_York",
+    "America/Chicago",
+    "America/Denver",
+    "America/Los_Angeles",
+    "America/Sao_Paulo",
+];
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route(BASE, get(list).post(create))
+        .route("/settings/organization/workspaces/new", get(new_form))
+        .route("/settings/organization/workspaces/{id}", get(show))
+        .route("/settings/organization/workspaces/{id}/edit", get(edit_form).post(edit))
+        .route("/settings/organization/workspaces/{id}/{action}", post(lifecycle))
+        .route("/settings/organization/workspaces/{id}/members", post(add_member))
+        .route("/settings/organization/workspaces/{id}/members/{user}", post(set_member))
+        .route("/settings/organization/workspaces/{id}/members/{user}/remove", post(remove_member))
+}
+
+/// A workspace as a table row or page header shows it.
+pub struct WsRow {
+    pub id: String,
+    pub name: String,
+    pub slug: String,
+    pub status: &'static str,
+    pub status_label: &'static str,
+    pub reason: Option<String>,
+    pub users: String,
+    pub campaigns: String,
+    pub active_campaigns: i64,
+    pub created: String,
+    pub created_utc: String,
+}
+
+pub fn row(w: &Workspace, tz: &str, active_campaigns: i64) -> WsRow {
+    let (created, created_utc) = format::date(w.created_at, tz);
+    WsRow {
+        id: w.id.to_string(),
+        name: w.name.clone(),
+        slug: w.slug.clone(),
+        status: w.status.as_str(),
+        status_label: match w.status.as_str() {
+            "active" => "Active",
+            "suspended" => "Suspended",
+            _ => "Archived",
+        },
+        reason: w.status_reason.clone(),
+        users: format::int(w.member_count),
+        campaigns: format::int(w.campaign_count),
+        active_campaigns,
+        created,
+        created_utc,
+    }
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "workspaces.html")]
+struct ListPage {
+    layout: Layout,
+    rows: Vec<WsRow>,
+    archived_view: bool,
+    filtered: bool,
+    q: String,
+    status: String,
+    sort: String,
+    statuses: Vec<(&'static str, &'static str)>,
+    sorts: Vec<(&'static str, &'static str)>,
+    range_text: String,
+    page_start: i64,
+    base_query: String,
+    next_query: Option<String>,
+    error: Option<String>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+struct ListQuery {
+    status: Option<String>,
+    q: Option<String>,
+    sort: Option<String>,
+    cursor: Option<String>,
+    start: Option<i64>,
+    notice: Option<String>,
+}
+
+async fn list(State(s): State<AppState>, session: ConsoleSession, Query(q): Query<ListQuery>) -> Response {
+    if !session.is_super_admin() {
+        return ask_admin(&s, &session).await;
+    }
+    let status = q.status.clone().filter(|v| !v.is_empty()).unwrap_or_else(|| "current".into());
+    let sort = q.sort.clone().filter(|v| !v.is_empty()).unwrap_or_else(|| "name".into());
+    let params = ListParams {
+        status: (status != "current").then(|| status.clone()),
+        q: q.q.clone(),
+        sort: Some(sort.clone()),
+        limit: Some(50),
+        cursor: q.cursor.clone(),
+    };
+    let mut total = 0;
+    let (rows, next, error) = match workspaces::list_counted(&s.db, &session.ctx(), &params, Some(&mut total)).await {
+        Ok((rows, next)) => (rows, next, None),
+        Err(e) => (Vec::new(), None, Some(e.detail)),
+    };
+    let active = active_counts(&s, &rows).await;
+    let start = q.start.unwrap_or(1).max(1);
+    let base_query = format!(
+        "status={}&q={}&sort={}",
+        urlencode(&status),
+        urlencode(q.q.as_deref().unwrap_or("")),
+        urlencode(&sort)
+    );
+    let end = start + rows.len() as i64 - 1;
+    ListPage {
+        layout: layout(&s, &session, "Workspaces", "workspaces").await.with_notice(notice_text(q.notice.as_deref())),
+        rows: rows
+            .iter()
+            .map(|w| row(w, &session.org.timezone, active.get(w.id.as_str()).copied().unwrap_or(0)))
+            .collect(),
+        archived_view: status == "archived",
+        filtered: q.q.as_deref().is_some_and(|v| !v.is_empty()) || !matches!(status.as_str(), "current" | "archived"),
+        q: q.q.clone().unwrap_or_default(),
+        status,
+        sort,
+        statuses: vec![
+            ("current", "Active and suspended"),
+            ("active", "Active"),
+            ("suspended", "Suspended"),
+            ("archived", "Archived"),
+            ("all", "All"),
+        ],
+        sorts: vec![
+            ("name", "Name"),
+            ("-created_at", "Newest"),
+            ("created_at", "Oldest"),
+            ("-users", "Most users"),
+            ("-campaigns", "Most campaigns"),
+        ],
+        range_text: if total == 0 {
+            String::new()
+        } else {
+            format!("{}–{} of {}", format::int(start), format::int(end), format::int(total))
+        },
+        page_start: start,
+        next_query: next.map(|c| format!("{base_query}&cursor={}&start={}", urlencode(&c), end + 1)),
+        base_query,
+        error,
+    }
+    .into_response()
+}
+
+async fn active_counts(s: &AppState, rows: &[Workspace]) -> HashMap<String, i64> {
+    let ids: Vec<WorkspaceId> = rows.iter().map(|w| w.id.clone()).collect();
+    match s.db.conn().await {
+        Ok(mut c) => steward_store::campaigns::active_counts(&mut c, &ids).await.unwrap_or_default(),
+        Err(_) => HashMap::new(),
+    }
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+struct WsForm {
+    csrf_token: String,
+    name: String,
+    slug: String,
+    description: String,
+    timezone: String,
+    default_language: String,
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "workspace_form.html")]
+struct FormPage {
+    layout: Layout,
+    creating: bool,
+    action: String,
+    cancel: String,
+    form: WsForm,
+    zones: &'static [&'static str],
+    errors: HashMap<String, String>,
+    error: Option<String>,
+}
+
+async fn new_form(State(s): State<AppState>, session: ConsoleSession) -> Response {
+    if !session.is_super_admin() {
+        return ask_admin(&s, &session).await;
+    }
+    let form = WsForm { timezone: session.org.timezone.clone(), default_language: "en".into(), ..WsForm::default() };
+    FormPage {
+        layout: layout(&s, &session, "Create workspace", "workspaces").await,
+        creating: true,
+        action: BASE.into(),
+        cancel: BASE.into(),
+        form,
+        zones: ZONES,
+        errors: HashMap::new(),
+        error: None,
+    }
+    .into_response()
+}
+
+fn optional(v: &str) -> Option<String> {
+    Some(v.trim().to_owned()).filter(|v| !v.is_empty())
+}
+
+async fn form_error(
+    s: &AppState,
+    session: &ConsoleSession,
+    creating: bool,
+    action: String,
+    form: WsForm,
+    e: steward_core::Error,
+) -> Response {
+    let (errors, error) =
+        if e.errors.is_empty() { (HashMap::new(), Some(e.detail.clone())) } else { (field_errors(&e), None) };
+    let page = FormPage {
+        layout: layout(s, session, if creating { "Create workspace" } else { "Edit workspace" }, "workspaces").await,
+        creating,
+        cancel: if creating { BASE.into() } else { action.trim_end_matches("/edit").to_owned() },
+        action,
+        form,
+        zones: ZONES,
+        errors,
+        error,
+    };
+    (StatusCode::from_u16(e.status).unwrap_or(StatusCode::UNPROCESSABLE_ENTITY), page).into_response()
+}
+
+async fn create(State(s): State<AppState>, session: ConsoleSession, Form(form): Form<WsForm>) -> Response {
+    if let Err(r) = session.check_csrf(&form.csrf_token) {
+        return r;
+    }
+    let input = CreateWorkspace {
+        name: form.name.clone(),
+        slug: optional(&form.slug),
+        description: optional(&form.description),
+        timezone: optional(&form.timezone),
+        default_language: optional(&form.default_language),
+    };
+    match workspaces::create(&s.db, &session.ctx(), input).await {
+        Ok(w) => see_other(&format!("{BASE}/{}", w.id), "workspace_created"),
+        Err(e) if e.status < 500 => form_error(&s, &session, true, BASE.into(), form, e).await,
+        Err(e) => error_page(&e),
+    }
+}
+
+fn parse_ws(id: &str) -> Result<WorkspaceId, Response> {
+    id.parse().map_err(|_| super::not_found_page())
+}
+
+async fn edit_form(State(s): State<AppState>, session: ConsoleSession, Path(id): Path<String>) -> Response {
+    let id = match parse_ws(&id) {
+        Ok(id) => id,
+        Err(r) => return r,
+    };
+    match workspaces::get(&s.db, &session.ctx(), &id).await {
+        Ok(w) => FormPage {
+            layout: layout(&s, &session, "Edit workspace", "workspaces").await,
+            creating: false,
+            action: format!("{BASE}/{id}/edit"),
+            cancel: format!("{BASE}/{id}"),
+            form: WsForm {
+                csrf_token: String::new(),
+                name: w.name,
+                slug: w.slug,
+                description: w.description.unwrap_or_default(),
+                timezone: w.timezone,
+                default_language: w.default_language,
+            },
+            zones: ZONES,
+            errors: HashMap::new(),
+            error: None,
+        }
+        .into_response(),
+        Err(e) => error_page(&e),
+    }
+}
+
+async fn edit(
+    State(s): State<AppState>,
+    session: ConsoleSession,
+    Path(id): Path<String>,
+    Form(form): Form<WsForm>,
+) -> Response {
+    if let Err(r) = session.check_csrf(&form.csrf_token) {
+        return r;
+    }
+    let id = match parse_ws(&id) {
+        Ok(id) => id,
+        Err(r) => return r,
+    };
+    let patch = WorkspacePatch {
+        name: Some(form.name.clone()),
+        slug: Some(form.slug.clone()),
+        description: Some(optional(&form.description)),
+        timezone: Some(form.timezone.clone()),
+        default_language: Some(form.default_language.clone()),
+    };
+    match workspaces::update(&s.db, &session.ctx(), &id, patch).await {
+        Ok(_) => see_other(&format!("{BASE}/{id}"), "workspace_saved"),
+        Err(e) if e.status < 500 && e.status != 404 => {
+            form_error(&s, &session, false, format!("{BASE}/{id}/edit"), form, e).await
+        }
+        Err(e) => error_page(&e),
+    }
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+struct ActionForm {
+    csrf_token: String,
+    reason: String,
+    confirm: String,
+}
+
+async fn lifecycle(
+    State(s): State<AppState>,
+    session: ConsoleSession,
+    Path((id, action)): Path<(String, String)>,
+    Form(form): Form<ActionForm>,
+) -> Response {
+    if let Err(r) = session.check_csrf(&form.csrf_token) {
+        return r;
+    }
+    let id = match parse_ws(&id) {
+        Ok(id) => id,
+        Err(r) => return r,
+    };
+    let ctx = session.ctx();
+    let (result, notice) = match action.as_str() {
+        "suspend" => (
+            workspaces::transition(&s.db, &ctx, &id, Lifecycle::Suspend, optional(&form.reason)).await.map(|_| ()),
+            "workspace_suspended",
+        ),
+        "reactivate" => (
+            workspaces::transition(&s.db, &ctx, &id, Lifecycle::Reactivate, None).await.map(|_| ()),
+            "workspace_reactivated",
+        ),
+        "archive" => (
+            workspaces::transition(&s.db, &ctx, &id, Lifecycle::Archive, optional(&form.reason)).await.map(|_| ()),
+            "workspace_archived",
+        ),
+        "restore" => {
+            (workspaces::transition(&s.db, &ctx, &id, Lifecycle::Restore, None).await.map(|_| ()), "workspace_restored")
+        }
+        "delete" => {
+            let r = workspaces::delete(&s.db, &ctx, &id, Some(form.confirm.trim()), &s.config.storage_dir)
+                .await
+                .map(|_| ());
+            match r {
+                Ok(()) => return see_other(BASE, "workspace_deleted"),
+                Err(e) => (Err(e), ""),
+            }
+        }
+        _ => return super::not_found_page(),
+    };
+    match result {
+        Ok(()) => see_other(&format!("{BASE}/{id}"), notice),
+        Err(e) if e.status < 500 && e.status != 404 => {
+            page(&s, &session, &id, Some(e.detail), StatusCode::from_u16(e.status).ok()).await
+        }
+        Err(e) => error_page(&e),
+    }
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+struct MemberForm {
+    csrf_token: String,
+    user_id: String,
+    role: String,
+}
+
+async fn add_member(
+    State(s): State<AppState>,
+    session: ConsoleSession,
+    Path(id): Path<String>,
+    Form(form): Form<MemberForm>,
+) -> Response {
+    let user = form.user_id.clone();
+    set_member(State(s), session, Path((id, user)), Form(form)).await
+}
+
+async fn set_member(
+    State(s): State<AppState>,
+    session: ConsoleSession,
+    Path((id, user)): Path<(String, String)>,
+    Form(form): Form<MemberForm>,
+) -> Response {
+    if let Err(r) = session.check_csrf(&form.csrf_token) {
+        return r;
+    }
+    let (Ok(id), Ok(user)) = (id.parse::<WorkspaceId>(), user.parse::<UserId>()) else {
+        return super::not_found_page();
+    };
+    match workspaces::set_member(&s.db, &session.ctx(), &id, &user, SetMember { role: form.role }).await {
+        Ok(_) => see_other(&format!("{BASE}/{id}"), "member_saved"),
+        Err(e) if e.status < 500 => page(&s, &session, &id, Some(e.detail), StatusCode::from_u16(e.status).ok()).await,
+        Err(e) => error_page(&e),
+    }
+}
+
+async fn remove_member(
+    State(s): State<AppState>,
+    session: ConsoleSession,
+    Path((id, user)): Path<(String, String)>,
+    Form(form): Form<MemberForm>,
+) -> Response {
+    if let Err(r) = session.check_csrf(&form.csrf_token) {
+        return r;
+    }
+    let (Ok(id), Ok(user)) = (id.parse::<WorkspaceId>(), user.parse::<UserId>()) else {
+        return super::not_found_page();
+    };
+    match workspaces::remove_member(&s.db, &session.ctx(), &id, &user).await {
+        Ok(()) => see_other(&format!("{BASE}/{id}"), "member_removed"),
+        Err(e) if e.status < 500 => page(&s, &session, &id, Some(e.detail), StatusCode::from_u16(e.status).ok()).await,
+        Err(e) => error_page(&e),
+    }
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "workspace.html")]
+struct WorkspacePage {
+    layout: Layout,
+    w: WsRow,
+    description: Option<String>,
+    timezone: String,
+    language: String,
+    storage: String,
+    members: Vec<MemberRow>,
+    candidates: Vec<(String, String)>,
+    roles: Vec<&'static str>,
+    campaigns: Vec<(String, &'static str, String, bool)>,
+    more_campaigns: bool,
+    content: Vec<(String, &'static str, String)>,
+    connections: Vec<(&'static str, String, &'static str)>,
+    error: Option<String>,
+}
+
+struct MemberRow {
+    user_id: String,
+    name: String,
+    email: String,
+    role: &'static str,
+}
+
+async fn show(
+    State(s): State<AppState>,
+    session: ConsoleSession,
+    Path(id): Path<String>,
+    Query(q): Query<super::NoticeQuery>,
+) -> Response {
+    let id = match parse_ws(&id) {
+        Ok(id) => id,
+        Err(r) => return r,
+    };
+    render(&s, &session, &id, None, None, notice_text(q.notice.as_deref())).await
+}
+
+async fn page(
+    s: &AppState,
+    session: &ConsoleSession,
+    id: &WorkspaceId,
+    error: Option<String>,
+    status: Option<StatusCode>,
+) -> Response {
+    render(s, session, id, error, status, None).await
+}
+
+async fn render(
+    s: &AppState,
+    session: &ConsoleSession,
+    id: &WorkspaceId,
+    error: Option<String>,
+    status: Option<StatusCode>,
+    notice: Option<String>,
+) -> Response {
+    if !session.is_super_admin() {
+        return ask_admin(s, session).await;
+    }
+    let ctx = session.ctx();
+    let w = match workspaces::get(&s.db, &ctx, id).await {
+        Ok(w) => w,
+        Err(e) => return error_page(&e),
+    };
+    let page50 = steward_core::pagination::Page { limit: 50, after: None };
+    let page200 = steward_core::pagination::Page { limit: 200, after: None };
+    let members = workspaces::members(&s.db, &ctx, id, &page200).await.map(|r| r.0).unwrap_or_default();
+    let (camps, more) = campaigns::list(&s.db, &ctx, id, &page50).await.unwrap_or_default();
+    let items = content::list(&s.db, &ctx, id, &page50).await.map(|r| r.0).unwrap_or_default();
+    let conns = connections::list(&s.db, &ctx, id, &page50).await.map(|r| r.0).unwrap_or_default();
+    let everyone = match s.db.conn().await {
+        Ok(mut c) => steward_store::users::list(&mut c, &session.org.id, &page200).await.unwrap_or_default(),
+        Err(_) => Vec::new(),
+    };
+    let tz = session.org.timezone.clone();
+    let active = campaigns_active(&camps);
+    let page = WorkspacePage {
+        layout: layout(s, session, &w.name, "workspaces").await.with_notice(notice),
+        description: w.description.clone(),
+        timezone: w.timezone.clone(),
+        language: w.default_language.clone(),
+        storage: format::bytes(w.storage_bytes),
+        candidates: everyone
+            .iter()
+            .filter(|u| u.status != UserStatus::Deactivated && !members.iter().any(|m| m.user_id == u.id))
+            .map(|u| (u.id.to_string(), format!("{} ({})", u.name, u.email)))
+            .collect(),
+        members: members
+            .iter()
+            .map(|m| MemberRow {
+                user_id: m.user_id.to_string(),
+                name: m.name.clone(),
+                email: m.email.clone(),
+                role: m.role.as_str(),
+            })
+            .collect(),
+        roles: WorkspaceRole::ALL.iter().map(|r| r.as_str()).collect(),
+        campaigns: camps
+            .iter()
+            .map(|c| (c.name.clone(), c.status.as_str(), format::int(c.cost_credits), c.paused_by.is_some()))
+            .collect(),
+        more_campaigns: more.is_some(),
+        content: items
+            .iter()
+            .map(|c| {
+                (c.title.clone(), c.status.as_str(), c.published_at.map(|t| format::date(t, &tz).0).unwrap_or_default())
+            })
+            .collect(),
+        connections: conns.iter().map(|c| (c.platform.as_str(), c.account_name.clone(), c.status.as_str())).collect(),
+        w: row(&w, &tz, active),
+        error,
+    };
+    (status.unwrap_or(StatusCode::OK), page).into_response()
+}
+
+fn campaigns_active(camps: &[steward_store::campaigns::Campaign]) -> i64 {
+    camps.iter().filter(|c| c.status == steward_core::workspaces::CampaignStatus::Active).count() as i64
+}

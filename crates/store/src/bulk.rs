@@ -1,0 +1,50 @@
+//! Many rows at once, for the demo seeder and benchmarks: multi-row `INSERT`s
+//! sized to stay under both engines' bound-parameter limits.
+
+use sqlx::AssertSqlSafe;
+
+use crate::StoreResult;
+use crate::db::Conn;
+pub use crate::row::Arg;
+use crate::row::bind_all;
+
+/// Parameters per statement: below SQLite's 32,766 and PostgreSQL's 65,535.
+const MAX_PARAMS: usize = 30_000;
+
+/// Inserts `rows` (each with one value per column) into `table`.
+pub async fn insert(
+    c: &mut Conn,
+    table: &'static str,
+    columns: &[&'static str],
+    rows: Vec<Vec<Arg>>,
+) -> StoreResult<()> {
+    let per_statement = (MAX_PARAMS / columns.len()).clamp(1, 1000);
+    let mut rows = rows.into_iter().peekable();
+    while rows.peek().is_some() {
+        let chunk: Vec<Vec<Arg>> = rows.by_ref().take(per_statement).collect();
+        let mut sql = format!("INSERT INTO {table} ({}) VALUES ", columns.join(", "));
+        let mut args = Vec::with_capacity(chunk.len() * columns.len());
+        for (i, row) in chunk.into_iter().enumerate() {
+            if i > 0 {
+                sql.push_str(", ");
+            }
+            sql.push('(');
+            for (j, value) in row.into_iter().enumerate() {
+                if j > 0 {
+                    sql.push_str(", ");
+                }
+                args.push(value);
+                sql.push_str(&format!("${}", args.len()));
+            }
+            sql.push(')');
+        }
+        bind_all(sqlx::query(AssertSqlSafe(sql)), args).execute(&mut *c).await?;
+    }
+    Ok(())
+}
+
+/// Refreshes the planner's statistics after a bulk load.
+pub async fn analyze(c: &mut Conn) -> StoreResult<()> {
+    sqlx::raw_sql("ANALYZE").execute(c).await?;
+    Ok(())
+}

@@ -20,7 +20,8 @@ use crate::{console, openapi};
 /// JSON bodies are small; anything bigger is refused with 413 before parsing.
 pub const BODY_LIMIT_BYTES: usize = 64 * 1024;
 
-const CSP: &str = "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; \
+// `blob:` images: the logo cropper previews the chosen file before uploading it.
+const CSP: &str = "default-src 'self'; img-src 'self' data: blob:; style-src 'self'; script-src 'self'; \
                    frame-ancestors 'none'; base-uri 'none'; form-action 'self'";
 
 pub fn build_app(state: AppState) -> Router {

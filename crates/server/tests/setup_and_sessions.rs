@@ -153,3 +153,38 @@ async fn health_and_readiness() {
         assert_eq!((down.status, down.code()), (503, "database_unavailable"));
     }
 }
+
+#[tokio::test]
+async fn console_pages_send_expired_sessions_to_sign_in() {
+    let app = TestApp::on(steward_store::testing::sqlite().await);
+    let org = app.org("acme").await;
+    let stale = app.get("/settings/organization", Auth::Cookie { token: "not-a-session", csrf: None }).await;
+    assert_eq!(stale.status, 303);
+    assert_eq!(stale.headers["location"], "/login?next=/settings/organization&expired=1");
+    let none = app.get("/settings/organization", Auth::None).await;
+    assert_eq!(none.headers["location"], "/login?next=/settings/organization");
+    let page = app.get("/login?next=/settings/organization&expired=1", Auth::None).await;
+    assert!(page.text.contains("Your session expired"));
+    // A valid cookie reaches the page; the idle timeout ends it.
+    let ok = app.get("/settings/organization", Auth::Cookie { token: &org.admin_token, csrf: None }).await;
+    assert_eq!(ok.status, 200, "{}", ok.text);
+    assert!(ok.text.contains("data-metric=\"total_users\""));
+    // Members get a page that says whom to ask.
+    let member = app.get("/settings/organization", Auth::Cookie { token: &org.member_token, csrf: None }).await;
+    assert_eq!(member.status, 403);
+    assert!(member.text.contains(&org.admin_email));
+    // Console forms need the session's CSRF token.
+    let res = app
+        .raw(
+            Method::POST,
+            "/settings/organization/details",
+            Auth::Cookie { token: &org.member_token, csrf: None },
+            Some("name=x"),
+            "application/x-www-form-urlencoded",
+        )
+        .await;
+    assert_eq!(res.status, 403);
+    app.clock.advance_seconds(31 * 60);
+    let expired = app.get("/settings/organization", Auth::Cookie { token: &org.admin_token, csrf: None }).await;
+    assert_eq!(expired.headers["location"], "/login?next=/settings/organization&expired=1");
+}

@@ -668,6 +668,31 @@ async fn dashboard_counts_what_the_guide_lists() {
         let r = app.get("/api/v1/organization/dashboard", Auth::Bearer(&org.member_token)).await;
         assert_eq!((r.status, r.code()), (403, "super_admin_required"));
 
+        // The figures follow lifecycle steps and deletions.
+        let figure = |d: &serde_json::Value, k: &str| d[k].as_i64().unwrap();
+        app.post(&format!("/api/v1/workspaces/{a}/suspend"), admin, json!({})).await;
+        let d = app.get("/api/v1/organization/dashboard", admin).await.json;
+        assert_eq!((figure(&d, "active_campaigns"), figure(&d, "total_workspaces")), (0, 1));
+        app.post(&format!("/api/v1/workspaces/{a}/reactivate"), admin, json!({})).await;
+        assert_eq!(figure(&app.get("/api/v1/organization/dashboard", admin).await.json, "active_campaigns"), 2);
+        let c = campaign(&app, admin, &b, "4", "active").await;
+        app.patch(&format!("/api/v1/workspaces/{b}/campaigns/{c}"), admin, json!({ "status": "paused" })).await;
+        let d = app.get("/api/v1/organization/dashboard", admin).await.json;
+        assert_eq!((figure(&d, "active_campaigns"), figure(&d, "campaigns_created_this_month")), (2, 4));
+        let slug = app.get(&format!("/api/v1/workspaces/{a}"), admin).await.json["slug"].as_str().unwrap().to_owned();
+        assert_eq!(app.delete(&format!("/api/v1/workspaces/{a}?confirm={slug}"), admin).await.status, 204);
+        let d = app.get("/api/v1/organization/dashboard", admin).await.json;
+        assert_eq!(
+            (
+                figure(&d, "active_campaigns"),
+                figure(&d, "campaigns_created_this_month"),
+                figure(&d, "content_published_this_week")
+            ),
+            (0, 2, 1),
+            "a deleted workspace's campaigns and content no longer count"
+        );
+        assert_eq!((figure(&d, "storage_bytes_used"), figure(&d, "active_platform_connections")), (0, 0));
+
         // Next Monday 00:30 UTC: a new week. In New York it is still Sunday, the old week.
         // (Days pass: the session expires, the API key doesn't.)
         let admin = Auth::Bearer(&org.admin_key);
@@ -677,7 +702,7 @@ async fn dashboard_counts_what_the_guide_lists() {
         let d = app.get("/api/v1/organization/dashboard", admin).await;
         assert_eq!(
             (d.json["content_published_this_week"].as_i64(), d.json["timezone"].as_str()),
-            (Some(2), Some("America/New_York"))
+            (Some(1), Some("America/New_York"))
         );
         // December 1st: a new month in UTC.
         app.patch("/api/v1/organization", admin, json!({ "timezone": "UTC" })).await;

@@ -7,6 +7,7 @@ use steward_core::time::Timestamp;
 use steward_core::workspaces::{CampaignStatus, PausedBy};
 
 use crate::StoreResult;
+use crate::activity::{self, Metric};
 use crate::db::Conn;
 use crate::row::{int, opt_text, parsed, text, time};
 use crate::workspaces::{Counter, adjust};
@@ -60,10 +61,22 @@ pub async fn insert(c: &mut Conn, x: &Campaign) -> StoreResult<()> {
     .bind(x.updated_at.millis())
     .execute(&mut *c)
     .await?;
+    activity::bump(c, &x.org_id, x.created_at, Metric::CampaignsCreated, 1).await?;
+    if x.status == CampaignStatus::Active {
+        activity::adjust_active(c, &x.workspace_id, 1).await?;
+    }
     adjust(c, &x.workspace_id, Counter::Campaigns, 1).await
 }
 
 pub async fn update(c: &mut Conn, x: &Campaign) -> StoreResult<()> {
+    let before: Option<(String,)> = sqlx::query_as("SELECT status FROM campaigns WHERE workspace_id = $1 AND id = $2")
+        .bind(x.workspace_id.as_str())
+        .bind(x.id.as_str())
+        .fetch_optional(&mut *c)
+        .await?;
+    let was_active = before.is_some_and(|(s,)| s == CampaignStatus::Active.as_str());
+    let is_active = x.status == CampaignStatus::Active;
+    activity::adjust_active(c, &x.workspace_id, i64::from(is_active) - i64::from(was_active)).await?;
     sqlx::query(
         "UPDATE campaigns SET name = $3, status = $4, paused_by = $5, cost_credits = $6, updated_at = $7 WHERE workspace_id = $1 AND id = $2",
     )
@@ -110,8 +123,9 @@ pub async fn pause_active(c: &mut Conn, ws: &WorkspaceId, by: PausedBy, now: Tim
         .bind(ws.as_str())
         .bind(by.as_str())
         .bind(now.millis())
-        .execute(c)
+        .execute(&mut *c)
         .await?;
+    activity::adjust_active(c, ws, -(res.rows_affected() as i64)).await?;
     Ok(res.rows_affected())
 }
 
@@ -123,8 +137,9 @@ pub async fn resume_paused_by(c: &mut Conn, ws: &WorkspaceId, by: PausedBy, now:
     .bind(ws.as_str())
     .bind(by.as_str())
     .bind(now.millis())
-    .execute(c)
+    .execute(&mut *c)
     .await?;
+    activity::adjust_active(c, ws, res.rows_affected() as i64).await?;
     Ok(res.rows_affected())
 }
 

@@ -8,6 +8,7 @@ use steward_core::time::Timestamp;
 use steward_core::workspaces::ContentStatus;
 
 use crate::StoreResult;
+use crate::activity::{self, Metric};
 use crate::db::Conn;
 use crate::row::{opt_text, opt_time, parsed, text, time};
 
@@ -66,12 +67,36 @@ pub async fn insert(c: &mut Conn, x: &Content) -> StoreResult<()> {
     .bind(&x.created_by)
     .bind(x.created_at.millis())
     .bind(x.updated_at.millis())
-    .execute(c)
+    .execute(&mut *c)
     .await?;
+    if let Some(at) = counted(x.published_at, x.deleted_at) {
+        activity::bump(c, &x.org_id, at, Metric::ContentPublished, 1).await?;
+    }
     Ok(())
 }
 
+/// When content counts as published: published, and not deleted.
+fn counted(published_at: Option<Timestamp>, deleted_at: Option<Timestamp>) -> Option<Timestamp> {
+    published_at.filter(|_| deleted_at.is_none())
+}
+
 pub async fn update(c: &mut Conn, x: &Content) -> StoreResult<()> {
+    let before: Option<(Option<i64>, Option<i64>)> =
+        sqlx::query_as("SELECT published_at, deleted_at FROM content_items WHERE workspace_id = $1 AND id = $2")
+            .bind(x.workspace_id.as_str())
+            .bind(x.id.as_str())
+            .fetch_optional(&mut *c)
+            .await?;
+    let was = before.and_then(|(p, d)| counted(p.map(Timestamp::from_millis), d.map(Timestamp::from_millis)));
+    let now = counted(x.published_at, x.deleted_at);
+    if was != now {
+        if let Some(at) = was {
+            activity::bump(c, &x.org_id, at, Metric::ContentPublished, -1).await?;
+        }
+        if let Some(at) = now {
+            activity::bump(c, &x.org_id, at, Metric::ContentPublished, 1).await?;
+        }
+    }
     sqlx::query(
         "UPDATE content_items SET campaign_id = $3, title = $4, body = $5, status = $6, scheduled_at = $7, published_at = $8, \
          deleted_at = $9, updated_at = $10 WHERE workspace_id = $1 AND id = $2",

@@ -1,9 +1,11 @@
-//! The organization dashboard's numbers (ORG-2, ORG-3), each one indexed count.
+//! The organization dashboard's numbers (ORG-2, ORG-3). Each is one indexed
+//! count over a small set, or a sum over the rollups of [`crate::activity`].
 
 use steward_core::ids::OrgId;
 use steward_core::time::Timestamp;
 
 use crate::StoreResult;
+use crate::activity::{self, Metric};
 use crate::db::Conn;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -17,54 +19,32 @@ pub struct Figures {
     pub storage_bytes_used: i64,
 }
 
-async fn count(c: &mut Conn, sql: &'static str, org: &OrgId, since: Option<Timestamp>) -> StoreResult<i64> {
-    let q = sqlx::query_as::<_, (i64,)>(sql).bind(org.as_str());
-    let q = match since {
-        Some(t) => q.bind(t.millis()),
-        None => q,
-    };
-    Ok(q.fetch_one(c).await?.0)
+async fn scalar(c: &mut Conn, sql: &'static str, org: &OrgId) -> StoreResult<i64> {
+    Ok(sqlx::query_as::<_, (i64,)>(sql).bind(org.as_str()).fetch_one(c).await?.0)
 }
 
 pub async fn figures(c: &mut Conn, org: &OrgId, month_start: Timestamp, week_start: Timestamp) -> StoreResult<Figures> {
+    // One pass over the organization's workspaces gives three figures.
+    let (total_workspaces, active_campaigns, storage_bytes_used): (i64, i64, i64) = sqlx::query_as(
+        "SELECT CAST(COALESCE(SUM(CASE WHEN status = 'active' THEN 1 ELSE 0 END), 0) AS BIGINT), \
+                CAST(COALESCE(SUM(active_campaign_count), 0) AS BIGINT), \
+                CAST(COALESCE(SUM(storage_bytes), 0) AS BIGINT) FROM workspaces WHERE org_id = $1",
+    )
+    .bind(org.as_str())
+    .fetch_one(&mut *c)
+    .await?;
     Ok(Figures {
-        total_workspaces: count(
-            c,
-            "SELECT COUNT(*) FROM workspaces WHERE org_id = $1 AND status = 'active'",
-            org,
-            None,
-        )
-        .await?,
-        total_users: count(c, "SELECT COUNT(*) FROM users WHERE org_id = $1 AND status = 'active'", org, None).await?,
-        active_campaigns: count(c, "SELECT COUNT(*) FROM campaigns WHERE org_id = $1 AND status = 'active'", org, None)
-            .await?,
-        campaigns_created_this_month: count(
-            c,
-            "SELECT COUNT(*) FROM campaigns WHERE org_id = $1 AND created_at >= $2",
-            org,
-            Some(month_start),
-        )
-        .await?,
-        content_published_this_week: count(
-            c,
-            "SELECT COUNT(*) FROM content_items WHERE org_id = $1 AND published_at >= $2 AND deleted_at IS NULL",
-            org,
-            Some(week_start),
-        )
-        .await?,
-        active_platform_connections: count(
+        total_workspaces,
+        total_users: scalar(c, "SELECT COUNT(*) FROM users WHERE org_id = $1 AND status = 'active'", org).await?,
+        active_campaigns,
+        campaigns_created_this_month: activity::sum_since(c, org, month_start, Metric::CampaignsCreated).await?,
+        content_published_this_week: activity::sum_since(c, org, week_start, Metric::ContentPublished).await?,
+        active_platform_connections: scalar(
             c,
             "SELECT COUNT(*) FROM platform_connections WHERE org_id = $1 AND status = 'active'",
             org,
-            None,
         )
         .await?,
-        storage_bytes_used: count(
-            c,
-            "SELECT CAST(COALESCE(SUM(storage_bytes), 0) AS BIGINT) FROM workspaces WHERE org_id = $1",
-            org,
-            None,
-        )
-        .await?,
+        storage_bytes_used,
     })
 }

@@ -3,6 +3,7 @@
 //! the common dialect (`$n` placeholders, `BIGINT` times, `TEXT` ids), and the
 //! few engine differences (transaction start, row locks) live in [`db`].
 
+pub mod activity;
 pub mod api_keys;
 pub mod audit;
 pub mod bulk;

@@ -96,6 +96,7 @@ impl ConsoleSession {
         Layout {
             title: title.to_owned(),
             org_name: self.org.name.clone(),
+            initial: self.org.name.chars().next().map(|c| c.to_uppercase().collect()).unwrap_or_default(),
             has_logo: false,
             user_name: self.user.name.clone(),
             user_email: self.user.email.clone(),
@@ -111,6 +112,8 @@ impl ConsoleSession {
 pub struct Layout {
     pub title: String,
     pub org_name: String,
+    /// The first letter of the organization's name, the logo's stand-in.
+    pub initial: String,
     pub has_logo: bool,
     pub user_name: String,
     pub user_email: String,

@@ -417,6 +417,8 @@ pub async fn seed(db: &Db, storage: &Path, org_slug: &str, scale: Scale, now: Ti
         "workspaces": report.workspaces, "users": report.users, "campaigns": report.campaigns, "content": report.content,
     }));
     audit::append(&mut tx, e).await?;
+    // The bulk rows bypassed the rollups: compute them once from the rows.
+    steward_store::activity::rebuild(&mut tx, &org.id).await?;
     commit(tx).await?;
     let mut c = db.conn().await?;
     bulk::analyze(&mut c).await?;

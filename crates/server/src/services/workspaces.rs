@@ -447,6 +447,7 @@ pub async fn delete(
         }
         Some(_) => {}
     }
+    steward_store::activity::forget_workspace(&mut tx, ctx.org_id(), id).await?;
     store::delete(&mut tx, ctx.org_id(), id).await?;
     let metadata = json!({
         "name": ws.name, "slug": ws.slug, "status": ws.status,

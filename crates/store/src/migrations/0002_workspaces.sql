@@ -103,3 +103,18 @@ CREATE TABLE media (
     created_at BIGINT NOT NULL
 );
 CREATE INDEX media_workspace ON media (workspace_id, id)
+;
+
+-- Dashboard rollups, kept in the same transaction as the rows they count, so
+-- the dashboard reads a few hundred small rows instead of counting millions.
+ALTER TABLE workspaces ADD COLUMN active_campaign_count BIGINT NOT NULL DEFAULT 0;
+
+-- Per organization and 15-minute slot (every time zone's midnight falls on a
+-- slot boundary): campaigns created and content published in that slot.
+CREATE TABLE activity_buckets (
+    org_id TEXT NOT NULL REFERENCES organizations (id) ON DELETE CASCADE,
+    bucket BIGINT NOT NULL,
+    campaigns_created BIGINT NOT NULL DEFAULT 0,
+    content_published BIGINT NOT NULL DEFAULT 0,
+    PRIMARY KEY (org_id, bucket)
+)

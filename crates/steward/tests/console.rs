@@ -116,6 +116,11 @@ async fn super_admin_walks_the_guide_in_a_real_browser() {
     assert_eq!(b.current_path().await, "/settings/organization");
     assert_eq!(b.text("[data-metric=total_users]").await, "1");
     b.screenshot("dashboard").await;
+    // Readable on a phone: the navigation moves above the content.
+    b.client.set_window_size(390, 844).await.unwrap();
+    b.goto("/settings/organization").await;
+    b.screenshot("dashboard-phone").await;
+    b.client.set_window_size(1280, 900).await.unwrap();
 
     // Details: Edit → a bad website is explained next to the field → fixed → saved.
     b.goto("/settings/organization/details").await;

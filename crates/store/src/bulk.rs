@@ -43,8 +43,10 @@ pub async fn insert(
     Ok(())
 }
 
-/// Refreshes the planner's statistics after a bulk load.
+/// Refreshes the planner's statistics after a bulk load (and, on PostgreSQL,
+/// the visibility map, so counts can use index-only scans right away).
 pub async fn analyze(c: &mut Conn) -> StoreResult<()> {
-    sqlx::raw_sql("ANALYZE").execute(c).await?;
+    let sql = if crate::db::Engine::of(c) == crate::db::Engine::Postgres { "VACUUM ANALYZE" } else { "ANALYZE" };
+    sqlx::raw_sql(sql).execute(c).await?;
     Ok(())
 }

@@ -1,0 +1,155 @@
+//! The console's forms over HTTP (the browser suite walks the main path; this
+//! covers every other form): CSRF, validation next to the field, effects.
+
+mod common;
+
+use axum::http::Method;
+use common::{Auth, PASSWORD, TestApp};
+use serde_json::json;
+
+/// The CSRF token of a console page, read from its hidden field.
+fn csrf_of(html: &str) -> String {
+    let at = html.find("name=\"csrf_token\" value=\"").expect("a form with a CSRF token") + 25;
+    html[at..].split('"').next().unwrap().to_owned()
+}
+
+#[tokio::test]
+async fn every_console_form_works_and_checks_its_token() {
+    for app in TestApp::all().await {
+        let org = app.org("acme").await;
+        let cookie = Auth::Cookie { token: &org.admin_token, csrf: None };
+        let page = app.get("/settings/organization/people", cookie).await;
+        assert_eq!(page.status, 200, "{}", page.text);
+        let csrf = csrf_of(&page.text);
+        let form = |path: &str, body: String| {
+            let app = &app;
+            let path = path.to_owned();
+            async move { app.raw(Method::POST, &path, cookie, Some(&body), "application/x-www-form-urlencoded").await }
+        };
+
+        // A wrong token changes nothing.
+        let r = form(
+            &format!("/settings/organization/people/{}/role", org.member_id),
+            "csrf_token=nope&role=super_admin".into(),
+        )
+        .await;
+        assert_eq!(r.status, 403);
+        assert_eq!(
+            app.get(&format!("/api/v1/users/{}", org.member_id), Auth::Bearer(&org.admin_key)).await.json["role"],
+            "member"
+        );
+
+        // People: change a role, deactivate, reactivate; the last Super Admin is protected.
+        let r = form(
+            &format!("/settings/organization/people/{}/role", org.member_id),
+            format!("csrf_token={csrf}&role=super_admin"),
+        )
+        .await;
+        assert_eq!(
+            (r.status, r.headers["location"].to_str().unwrap()),
+            (303, "/settings/organization/people?notice=role_changed")
+        );
+        assert_eq!(
+            app.get(&format!("/api/v1/users/{}", org.member_id), Auth::Bearer(&org.admin_key)).await.json["role"],
+            "super_admin"
+        );
+        let r = form(
+            &format!("/settings/organization/people/{}/role", org.member_id),
+            format!("csrf_token={csrf}&role=member"),
+        )
+        .await;
+        assert_eq!(r.status, 303);
+        let r = form(
+            &format!("/settings/organization/people/{}/role", org.admin_id),
+            format!("csrf_token={csrf}&role=member"),
+        )
+        .await;
+        assert_eq!(r.status, 409);
+        assert!(r.text.contains("only active Super Admin"), "the refusal is explained on the page");
+        let r = form(
+            &format!("/settings/organization/people/{}/status", org.member_id),
+            format!("csrf_token={csrf}&status=deactivated"),
+        )
+        .await;
+        assert_eq!(r.status, 303);
+        assert_eq!(app.get("/api/v1/me", Auth::Bearer(&org.member_token)).await.status, 401, "their sessions ended");
+        let r = form(
+            &format!("/settings/organization/people/{}/status", org.member_id),
+            format!("csrf_token={csrf}&status=active"),
+        )
+        .await;
+        assert_eq!(r.status, 303);
+
+        // Invite with a workspace, then resend.
+        let ws =
+            app.post("/api/v1/workspaces", Auth::Bearer(&org.admin_key), json!({ "name": "Client" })).await.json["id"]
+                .as_str()
+                .unwrap()
+                .to_owned();
+        let r = form(
+            "/settings/organization/people",
+            format!("csrf_token={csrf}&email=new%40acme.example&name=&role=member&workspace={ws}&role_{ws}=viewer"),
+        )
+        .await;
+        assert_eq!(r.status, 200, "{}", r.text);
+        assert!(r.text.contains("/invitations/"), "the link is shown once");
+        let members = app.get(&format!("/api/v1/workspaces/{ws}/members"), Auth::Bearer(&org.admin_key)).await;
+        assert_eq!(members.json["data"][0]["role"], "viewer");
+        let r =
+            form("/settings/organization/people", format!("csrf_token={csrf}&email=not-an-email&role=member")).await;
+        assert_eq!(r.status, 422);
+        assert!(r.text.contains("must be an email address"));
+        let new_id = members.json["data"][0]["user_id"].as_str().unwrap().to_owned();
+        let r = form(&format!("/settings/organization/people/{new_id}/resend"), format!("csrf_token={csrf}")).await;
+        assert!(r.status == 200 && r.text.contains("/invitations/"));
+
+        // Workspace members: add, change, remove.
+        let base = format!("/settings/organization/workspaces/{ws}");
+        let r =
+            form(&format!("{base}/members"), format!("csrf_token={csrf}&user_id={}&role=editor", org.member_id)).await;
+        assert_eq!(r.status, 303, "{}", r.text);
+        let r = form(&format!("{base}/members/{}", org.member_id), format!("csrf_token={csrf}&role=admin")).await;
+        assert_eq!(r.status, 303);
+        let page = app.get(&base, cookie).await;
+        assert!(page.text.contains("data-member=\"member@acme.example\""));
+        let r = form(&format!("{base}/members/{}/remove", org.member_id), format!("csrf_token={csrf}")).await;
+        assert_eq!(r.status, 303);
+        // Edit with a bad time zone: the error sits next to the field.
+        let r = form(
+            &format!("{base}/edit"),
+            format!("csrf_token={csrf}&name=Client&slug=client&description=&timezone=Mars%2FBase&default_language=en"),
+        )
+        .await;
+        assert_eq!(r.status, 422);
+        assert!(r.text.contains("aria-invalid=\"true\"") && r.text.contains("IANA time zone"));
+        // Delete needs the slug.
+        let r = form(&format!("{base}/delete"), format!("csrf_token={csrf}&confirm=wrong")).await;
+        assert_eq!(r.status, 422);
+        assert_eq!(app.get(&format!("/api/v1/workspaces/{ws}"), Auth::Bearer(&org.admin_key)).await.status, 200);
+
+        // Account: name and password (the other sessions end).
+        let other = app.login(&org.admin_email, PASSWORD).await.json["token"].as_str().unwrap().to_owned();
+        let r = form("/account", format!("csrf_token={csrf}&name=Ada+Lovelace")).await;
+        assert_eq!(r.status, 303);
+        let r = form(
+            "/account/password",
+            format!("csrf_token={csrf}&current_password=wrong&new_password=another+long+passphrase"),
+        )
+        .await;
+        assert_eq!(r.status, 422);
+        assert!(r.text.contains("is not your current password"));
+        let r = form(
+            "/account/password",
+            format!(
+                "csrf_token={csrf}&current_password=correct+horse+battery+staple&new_password=another+long+passphrase"
+            ),
+        )
+        .await;
+        assert_eq!(r.status, 303);
+        assert_eq!(app.get("/api/v1/me", Auth::Bearer(&other)).await.status, 401);
+        assert_eq!(app.get("/api/v1/me", Auth::Bearer(&org.admin_token)).await.json["user"]["name"], "Ada Lovelace");
+        assert_eq!(app.login(&org.admin_email, "another long passphrase").await.status, 201);
+        let actions = app.actions(&org.id).await;
+        assert!(actions.contains(&"user.password_changed".into()) && actions.contains(&"user.updated".into()));
+    }
+}

@@ -29,6 +29,12 @@ pub fn verify(password: &str, phc: &str) -> bool {
     }
 }
 
+/// Whether a stored hash was made with other parameters than today's (then it
+/// is replaced at the next successful sign-in).
+pub fn needs_rehash(phc: &str) -> bool {
+    !phc.starts_with("$argon2id$v=19$m=19456,t=2,p=1$")
+}
+
 /// A hash with the current parameters, computed and thrown away, so that a login
 /// for an unknown email costs the same time as one for a known email.
 pub fn waste_equal_time(password: &str) {

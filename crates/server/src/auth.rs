@@ -16,7 +16,7 @@ use steward_core::tokens::{API_KEY_PREFIX, hash_secret, is_well_formed_api_key};
 use steward_core::{Error, Result};
 use steward_store::{api_keys, sessions};
 
-use crate::services::sessions::{IDLE_TIMEOUT_SECS, TOUCH_INTERVAL_MS};
+use crate::services::sessions::TOUCH_INTERVAL_MS;
 use crate::state::AppState;
 
 pub const CSRF_HEADER: &str = "x-csrf-token";
@@ -152,7 +152,7 @@ pub async fn authenticate_session(state: &AppState, token: &str) -> Result<(Prin
         ));
     }
     if now.millis() - s.last_seen_at.millis() >= TOUCH_INTERVAL_MS {
-        let idle = now.plus_seconds(IDLE_TIMEOUT_SECS).min(s.absolute_expires_at);
+        let idle = now.plus_seconds(s.idle_secs).min(s.absolute_expires_at);
         sessions::touch(&mut c, &s.id, now, idle).await?;
     }
     let principal = Principal {

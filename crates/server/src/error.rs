@@ -58,6 +58,11 @@ pub fn problem_response(e: &steward_core::Error) -> Response {
     let status = StatusCode::from_u16(e.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
     let mut res = (status, body.to_string()).into_response();
     res.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static("application/problem+json"));
+    if let Some(secs) = e.extensions.get("retry_after").and_then(|v| v.as_i64())
+        && let Ok(v) = HeaderValue::from_str(&secs.max(1).to_string())
+    {
+        res.headers_mut().insert(header::RETRY_AFTER, v);
+    }
     res
 }
 

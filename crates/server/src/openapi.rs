@@ -30,6 +30,7 @@ use crate::state::AppState;
         (name = "people", description = "Users, roles and invitations"),
         (name = "api_keys", description = "API keys of the organization"),
         (name = "audit", description = "The audit trail"),
+        (name = "security", description = "Password policy and session timeouts"),
         (name = "workspaces", description = "Workspaces, their lifecycle and members"),
         (name = "campaigns", description = "Campaigns of a workspace"),
         (name = "content", description = "Content items of a workspace"),

@@ -116,7 +116,7 @@ async fn operator_commands_on_every_engine() {
             Some("short\n"),
         );
         assert!(
-            !o.status.success() && text(&o).contains("--admin-password: must be at least 8"),
+            !o.status.success() && text(&o).contains("--admin-password: must be at least 15"),
             "{engine}: {}",
             text(&o)
         );

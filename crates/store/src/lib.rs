@@ -18,6 +18,7 @@ pub mod media;
 pub mod migrations;
 pub mod organizations;
 mod row;
+pub mod security;
 pub mod sessions;
 pub mod setup;
 pub mod testing;

@@ -16,6 +16,7 @@ struct Migration {
 const MIGRATIONS: &[Migration] = &[
     Migration { version: 1, name: "foundation", sql: include_str!("migrations/0001_foundation.sql") },
     Migration { version: 2, name: "workspaces", sql: include_str!("migrations/0002_workspaces.sql") },
+    Migration { version: 3, name: "security", sql: include_str!("migrations/0003_security.sql") },
 ];
 
 /// Applies every migration not yet applied; returns how many ran.

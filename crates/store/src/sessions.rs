@@ -22,6 +22,8 @@ pub struct Session {
     pub last_seen_at: Timestamp,
     pub idle_expires_at: Timestamp,
     pub absolute_expires_at: Timestamp,
+    /// The idle timeout this session slides by (its organization's setting).
+    pub idle_secs: i64,
 }
 
 /// A session with the facts about its user that every request needs.
@@ -46,13 +48,14 @@ fn from_row(r: &AnyRow) -> StoreResult<Session> {
         last_seen_at: time(r, "last_seen_at")?,
         idle_expires_at: time(r, "idle_expires_at")?,
         absolute_expires_at: time(r, "absolute_expires_at")?,
+        idle_secs: crate::row::int(r, "idle_secs")?,
     })
 }
 
 pub async fn insert(c: &mut Conn, s: &Session) -> StoreResult<()> {
     sqlx::query(
-        "INSERT INTO sessions (id, org_id, user_id, token_hash, csrf_token, ip, user_agent, created_at, last_seen_at, idle_expires_at, absolute_expires_at) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
+        "INSERT INTO sessions (id, org_id, user_id, token_hash, csrf_token, ip, user_agent, created_at, last_seen_at, idle_expires_at, \
+         absolute_expires_at, idle_secs) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)",
     )
     .bind(s.id.as_str())
     .bind(s.org_id.as_str())
@@ -65,6 +68,7 @@ pub async fn insert(c: &mut Conn, s: &Session) -> StoreResult<()> {
     .bind(s.last_seen_at.millis())
     .bind(s.idle_expires_at.millis())
     .bind(s.absolute_expires_at.millis())
+    .bind(s.idle_secs)
     .execute(c)
     .await?;
     Ok(())
@@ -73,7 +77,7 @@ pub async fn insert(c: &mut Conn, s: &Session) -> StoreResult<()> {
 pub async fn by_token_hash(c: &mut Conn, token_hash: &str) -> StoreResult<Option<SessionWithUser>> {
     let row = sqlx::query(
         "SELECT s.id, s.org_id, s.user_id, s.token_hash, s.csrf_token, s.ip, s.user_agent, s.created_at, s.last_seen_at, \
-                s.idle_expires_at, s.absolute_expires_at, u.email, u.role, u.status \
+                s.idle_expires_at, s.absolute_expires_at, s.idle_secs, u.email, u.role, u.status \
          FROM sessions s JOIN users u ON u.id = s.user_id AND u.org_id = s.org_id WHERE s.token_hash = $1",
     )
     .bind(token_hash)

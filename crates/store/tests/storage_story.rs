@@ -134,6 +134,7 @@ async fn storage_story_on_every_engine() {
             last_seen_at: now,
             idle_expires_at: now.plus_seconds(60),
             absolute_expires_at: now.plus_seconds(3600),
+            idle_secs: 60,
         };
         sessions::insert(&mut c, &s).await.unwrap();
         let found = sessions::by_token_hash(&mut c, "h1").await.unwrap().unwrap();

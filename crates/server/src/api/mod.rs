@@ -10,6 +10,7 @@ pub mod invitations;
 pub mod me;
 pub mod media;
 pub mod organization;
+pub mod security;
 pub mod sessions;
 pub mod setup;
 pub mod users;
@@ -34,6 +35,7 @@ pub fn router() -> OpenApiRouter<AppState> {
         .merge(invitations::router())
         .merge(api_keys::router())
         .merge(audit::router())
+        .merge(security::router())
         .merge(workspaces::router())
         .merge(campaigns::router())
         .merge(content::router())

@@ -68,7 +68,7 @@ fn session_response(s: &AppState, new: NewSession) -> Response {
             slug: new.organization.slug.clone(),
         },
     };
-    let cookie = session_cookie(&s.config, &new.token, sessions::ABSOLUTE_TIMEOUT_SECS);
+    let cookie = session_cookie(&s.config, &new.token, sessions::cookie_max_age(&new));
     let mut res = (StatusCode::CREATED, Json(view)).into_response();
     if let Ok(v) = HeaderValue::from_str(&cookie) {
         res.headers_mut().insert(header::SET_COOKIE, v);

@@ -14,7 +14,7 @@ use super::session::{ConsoleSession, safe_next};
 use crate::api::sessions::{clear_cookie, session_cookie};
 use crate::auth::check_same_site;
 use crate::extract::Meta;
-use crate::services::sessions::{self, ABSOLUTE_TIMEOUT_SECS, Login};
+use crate::services::sessions::{self, Login};
 use crate::state::AppState;
 
 pub fn router() -> Router<AppState> {
@@ -76,7 +76,8 @@ async fn submit(
     match sessions::login(&s.db, &meta, s.now(), input).await {
         Ok(new) => {
             let mut res = Redirect::to(&safe_next(Some(&form.next))).into_response();
-            if let Ok(v) = HeaderValue::from_str(&session_cookie(&s.config, &new.token, ABSOLUTE_TIMEOUT_SECS)) {
+            if let Ok(v) = HeaderValue::from_str(&session_cookie(&s.config, &new.token, sessions::cookie_max_age(&new)))
+            {
                 res.headers_mut().insert(header::SET_COOKIE, v);
             }
             res

@@ -13,6 +13,7 @@ pub mod logo;
 mod member;
 mod organization;
 mod people;
+mod security;
 pub mod session;
 mod setup;
 mod workspaces;
@@ -41,6 +42,7 @@ pub fn router() -> Router<AppState> {
         .merge(organization::router())
         .merge(workspaces::router())
         .merge(people::router())
+        .merge(security::router())
         .merge(member::router())
         .merge(logo::router())
 }

@@ -189,6 +189,7 @@ pub fn notice_text(code: Option<&str>) -> Option<String> {
         "user_reactivated" => "Account reactivated.",
         "account_saved" => "Your name was saved.",
         "password_changed" => "Password changed. Your other sessions have ended.",
+        "security_saved" => "Security settings saved. Shorter session timeouts apply to open sessions now.",
         _ => return None,
     };
     Some(text.to_owned())

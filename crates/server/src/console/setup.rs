@@ -15,7 +15,7 @@ use super::{error_page, field_errors, message};
 use crate::api::sessions::session_cookie;
 use crate::auth::check_same_site;
 use crate::extract::Meta;
-use crate::services::sessions::{ABSOLUTE_TIMEOUT_SECS, Login, login};
+use crate::services::sessions::{Login, cookie_max_age, login};
 use crate::services::setup::{self, SetupRequest};
 use crate::state::AppState;
 
@@ -108,7 +108,7 @@ async fn submit(
                 Some(("/api/v1/openapi.json", "Open the API description")),
             );
             if let Ok(new) = login(&s.db, &meta, s.now(), login_input).await
-                && let Ok(v) = HeaderValue::from_str(&session_cookie(&s.config, &new.token, ABSOLUTE_TIMEOUT_SECS))
+                && let Ok(v) = HeaderValue::from_str(&session_cookie(&s.config, &new.token, cookie_max_age(&new)))
             {
                 res.headers_mut().insert(header::SET_COOKIE, v);
             }

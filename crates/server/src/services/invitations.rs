@@ -56,11 +56,16 @@ pub async fn accept(
     token: &str,
     input: AcceptInvitation,
 ) -> Result<(User, Organization)> {
+    let (user, org) = lookup(db, token, now).await?;
+    let settings = {
+        let mut c = db.conn().await?;
+        steward_store::security::get(&mut c, &org.id).await?
+    };
     let mut fields = validate::Fields::new();
-    fields.check(password::check_baseline("password", &input.password));
+    let words = [org.name.as_str(), org.slug.as_str(), user.email.as_str(), user.name.as_str()];
+    fields.check(steward_core::security::check_password(&settings, "password", &input.password, &words));
     let name = input.name.as_deref().and_then(|n| fields.check(validate::name("name", n)));
     fields.finish()?;
-    let (user, org) = lookup(db, token, now).await?;
     if user.status == UserStatus::Deactivated {
         return Err(Error::forbidden(
             "account_inactive",

@@ -14,6 +14,7 @@ pub mod logo;
 pub mod media;
 pub mod organizations;
 pub mod people;
+pub mod security;
 pub mod sessions;
 pub mod setup;
 pub mod workspaces;

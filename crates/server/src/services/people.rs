@@ -283,10 +283,13 @@ pub async fn change_own_password(db: &Db, ctx: &Ctx, current: &str, new: &str) -
     let steward_core::authz::Credential::Session { user_id, session_id, .. } = &ctx.principal.credential else {
         return Err(Error::forbidden("user_required", "Only a signed-in person has a password to change."));
     };
-    password::check_baseline("new_password", new)?;
     let mut c = db.conn().await?;
     let user = users::get(&mut c, ctx.org_id(), user_id).await?.ok_or_else(|| Error::not_found("user"))?;
+    let settings = steward_store::security::get(&mut c, ctx.org_id()).await?;
+    let org = organizations::get(&mut c, ctx.org_id()).await?.ok_or_else(Error::internal)?;
     drop(c);
+    let words = [org.name.as_str(), org.slug.as_str(), user.email.as_str(), user.name.as_str()];
+    steward_core::security::check_password(&settings, "new_password", new, &words)?;
     if !user.password_hash.as_deref().is_some_and(|h| password::verify(current, h)) {
         return Err(Error::validation(vec![FieldError::new(
             "current_password",

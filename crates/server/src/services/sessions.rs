@@ -7,20 +7,17 @@ use steward_core::audit::target;
 use steward_core::authz::{Actor, Credential};
 use steward_core::ids::SessionId;
 use steward_core::people::UserStatus;
+use steward_core::security::throttle;
 use steward_core::time::Timestamp;
 use steward_core::tokens::{hash_secret, random_token};
 use steward_core::{Error, Result, password, validate};
 use steward_store::organizations::{self, Organization};
 use steward_store::sessions::{self, Session};
 use steward_store::users::{self, User};
-use steward_store::{Db, audit, commit};
+use steward_store::{Db, audit, commit, security};
 
 use super::{Ctx, EventExt, RequestMeta, event};
 
-/// Idle timeout: a session unused this long ends (NIST 800-63B AAL2: 30 min).
-pub const IDLE_TIMEOUT_SECS: i64 = 30 * 60;
-/// Absolute lifetime, however active the session (12 h).
-pub const ABSOLUTE_TIMEOUT_SECS: i64 = 12 * 3600;
 /// `last_seen_at` is written at most this often, so reads stay reads.
 pub const TOUCH_INTERVAL_MS: i64 = 60_000;
 
@@ -51,7 +48,32 @@ pub async fn login(db: &Db, meta: &RequestMeta, now: Timestamp, input: Login) ->
     if input.password.chars().count() > password::MAX_LENGTH {
         return Err(invalid_credentials());
     }
+    // Throttling is per email, whether or not an account has it, so the answers
+    // don't tell which emails exist.
     let mut c = db.conn().await?;
+    if let Some(a) = security::attempts(&mut c, &email).await? {
+        if let Some(until) = a.locked_until.filter(|t| *t > now) {
+            let secs = (until.millis() - now.millis() + 999) / 1000;
+            return Err(Error::new(
+                429,
+                "account_locked",
+                "Too many attempts",
+                format!("Too many failed sign-ins for this email. Try again in {} minutes.", (secs + 59) / 60),
+            )
+            .with_extension("retry_after", secs));
+        }
+        let wait = throttle::delay_secs(a.failures) * 1000 - (now.millis() - a.last_failed_at.millis());
+        if a.locked_until.is_none() && wait > 0 {
+            let secs = (wait + 999) / 1000;
+            return Err(Error::new(
+                429,
+                "too_many_attempts",
+                "Too many attempts",
+                format!("Wait {secs} seconds before trying again."),
+            )
+            .with_extension("retry_after", secs));
+        }
+    }
     let mut candidates = users::by_email_everywhere(&mut c, &email).await?;
     if let Some(slug) = input.organization.as_deref() {
         let org = organizations::by_slug(&mut c, slug).await?;
@@ -62,23 +84,13 @@ pub async fn login(db: &Db, meta: &RequestMeta, now: Timestamp, input: Login) ->
     if candidates.is_empty() {
         // Same work as a real check, so timing doesn't tell which emails exist.
         password::waste_equal_time(&input.password);
-        return Err(invalid_credentials());
+        return Err(failed_attempt(db, &email, &[], meta, now).await);
     }
     let (matched, failed): (Vec<User>, Vec<User>) = candidates
         .into_iter()
         .partition(|u| u.password_hash.as_deref().is_some_and(|h| password::verify(&input.password, h)));
     let user = match matched.len() {
-        0 => {
-            let mut tx = db.begin().await?;
-            for u in &failed {
-                let e = event(&u.org_id, "session.failed", Actor::anonymous(), meta, now)
-                    .target(target::USER, &u.id)
-                    .metadata(json!({ "email": u.email, "reason": "wrong_password" }));
-                audit::append(&mut tx, e).await?;
-            }
-            commit(tx).await?;
-            return Err(invalid_credentials());
-        }
+        0 => return Err(failed_attempt(db, &email, &failed, meta, now).await),
         1 => matched.into_iter().next().ok_or_else(Error::internal)?,
         _ => {
             return Err(Error::conflict(
@@ -94,7 +106,9 @@ pub async fn login(db: &Db, meta: &RequestMeta, now: Timestamp, input: Login) ->
         ));
     }
     let mut tx = db.begin().await?;
+    security::clear_attempts(&mut tx, &email).await?;
     let org = organizations::get(&mut tx, &user.org_id).await?.ok_or_else(Error::internal)?;
+    let settings = security::get(&mut tx, &user.org_id).await?;
     let token = random_token();
     let session = Session {
         id: SessionId::new(),
@@ -106,18 +120,73 @@ pub async fn login(db: &Db, meta: &RequestMeta, now: Timestamp, input: Login) ->
         user_agent: meta.user_agent.clone(),
         created_at: now,
         last_seen_at: now,
-        idle_expires_at: now.plus_seconds(IDLE_TIMEOUT_SECS),
-        absolute_expires_at: now.plus_seconds(ABSOLUTE_TIMEOUT_SECS),
+        idle_expires_at: now.plus_seconds(settings.idle_secs()),
+        absolute_expires_at: now.plus_seconds(settings.absolute_secs()),
+        idle_secs: settings.idle_secs(),
     };
     sessions::insert(&mut tx, &session).await?;
     let mut user = user;
     user.last_login_at = Some(now);
+    if user.password_hash.as_deref().is_some_and(password::needs_rehash) {
+        user.password_hash = Some(password::hash(&input.password)?);
+    }
     users::update(&mut tx, &user).await?;
     let e = event(&user.org_id, "session.created", Actor::user(&user.id, &user.email), meta, now)
         .target(target::SESSION, &session.id);
     audit::append(&mut tx, e).await?;
     commit(tx).await?;
     Ok(NewSession { token, session, user, organization: org })
+}
+
+/// Counts a failed sign-in for `email` (locking it after too many), audits it in
+/// the organizations of the accounts it was tried on, and returns the answer.
+async fn failed_attempt(db: &Db, email: &str, tried: &[User], meta: &RequestMeta, now: Timestamp) -> Error {
+    let record = async {
+        let mut tx = db.begin().await?;
+        let previous = security::attempts(&mut tx, email).await?;
+        let fresh = previous.filter(|a| {
+            now.millis() - a.first_failed_at.millis() <= throttle::WINDOW_SECS * 1000
+                && a.locked_until.is_none_or(|t| t > now)
+        });
+        let mut a = fresh.unwrap_or(security::Attempts {
+            failures: 0,
+            first_failed_at: now,
+            last_failed_at: now,
+            locked_until: None,
+        });
+        a.failures += 1;
+        a.last_failed_at = now;
+        let locks = a.failures >= throttle::LOCK_AFTER && a.locked_until.is_none();
+        if locks {
+            a.locked_until = Some(now.plus_seconds(throttle::LOCK_SECS));
+        }
+        security::save_attempts(&mut tx, email, &a).await?;
+        for u in tried {
+            let e = event(&u.org_id, "session.failed", Actor::anonymous(), meta, now)
+                .target(target::USER, &u.id)
+                .metadata(json!({ "email": u.email, "reason": "wrong_password", "failures": a.failures }));
+            audit::append(&mut tx, e).await?;
+            if locks {
+                let e = event(&u.org_id, "session.locked", Actor::anonymous(), meta, now)
+                    .target(target::USER, &u.id)
+                    .metadata(
+                        json!({ "email": u.email, "failures": a.failures, "locked_for_seconds": throttle::LOCK_SECS }),
+                    );
+                audit::append(&mut tx, e).await?;
+            }
+        }
+        commit(tx).await?;
+        Ok::<_, Error>(())
+    };
+    match record.await {
+        Ok(()) => invalid_credentials(),
+        Err(e) => e,
+    }
+}
+
+/// Seconds the browser should keep the session cookie.
+pub fn cookie_max_age(new: &NewSession) -> i64 {
+    (new.session.absolute_expires_at.millis() - new.session.created_at.millis()) / 1000
 }
 
 /// Ends the caller's own session.

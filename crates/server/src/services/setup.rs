@@ -132,7 +132,17 @@ fn validate_new(input: &NewOrganization) -> Result<ValidNew> {
         (None, None) => None,
     };
     if let Some(p) = &input.admin_password {
-        f.check(password::check_baseline("admin_password", p));
+        // A new organization starts with the default policy.
+        let words: Vec<&str> = [
+            Some(input.name.as_str()),
+            input.slug.as_deref(),
+            Some(input.admin_email.as_str()),
+            input.admin_name.as_deref(),
+        ]
+        .into_iter()
+        .flatten()
+        .collect();
+        f.check(steward_core::security::check_password(&Default::default(), "admin_password", p, &words));
     }
     f.finish()?;
     let password_hash = input.admin_password.as_deref().map(password::hash).transpose()?;

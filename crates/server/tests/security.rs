@@ -1,0 +1,171 @@
+//! SEC-1, SEC-2 and login throttling: the organization's policy applies on
+//! every path that sets a password, timeouts come from its settings, and
+//! repeated failures slow down and then lock an email, known or not.
+
+mod common;
+
+use common::{Auth, PASSWORD, TestApp};
+use serde_json::json;
+
+#[tokio::test]
+async fn settings_have_safe_defaults_bounds_and_an_audit_trail() {
+    for app in TestApp::all().await {
+        let org = app.org("acme").await;
+        let admin = Auth::Bearer(&org.admin_token);
+        let s = app.get("/api/v1/security", admin).await;
+        assert_eq!(
+            s.json,
+            json!({ "password_min_length": 15, "password_complexity": "off", "session_idle_timeout_minutes": 30,
+                    "session_absolute_timeout_hours": 12, "two_factor": "optional" })
+        );
+        for (body, field) in [
+            (json!({ "password_min_length": 3 }), "password_min_length"),
+            (json!({ "password_min_length": 500 }), "password_min_length"),
+            (json!({ "session_idle_timeout_minutes": -1 }), "session_idle_timeout_minutes"),
+            (json!({ "session_absolute_timeout_hours": 0 }), "session_absolute_timeout_hours"),
+            (json!({ "password_complexity": "extreme" }), "password_complexity"),
+            (json!({ "two_factor": "maybe" }), "two_factor"),
+            (
+                json!({ "session_idle_timeout_minutes": 300, "session_absolute_timeout_hours": 2 }),
+                "session_idle_timeout_minutes",
+            ),
+        ] {
+            let r = app.patch("/api/v1/security", admin, body.clone()).await;
+            assert_eq!((r.status, r.json["errors"][0]["field"].as_str()), (422, Some(field)), "{body}");
+        }
+        assert_eq!(app.get("/api/v1/security", admin).await.json, s.json, "nothing weakened by refused changes");
+        let r =
+            app.patch("/api/v1/security", Auth::Bearer(&org.member_token), json!({ "password_min_length": 8 })).await;
+        assert_eq!(r.status, 403);
+        let r = app.patch("/api/v1/security", Auth::Bearer(&org.read_key), json!({ "password_min_length": 8 })).await;
+        assert_eq!(r.status, 403);
+        assert_eq!(app.get("/api/v1/security", Auth::Bearer(&org.read_key)).await.status, 200);
+
+        let r = app.patch("/api/v1/security", admin, json!({ "password_min_length": 20, "password_complexity": "strength", "session_idle_timeout_minutes": 10 })).await;
+        assert_eq!((r.status, r.json["password_min_length"].as_i64()), (200, Some(20)));
+        let events = app.get("/api/v1/audit-events?limit=1", admin).await;
+        let e = &events.json["data"][0];
+        assert_eq!(e["action"], "security.settings_updated");
+        assert_eq!(e["changes"]["password_min_length"], json!({ "before": 15, "after": 20 }));
+        assert_eq!(e["changes"]["password_complexity"], json!({ "before": "off", "after": "strength" }));
+
+        // The shorter idle timeout applies to open sessions at once.
+        app.clock.advance_seconds(11 * 60);
+        assert_eq!(app.get("/api/v1/me", admin).await.code(), "session_expired");
+        let fresh = app.login(&org.admin_email, PASSWORD).await;
+        assert_eq!(fresh.status, 201);
+        let t = fresh.json["token"].as_str().unwrap().to_owned();
+        app.clock.advance_seconds(9 * 60);
+        assert_eq!(app.get("/api/v1/me", Auth::Bearer(&t)).await.status, 200);
+        app.clock.advance_seconds(11 * 60);
+        assert_eq!(app.get("/api/v1/me", Auth::Bearer(&t)).await.code(), "session_expired");
+    }
+}
+
+#[tokio::test]
+async fn the_policy_applies_wherever_a_password_is_set() {
+    for app in TestApp::all().await {
+        let org = app.org("acme").await;
+        let admin = Auth::Bearer(&org.admin_key);
+        let invited =
+            app.post("/api/v1/users", admin, json!({ "email": "nia@acme.example", "name": "Nia Novak" })).await;
+        let token = invited.json["invite_url"].as_str().unwrap().rsplit('/').next().unwrap().to_owned();
+        let accept = |pw: &str| {
+            let app = &app;
+            let url = format!("/api/v1/invitations/{token}/accept");
+            let pw = pw.to_owned();
+            async move { app.post(&url, Auth::None, json!({ "password": pw })).await }
+        };
+        let r = accept("short one").await;
+        assert_eq!(
+            (r.status, r.json["errors"][0]["code"].as_str()),
+            (422, Some("too_short")),
+            "the default minimum is 15"
+        );
+        app.patch("/api/v1/security", admin, json!({ "password_min_length": 8 })).await;
+        for (pw, code) in [
+            ("short", "too_short"),
+            ("password1", "common_password"),
+            ("1234567890123456", "too_predictable"),
+            ("NiaNovakAcme2026!", "personal_words"),
+            (&"Zq9!".repeat(33), "too_long"),
+        ] {
+            let r = accept(pw).await;
+            assert_eq!(
+                (r.status, r.json["errors"][0]["code"].as_str()),
+                (422, Some(code)),
+                "{}",
+                &pw[..pw.len().min(20)]
+            );
+            assert!(!r.json["errors"][0]["message"].as_str().unwrap().is_empty());
+        }
+        // A 2 MB password never reaches the hasher: the body is refused as too large.
+        let r = accept(&"x".repeat(2 * 1024 * 1024)).await;
+        assert_eq!((r.status, r.code()), (413, "payload_too_large"));
+        let r = accept("violet tractor mango quietly").await;
+        assert_eq!(r.status, 200, "{}", r.text);
+
+        // A stricter policy: character classes.
+        app.patch("/api/v1/security", admin, json!({ "password_complexity": "classes", "password_min_length": 12 }))
+            .await;
+        // Through the service, as the console's account page calls it.
+        let principal = steward_core::authz::Principal {
+            org_id: org.id.parse().unwrap(),
+            credential: steward_core::authz::Credential::Session {
+                session_id: steward_core::ids::SessionId::new(),
+                user_id: invited.json["user"]["id"].as_str().unwrap().parse().unwrap(),
+                role: steward_core::people::OrgRole::Member,
+                email: "nia@acme.example".into(),
+            },
+        };
+        let ctx = steward_server::services::Ctx { principal, meta: Default::default(), now: app.clock_now() };
+        let e = steward_server::services::people::change_own_password(
+            app.db(),
+            &ctx,
+            "violet tractor mango quietly",
+            "violet tractor mango",
+        )
+        .await
+        .unwrap_err();
+        assert_eq!(e.errors[0].code, "missing_character_classes");
+        steward_server::services::people::change_own_password(
+            app.db(),
+            &ctx,
+            "violet tractor mango quietly",
+            "Violet tractor mango 7",
+        )
+        .await
+        .unwrap();
+        assert_eq!(app.login("nia@acme.example", "Violet tractor mango 7").await.status, 201);
+    }
+}
+
+#[tokio::test]
+async fn repeated_failures_slow_down_then_lock_known_and_unknown_emails_alike() {
+    for app in TestApp::all().await {
+        let org = app.org("acme").await;
+        for email in [org.admin_email.as_str(), "nobody@nowhere.example"] {
+            // Two typos cost nothing; the third failure makes the next try wait.
+            for _ in 0..3 {
+                assert_eq!(app.login(email, "wrong password!!").await.code(), "invalid_credentials");
+            }
+            let r = app.login(email, PASSWORD).await;
+            assert_eq!((r.status, r.code()), (429, "too_many_attempts"), "{email}");
+            assert_eq!(r.headers["retry-after"], "2");
+            for _ in 3..10 {
+                app.clock.advance_seconds(10);
+                assert_eq!(app.login(email, "wrong password!!").await.code(), "invalid_credentials");
+            }
+            // Ten failures within 15 minutes: locked, even with the right password.
+            app.clock.advance_seconds(10);
+            let r = app.login(email, PASSWORD).await;
+            assert_eq!((r.status, r.code()), (429, "account_locked"), "{email}");
+            assert!(r.json["detail"].as_str().unwrap().contains("Try again in 15 minutes"));
+            app.clock.advance_seconds(15 * 60);
+        }
+        assert_eq!(app.login(&org.admin_email, PASSWORD).await.status, 201, "the lock ends");
+        let actions = app.actions(&org.id).await;
+        assert!(actions.contains(&"session.locked".to_owned()));
+        assert!(actions.iter().filter(|a| *a == "session.failed").count() >= 10);
+    }
+}

@@ -12,6 +12,7 @@ pub mod people;
 pub mod security;
 pub mod time;
 pub mod tokens;
+pub mod two_factor;
 pub mod validate;
 pub mod workspaces;
 

@@ -36,11 +36,14 @@ pub async fn authenticate(state: &AppState, parts: &Parts) -> Result<Principal> 
         return if bearer.starts_with(API_KEY_PREFIX) {
             authenticate_api_key(state, &bearer).await
         } else {
-            authenticate_session(state, &bearer).await.map(|(p, _)| p)
+            let (principal, _, must_enroll) = authenticate_session(state, &bearer).await?;
+            enrollment_gate(must_enroll, parts)?;
+            Ok(principal)
         };
     }
     if let Some(token) = cookie_value(&parts.headers, state.config.session_cookie_name()) {
-        let (principal, csrf) = authenticate_session(state, &token).await?;
+        let (principal, csrf, must_enroll) = authenticate_session(state, &token).await?;
+        enrollment_gate(must_enroll, parts)?;
         if is_state_changing(&parts.method) {
             check_same_site(&parts.headers, &state.config.public_url)?;
             let sent = parts.headers.get(CSRF_HEADER).and_then(|v| v.to_str().ok()).unwrap_or("");
@@ -133,8 +136,30 @@ async fn authenticate_api_key(state: &AppState, key: &str) -> Result<Principal> 
     Ok(Principal { org_id: k.org_id, credential: Credential::ApiKey { key_id: k.id, name: k.name, scopes: k.scopes } })
 }
 
-/// Returns the principal and the session's CSRF token.
-pub async fn authenticate_session(state: &AppState, token: &str) -> Result<(Principal, String)> {
+/// Paths a session that must enroll in 2FA may still use.
+const ENROLLMENT_PATHS: [&str; 3] =
+    ["/api/v1/me/two-factor/totp", "/api/v1/me/two-factor/totp/confirm", "/api/v1/sessions/current"];
+
+/// SEC-3: when the organization requires 2FA, a person without it can do
+/// nothing but enroll (and sign out).
+fn enrollment_gate(must_enroll: bool, parts: &Parts) -> Result<()> {
+    // Nested routers see a shortened path; the original one is what counts.
+    let path = parts
+        .extensions
+        .get::<axum::extract::OriginalUri>()
+        .map(|u| u.path().to_owned())
+        .unwrap_or_else(|| parts.uri.path().to_owned());
+    if must_enroll && !ENROLLMENT_PATHS.contains(&path.as_str()) {
+        return Err(Error::forbidden(
+            "two_factor_enrollment_required",
+            "Your organization requires two-factor authentication. Set it up first: POST /api/v1/me/two-factor/totp, then confirm with a code.",
+        ));
+    }
+    Ok(())
+}
+
+/// Returns the principal, the session's CSRF token, and whether it must enroll in 2FA first.
+pub async fn authenticate_session(state: &AppState, token: &str) -> Result<(Principal, String, bool)> {
     let mut c = state.db.conn().await?;
     let found = sessions::by_token_hash(&mut c, &hash_secret(token)).await?.ok_or_else(|| {
         Error::unauthorized("session_expired", "Your session has ended or is not valid. Sign in again.")
@@ -164,7 +189,7 @@ pub async fn authenticate_session(state: &AppState, token: &str) -> Result<(Prin
             email: found.email.clone(),
         },
     };
-    Ok((principal, s.csrf_token.clone()))
+    Ok((principal, s.csrf_token.clone(), found.must_enroll))
 }
 
 #[cfg(test)]

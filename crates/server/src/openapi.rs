@@ -31,6 +31,7 @@ use crate::state::AppState;
         (name = "api_keys", description = "API keys of the organization"),
         (name = "audit", description = "The audit trail"),
         (name = "security", description = "Password policy and session timeouts"),
+        (name = "two_factor", description = "Two-factor authentication (TOTP and recovery codes)"),
         (name = "workspaces", description = "Workspaces, their lifecycle and members"),
         (name = "campaigns", description = "Campaigns of a workspace"),
         (name = "content", description = "Content items of a workspace"),

@@ -87,6 +87,17 @@ async fn sign_out(b: &browser::Browser) {
     b.wait_for("input[name=email]").await;
 }
 
+/// Waits until the success notice says `words` (the previous page may show another notice).
+async fn wait_notice(b: &browser::Browser, words: &str) {
+    for _ in 0..100 {
+        if b.exists(".notice.success").await && b.text(".notice.success").await.contains(words) {
+            return;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    panic!("no notice saying {words:?} on {}", b.current_path().await);
+}
+
 /// Opens a workspace's action menu and one of its dialogs.
 async fn open_dialog(b: &browser::Browser, id: &str, action: &str) {
     b.click(".row-actions details.menu summary").await;
@@ -132,7 +143,7 @@ async fn super_admin_walks_the_guide_in_a_real_browser() {
     assert!(b.text("input[name=website] + .field-error").await.contains("https://example.com"));
     b.fill("input[name=website]", "https://acme.example").await;
     b.click("form[action='/settings/organization/details'] button[type=submit]").await;
-    b.wait_for(".notice.success").await;
+    wait_notice(&b, "Changes saved").await;
     assert_eq!(b.text("#org-name").await, "Acme Agency Ltd", "the change is visible immediately");
     assert!(b.text(".brand").await.contains("Acme Agency Ltd"));
 
@@ -162,7 +173,7 @@ async fn super_admin_walks_the_guide_in_a_real_browser() {
     b.wait_for("#cropper:not([hidden])").await;
     b.screenshot("logo-crop").await;
     b.click("#logo-upload").await;
-    b.wait_for(".notice.success").await;
+    wait_notice(&b, "Logo updated").await;
     assert!(b.exists("img#current-logo").await);
     assert!(b.exists(".topbar img.org-logo").await);
     b.screenshot("details").await;
@@ -175,7 +186,7 @@ async fn super_admin_walks_the_guide_in_a_real_browser() {
     b.fill("input[name=name]", "Café Crème").await;
     assert_eq!(b.value("input[name=slug]").await, "cafe-creme");
     b.click("main form button[type=submit]").await;
-    b.wait_for(".notice.success").await;
+    wait_notice(&b, "Workspace created").await;
     let path = b.current_path().await;
     let ws = path.rsplit('/').next().unwrap().to_owned();
     assert!(ws.starts_with("ws_"), "{path}");
@@ -216,7 +227,7 @@ async fn super_admin_walks_the_guide_in_a_real_browser() {
     assert!(b.text(&format!("dialog#suspend-{ws}")).await.contains("0 active campaigns will be paused"));
     b.fill(&format!("dialog#suspend-{ws} input[name=reason]"), "Invoice overdue").await;
     b.click(&format!("dialog#suspend-{ws} button[type=submit]")).await;
-    b.wait_for(".notice.success").await;
+    wait_notice(&b, "suspended").await;
     assert!(b.text("h1 .badge").await.contains("Suspended"));
     b.goto("/settings/organization/workspaces").await;
     b.screenshot("workspaces").await;
@@ -236,17 +247,17 @@ async fn super_admin_walks_the_guide_in_a_real_browser() {
     b.goto(&format!("/settings/organization/workspaces/{ws}")).await;
     b.click(".row-actions details.menu summary").await;
     b.click(&format!("form[action='/settings/organization/workspaces/{ws}/reactivate'] button")).await;
-    b.wait_for(".notice.success").await;
+    wait_notice(&b, "reactivated").await;
     assert!(b.text("h1 .badge").await.contains("Active"));
     open_dialog(&b, &ws, "archive").await;
     b.click(&format!("dialog#archive-{ws} button[type=submit]")).await;
-    b.wait_for(".notice.success").await;
+    wait_notice(&b, "archived").await;
     b.goto("/settings/organization/workspaces?status=archived").await;
     assert!(b.text("tbody").await.contains("Café Crème"));
     b.goto(&format!("/settings/organization/workspaces/{ws}")).await;
     b.click(".row-actions details.menu summary").await;
     b.click(&format!("form[action='/settings/organization/workspaces/{ws}/restore'] button")).await;
-    b.wait_for(".notice.success").await;
+    wait_notice(&b, "restored").await;
     open_dialog(&b, &ws, "delete").await;
     let confirm = format!("dialog#delete-{ws} input[name=confirm]");
     b.fill(&confirm, "cafe").await;
@@ -259,7 +270,7 @@ async fn super_admin_walks_the_guide_in_a_real_browser() {
     );
     b.fill(&confirm, "cafe-creme").await;
     b.click(&format!("dialog#delete-{ws} button[type=submit]")).await;
-    b.wait_for(".notice.success").await;
+    wait_notice(&b, "deleted").await;
     assert_eq!(b.current_path().await, "/settings/organization/workspaces");
     assert!(b.text(".notice.success").await.contains("deleted"));
     b.goto("/login").await;
@@ -281,5 +292,66 @@ async fn sign_in_page_and_expired_sessions() {
     // After a session ends, the sign-in page says so (the redirect adds `expired=1`).
     b.goto("/login?next=/settings/organization&expired=1").await;
     assert!(b.text("main").await.contains("Your session expired"));
+    b.close().await;
+}
+
+/// SEC-3 in the browser: the Super Admin requires 2FA, is sent to enrollment,
+/// scans (reads) the key, confirms, sees recovery codes, and signs in with a code.
+#[tokio::test]
+async fn required_two_factor_in_a_real_browser() {
+    let Some(b) = browser::start().await else { return };
+    b.goto(&format!("/setup?token={}", b.setup_token)).await;
+    b.fill("input[name=organization_name]", "Acme Agency").await;
+    b.fill("input[name=admin_name]", "Ada Admin").await;
+    b.fill("input[name=admin_email]", "ada@acme.example").await;
+    b.fill("input[name=admin_password]", PASSWORD).await;
+    b.click("button[type=submit]").await;
+    b.wait_for("h1").await;
+
+    b.goto("/settings/organization/security").await;
+    b.wait_for("select[name=two_factor]").await;
+    b.client
+        .find(fantoccini::Locator::Css("select[name=two_factor] option[value=required]"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    b.click("main form button[type=submit]").await;
+    b.wait_for("h1").await;
+    // Everything now leads to enrollment.
+    assert_eq!(b.current_path().await, "/account/two-factor");
+    assert!(b.text(".notice.warning").await.contains("requires two-factor authentication"));
+    b.goto("/settings/organization/workspaces").await;
+    assert_eq!(b.current_path().await, "/account/two-factor");
+    b.click("form[action='/account/two-factor/start'] button").await;
+    b.wait_for("#totp-qr").await;
+    b.screenshot("two-factor").await;
+    let secret = b.text("#totp-secret").await;
+    let now = || std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_secs();
+    b.fill("input[name=code]", &steward_core::two_factor::code_at(&secret, now()).unwrap()).await;
+    b.click("form[action='/account/two-factor/confirm'] button").await;
+    b.wait_for("#recovery-codes").await;
+    assert_eq!(b.client.find_all(fantoccini::Locator::Css("#recovery-codes li")).await.unwrap().len(), 10);
+    b.goto("/settings/organization").await;
+    assert_eq!(b.current_path().await, "/settings/organization");
+
+    // Sign out and back in: the code goes in the sign-in form (a fresh step).
+    b.click(".usermenu button[type=submit]").await;
+    b.wait_for("input[name=email]").await;
+    b.fill("input[name=email]", "ada@acme.example").await;
+    b.fill("input[name=password]", PASSWORD).await;
+    b.click("button[type=submit]").await;
+    b.wait_for(".notice.error").await;
+    assert!(b.text(".notice.error").await.contains("authenticator app"));
+    // Wait for the next 30-second step: the confirmation spent the current one.
+    let step = now() / 30;
+    while now() / 30 == step {
+        tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    }
+    b.fill("input[name=password]", PASSWORD).await;
+    b.fill("input[name=code]", &steward_core::two_factor::code_at(&secret, now()).unwrap()).await;
+    b.click("button[type=submit]").await;
+    b.wait_for(".tiles").await;
     b.close().await;
 }

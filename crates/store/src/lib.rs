@@ -22,6 +22,7 @@ pub mod security;
 pub mod sessions;
 pub mod setup;
 pub mod testing;
+pub mod two_factor;
 pub mod users;
 pub mod workspaces;
 

@@ -17,6 +17,7 @@ const MIGRATIONS: &[Migration] = &[
     Migration { version: 1, name: "foundation", sql: include_str!("migrations/0001_foundation.sql") },
     Migration { version: 2, name: "workspaces", sql: include_str!("migrations/0002_workspaces.sql") },
     Migration { version: 3, name: "security", sql: include_str!("migrations/0003_security.sql") },
+    Migration { version: 4, name: "two_factor", sql: include_str!("migrations/0004_two_factor.sql") },
 ];
 
 /// Applies every migration not yet applied; returns how many ran.

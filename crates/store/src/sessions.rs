@@ -33,6 +33,9 @@ pub struct SessionWithUser {
     pub email: String,
     pub role: OrgRole,
     pub status: UserStatus,
+    /// The organization requires 2FA and this person hasn't enrolled: the
+    /// session may only be used to enroll.
+    pub must_enroll: bool,
 }
 
 fn from_row(r: &AnyRow) -> StoreResult<Session> {
@@ -77,8 +80,11 @@ pub async fn insert(c: &mut Conn, s: &Session) -> StoreResult<()> {
 pub async fn by_token_hash(c: &mut Conn, token_hash: &str) -> StoreResult<Option<SessionWithUser>> {
     let row = sqlx::query(
         "SELECT s.id, s.org_id, s.user_id, s.token_hash, s.csrf_token, s.ip, s.user_agent, s.created_at, s.last_seen_at, \
-                s.idle_expires_at, s.absolute_expires_at, s.idle_secs, u.email, u.role, u.status \
-         FROM sessions s JOIN users u ON u.id = s.user_id AND u.org_id = s.org_id WHERE s.token_hash = $1",
+                s.idle_expires_at, s.absolute_expires_at, s.idle_secs, u.email, u.role, u.status, \
+                CASE WHEN ss.two_factor = 'required' AND (f.confirmed_at IS NULL) THEN 1 ELSE 0 END AS must_enroll \
+         FROM sessions s JOIN users u ON u.id = s.user_id AND u.org_id = s.org_id \
+         LEFT JOIN security_settings ss ON ss.org_id = s.org_id LEFT JOIN totp_factors f ON f.user_id = u.id \
+         WHERE s.token_hash = $1",
     )
     .bind(token_hash)
     .fetch_optional(c)
@@ -90,6 +96,7 @@ pub async fn by_token_hash(c: &mut Conn, token_hash: &str) -> StoreResult<Option
                 email: text(r, "email")?,
                 role: parsed(r, "role", OrgRole::parse)?,
                 status: parsed(r, "status", UserStatus::parse)?,
+                must_enroll: crate::row::int(r, "must_enroll")? == 1,
             })
         })
         .transpose()

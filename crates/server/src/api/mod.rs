@@ -13,6 +13,7 @@ pub mod organization;
 pub mod security;
 pub mod sessions;
 pub mod setup;
+pub mod two_factor;
 pub mod users;
 pub mod views;
 pub mod workspaces;
@@ -36,6 +37,7 @@ pub fn router() -> OpenApiRouter<AppState> {
         .merge(api_keys::router())
         .merge(audit::router())
         .merge(security::router())
+        .merge(two_factor::router())
         .merge(workspaces::router())
         .merge(campaigns::router())
         .merge(content::router())

@@ -55,6 +55,7 @@ struct LoginForm {
     email: String,
     password: String,
     organization: String,
+    code: String,
     next: String,
 }
 
@@ -68,10 +69,15 @@ async fn submit(
         return error_page(&e);
     }
     let org = form.organization.trim();
+    // One field takes either an app code (digits) or a recovery code.
+    let code = form.code.trim().to_owned();
+    let is_app_code = !code.is_empty() && code.chars().all(|c| c.is_ascii_digit() || c.is_whitespace());
     let input = Login {
         email: form.email.clone(),
         password: form.password,
         organization: (!org.is_empty()).then(|| org.to_owned()),
+        totp_code: is_app_code.then(|| code.clone()),
+        recovery_code: (!is_app_code && !code.is_empty()).then(|| code.clone()),
     };
     match sessions::login(&s.db, &meta, s.now(), input).await {
         Ok(new) => {
@@ -88,7 +94,13 @@ async fn submit(
                 email: form.email,
                 organization: form.organization,
                 expired: false,
-                error: Some(e.detail.clone()),
+                error: Some(match e.code {
+                    "two_factor_required" => {
+                        "Enter the 6-digit code from your authenticator app, or a recovery code, with your password."
+                            .to_owned()
+                    }
+                    _ => e.detail.clone(),
+                }),
             };
             (StatusCode::from_u16(e.status).unwrap_or(StatusCode::UNAUTHORIZED), page).into_response()
         }

@@ -16,6 +16,7 @@ mod people;
 mod security;
 pub mod session;
 mod setup;
+mod two_factor;
 mod workspaces;
 
 use std::collections::HashMap;
@@ -43,6 +44,7 @@ pub fn router() -> Router<AppState> {
         .merge(workspaces::router())
         .merge(people::router())
         .merge(security::router())
+        .merge(two_factor::router())
         .merge(member::router())
         .merge(logo::router())
 }

@@ -29,6 +29,7 @@ struct SecurityForm {
     password_complexity: String,
     session_idle_timeout_minutes: String,
     session_absolute_timeout_hours: String,
+    two_factor: String,
 }
 
 #[derive(Template, WebTemplate)]
@@ -37,8 +38,13 @@ struct SecurityPage {
     layout: Layout,
     form: SecurityForm,
     complexities: Vec<(&'static str, &'static str)>,
+    modes: Vec<(&'static str, &'static str)>,
     errors: HashMap<String, String>,
     error: Option<String>,
+}
+
+fn modes() -> Vec<(&'static str, &'static str)> {
+    vec![("optional", "Optional"), ("required", "Required for everyone"), ("disabled", "Disabled")]
 }
 
 fn complexities() -> Vec<(&'static str, &'static str)> {
@@ -59,11 +65,13 @@ async fn show(State(s): State<AppState>, session: ConsoleSession, Query(q): Quer
         password_complexity: settings.password_complexity.as_str().to_owned(),
         session_idle_timeout_minutes: settings.session_idle_timeout_minutes.to_string(),
         session_absolute_timeout_hours: settings.session_absolute_timeout_hours.to_string(),
+        two_factor: settings.two_factor.as_str().to_owned(),
     };
     SecurityPage {
         layout: layout(&s, &session, "Security", "security").await.with_notice(notice_text(q.notice.as_deref())),
         form,
         complexities: complexities(),
+        modes: modes(),
         errors: HashMap::new(),
         error: None,
     }
@@ -87,7 +95,7 @@ async fn save(State(s): State<AppState>, session: ConsoleSession, Form(form): Fo
         password_complexity: Some(form.password_complexity.clone()),
         session_idle_timeout_minutes: number("session_idle_timeout_minutes", &form.session_idle_timeout_minutes),
         session_absolute_timeout_hours: number("session_absolute_timeout_hours", &form.session_absolute_timeout_hours),
-        two_factor: None,
+        two_factor: Some(form.two_factor.clone()).filter(|v| !v.is_empty()),
     };
     let result =
         if errors.is_empty() { security::update(&s.db, &session.ctx(), patch).await.map(|_| ()) } else { Ok(()) };
@@ -102,6 +110,7 @@ async fn save(State(s): State<AppState>, session: ConsoleSession, Form(form): Fo
                 layout: layout(&s, &session, "Security", "security").await,
                 form,
                 complexities: complexities(),
+                modes: modes(),
                 errors,
                 error: other.err().map(|e| e.detail),
             };

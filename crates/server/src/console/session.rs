@@ -39,11 +39,16 @@ impl FromRequestParts<AppState> for ConsoleSession {
         let Some(token) = cookie_value(&parts.headers, state.config.session_cookie_name()) else {
             return Err(login(false));
         };
-        let (principal, csrf) = match authenticate_session(state, &token).await {
+        let (principal, csrf, must_enroll) = match authenticate_session(state, &token).await {
             Ok(ok) => ok,
             Err(e) if e.status == 401 => return Err(login(true)),
             Err(e) => return Err(error_page(&e)),
         };
+        // Until enrolled in a required 2FA, only the enrollment pages (and sign-out) open.
+        let path = parts.uri.path();
+        if must_enroll && !path.starts_with("/account/two-factor") && path != "/logout" {
+            return Err(Redirect::to("/account/two-factor").into_response());
+        }
         if parts.method != Method::GET && parts.method != Method::HEAD {
             check_same_site(&parts.headers, &state.config.public_url).map_err(|e| error_page(&e))?;
         }

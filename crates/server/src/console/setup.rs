@@ -96,6 +96,8 @@ async fn submit(
                 email: created.admin.email.clone(),
                 password: form.admin_password,
                 organization: Some(created.organization.slug.clone()),
+                totp_code: None,
+                recovery_code: None,
             };
             let text = format!(
                 "{} is ready and you are its Super Admin ({}). Next, create an API key with POST /api/v1/api-keys or `steward api-key create --org {} --name NAME --scope admin`.",

@@ -17,6 +17,7 @@ pub mod people;
 pub mod security;
 pub mod sessions;
 pub mod setup;
+pub mod two_factor;
 pub mod workspaces;
 
 use serde_json::Value;

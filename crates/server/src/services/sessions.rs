@@ -29,6 +29,12 @@ pub struct Login {
     /// The organization's slug; needed only when the email belongs to several
     /// organizations with the same password.
     pub organization: Option<String>,
+    /// The current code of the authenticator app, when the account uses 2FA.
+    #[serde(default)]
+    pub totp_code: Option<String>,
+    /// Or one of the account's single-use recovery codes.
+    #[serde(default)]
+    pub recovery_code: Option<String>,
 }
 
 #[derive(Debug)]
@@ -106,6 +112,18 @@ pub async fn login(db: &Db, meta: &RequestMeta, now: Timestamp, input: Login) ->
         ));
     }
     let mut tx = db.begin().await?;
+    // The second step: inside the transaction, so a code is spent only with a session.
+    if let Err(e) =
+        super::two_factor::second_step(&mut tx, &user, input.totp_code.as_deref(), input.recovery_code.as_deref(), now)
+            .await
+    {
+        drop(tx);
+        return Err(if e.code == "invalid_two_factor_code" {
+            failed_attempt(db, &email, std::slice::from_ref(&user), meta, now).await.into_two_factor()
+        } else {
+            e
+        });
+    }
     security::clear_attempts(&mut tx, &email).await?;
     let org = organizations::get(&mut tx, &user.org_id).await?.ok_or_else(Error::internal)?;
     let settings = security::get(&mut tx, &user.org_id).await?;
@@ -181,6 +199,21 @@ async fn failed_attempt(db: &Db, email: &str, tried: &[User], meta: &RequestMeta
     match record.await {
         Ok(()) => invalid_credentials(),
         Err(e) => e,
+    }
+}
+
+trait TwoFactorAnswer {
+    fn into_two_factor(self) -> Error;
+}
+
+impl TwoFactorAnswer for Error {
+    /// A wrong code is counted like a wrong password but answered as what it is.
+    fn into_two_factor(self) -> Error {
+        if self.code == "invalid_credentials" {
+            Error::unauthorized("invalid_two_factor_code", "The two-factor code is not correct, or was already used.")
+        } else {
+            self
+        }
     }
 }
 

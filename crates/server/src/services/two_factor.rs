@@ -1,0 +1,218 @@
+//! Two-factor authentication (SEC-3): TOTP enrollment with a QR code, single-use
+//! recovery codes, the second step of sign-in, and a Super Admin's reset.
+
+use serde_json::json;
+use steward_core::audit::target;
+use steward_core::authz::{Access, Credential};
+use steward_core::ids::UserId;
+use steward_core::security::TwoFactorMode;
+use steward_core::time::Timestamp;
+use steward_core::two_factor::{self as totp, parse_code, recovery_hash};
+use steward_core::{Error, FieldError, Result, password};
+use steward_store::users::User;
+use steward_store::{Conn, Db, audit, commit, organizations, security, sessions, two_factor, users};
+
+use super::{Ctx, EventExt};
+
+pub struct Enrollment {
+    pub secret: String,
+    pub otpauth_url: String,
+    pub qr_svg: String,
+}
+
+fn signed_in_user(ctx: &Ctx) -> Result<&UserId> {
+    match &ctx.principal.credential {
+        Credential::Session { user_id, .. } => Ok(user_id),
+        Credential::ApiKey { .. } => Err(Error::forbidden(
+            "user_required",
+            "Two-factor authentication belongs to a person; sign in to set it up.",
+        )),
+    }
+}
+
+fn unix_secs(t: Timestamp) -> u64 {
+    (t.millis().max(0) / 1000) as u64
+}
+
+/// Starts enrollment: a new secret, its `otpauth://` URL and QR code.
+pub async fn start(db: &Db, ctx: &Ctx) -> Result<Enrollment> {
+    let user_id = signed_in_user(ctx)?;
+    let mut tx = db.begin().await?;
+    organizations::lock(&mut tx, ctx.org_id()).await?;
+    if two_factor::get(&mut tx, user_id).await?.is_some_and(|f| f.confirmed) {
+        return Err(Error::conflict(
+            "two_factor_already_enabled",
+            "Two-factor authentication is already on for your account. Turn it off first to enroll a new device.",
+        ));
+    }
+    let user = users::get(&mut tx, ctx.org_id(), user_id).await?.ok_or_else(Error::internal)?;
+    let org = organizations::get(&mut tx, ctx.org_id()).await?.ok_or_else(Error::internal)?;
+    let secret = totp::new_secret();
+    two_factor::start(&mut tx, ctx.org_id(), user_id, &secret, ctx.now).await?;
+    commit(tx).await?;
+    let (otpauth_url, qr_svg) = totp::enrollment(&secret, &format!("Steward ({})", org.name), &user.email)?;
+    Ok(Enrollment { secret, otpauth_url, qr_svg })
+}
+
+/// Confirms enrollment with a code from the app; returns the recovery codes (shown once).
+pub async fn confirm(db: &Db, ctx: &Ctx, code: &str) -> Result<Vec<String>> {
+    let user_id = signed_in_user(ctx)?;
+    let code = parse_code("code", code)?;
+    let mut tx = db.begin().await?;
+    organizations::lock(&mut tx, ctx.org_id()).await?;
+    let factor = two_factor::get(&mut tx, user_id).await?.ok_or_else(|| {
+        Error::conflict(
+            "enrollment_not_started",
+            "Start enrollment first: POST /api/v1/me/two-factor/totp gives the secret and QR code.",
+        )
+    })?;
+    if factor.confirmed {
+        return Err(Error::conflict(
+            "two_factor_already_enabled",
+            "Two-factor authentication is already on for your account.",
+        ));
+    }
+    let step = totp::verify(&factor.secret, &code, unix_secs(ctx.now), factor.last_used_step).ok_or_else(wrong_code)?;
+    if !two_factor::use_step(&mut tx, user_id, step).await? {
+        return Err(wrong_code());
+    }
+    two_factor::confirm(&mut tx, user_id, ctx.now).await?;
+    let codes = totp::new_recovery_codes();
+    let hashes: Vec<String> = codes.iter().map(|(_, h)| h.clone()).collect();
+    two_factor::set_recovery_codes(&mut tx, user_id, &hashes).await?;
+    audit::append(&mut tx, ctx.event("two_factor.enabled", target::USER, user_id)).await?;
+    commit(tx).await?;
+    Ok(codes.into_iter().map(|(c, _)| c).collect())
+}
+
+fn wrong_code() -> Error {
+    Error::validation(vec![FieldError::new(
+        "code",
+        "incorrect",
+        "is not the current code from your authenticator app (or was already used)",
+    )])
+}
+
+/// New recovery codes (the old ones stop working); needs a current code.
+pub async fn regenerate_codes(db: &Db, ctx: &Ctx, code: &str) -> Result<Vec<String>> {
+    let user_id = signed_in_user(ctx)?;
+    let code = parse_code("code", code)?;
+    let mut tx = db.begin().await?;
+    organizations::lock(&mut tx, ctx.org_id()).await?;
+    let factor = two_factor::get(&mut tx, user_id).await?.filter(|f| f.confirmed).ok_or_else(not_enabled)?;
+    let step = totp::verify(&factor.secret, &code, unix_secs(ctx.now), factor.last_used_step).ok_or_else(wrong_code)?;
+    if !two_factor::use_step(&mut tx, user_id, step).await? {
+        return Err(wrong_code());
+    }
+    let codes = totp::new_recovery_codes();
+    let hashes: Vec<String> = codes.iter().map(|(_, h)| h.clone()).collect();
+    two_factor::set_recovery_codes(&mut tx, user_id, &hashes).await?;
+    audit::append(&mut tx, ctx.event("two_factor.recovery_codes_regenerated", target::USER, user_id)).await?;
+    commit(tx).await?;
+    Ok(codes.into_iter().map(|(c, _)| c).collect())
+}
+
+fn not_enabled() -> Error {
+    Error::conflict("two_factor_not_enabled", "Two-factor authentication is not on for this account.")
+}
+
+/// Turns one's own 2FA off: needs the password again, and the organization must not require 2FA.
+pub async fn disable(db: &Db, ctx: &Ctx, current_password: &str) -> Result<()> {
+    let user_id = signed_in_user(ctx)?;
+    let mut tx = db.begin().await?;
+    organizations::lock(&mut tx, ctx.org_id()).await?;
+    if security::get(&mut tx, ctx.org_id()).await?.two_factor == TwoFactorMode::Required {
+        return Err(Error::conflict(
+            "two_factor_required_by_organization",
+            "Your organization requires two-factor authentication, so it can't be turned off.",
+        ));
+    }
+    let user = users::get(&mut tx, ctx.org_id(), user_id).await?.ok_or_else(Error::internal)?;
+    if !user.password_hash.as_deref().is_some_and(|h| password::verify(current_password, h)) {
+        return Err(Error::validation(vec![FieldError::new("password", "incorrect", "is not your current password")]));
+    }
+    if !two_factor::remove(&mut tx, user_id).await? {
+        return Err(not_enabled());
+    }
+    audit::append(&mut tx, ctx.event("two_factor.disabled", target::USER, user_id)).await?;
+    commit(tx).await?;
+    Ok(())
+}
+
+/// A Super Admin removes someone's 2FA (a lost phone); their sessions end.
+pub async fn reset(db: &Db, ctx: &Ctx, user_id: &UserId) -> Result<()> {
+    ctx.principal.require(Access::OrgWrite)?;
+    let mut tx = db.begin().await?;
+    organizations::lock(&mut tx, ctx.org_id()).await?;
+    let user = users::get(&mut tx, ctx.org_id(), user_id).await?.ok_or_else(|| Error::not_found("user"))?;
+    if !two_factor::remove(&mut tx, user_id).await? {
+        return Err(not_enabled());
+    }
+    let ended = sessions::delete_for_user(&mut tx, ctx.org_id(), user_id).await?;
+    let e = ctx
+        .event("two_factor.reset", target::USER, user_id)
+        .metadata(json!({ "email": user.email, "sessions_ended": ended }));
+    audit::append(&mut tx, e).await?;
+    commit(tx).await?;
+    Ok(())
+}
+
+/// What sign-in needs beyond the password: `Ok(())` when no second factor is
+/// set up or the given one is right. `Err` says which answer to give.
+pub async fn second_step(
+    c: &mut Conn,
+    user: &User,
+    totp_code: Option<&str>,
+    recovery_code: Option<&str>,
+    now: Timestamp,
+) -> Result<()> {
+    let Some(factor) = two_factor::get(c, &user.id).await?.filter(|f| f.confirmed) else { return Ok(()) };
+    let refused =
+        || Error::unauthorized("invalid_two_factor_code", "The two-factor code is not correct, or was already used.");
+    if let Some(code) = totp_code {
+        let code = parse_code("totp_code", code).map_err(|_| refused())?;
+        let step = totp::verify(&factor.secret, &code, unix_secs(now), factor.last_used_step).ok_or_else(refused)?;
+        // The conditional update is what makes a replay fail, even in parallel.
+        return if two_factor::use_step(c, &user.id, step).await? { Ok(()) } else { Err(refused()) };
+    }
+    if let Some(code) = recovery_code {
+        return if two_factor::use_recovery_code(c, &user.id, &recovery_hash(code), now).await? {
+            Ok(())
+        } else {
+            Err(refused())
+        };
+    }
+    Err(Error::unauthorized(
+        "two_factor_required",
+        "This account uses two-factor authentication: send `totp_code` (from the app) or a `recovery_code` with the password.",
+    ))
+}
+
+/// Where a person stands: enrolled, enrolling (with the pending QR code), or neither.
+pub enum Status {
+    On { unused_recovery_codes: i64 },
+    Enrolling(Enrollment),
+    Off,
+}
+
+pub async fn status(db: &Db, ctx: &Ctx) -> Result<Status> {
+    let user_id = signed_in_user(ctx)?;
+    let mut c = db.conn().await?;
+    match two_factor::get(&mut c, user_id).await? {
+        Some(f) if f.confirmed => {
+            Ok(Status::On { unused_recovery_codes: two_factor::unused_recovery_codes(&mut c, user_id).await? })
+        }
+        Some(f) => {
+            let user = users::get(&mut c, ctx.org_id(), user_id).await?.ok_or_else(Error::internal)?;
+            let org = organizations::get(&mut c, ctx.org_id()).await?.ok_or_else(Error::internal)?;
+            let (otpauth_url, qr_svg) = totp::enrollment(&f.secret, &format!("Steward ({})", org.name), &user.email)?;
+            Ok(Status::Enrolling(Enrollment { secret: f.secret, otpauth_url, qr_svg }))
+        }
+        None => Ok(Status::Off),
+    }
+}
+
+pub async fn required(db: &Db, ctx: &Ctx) -> Result<bool> {
+    let mut c = db.conn().await?;
+    Ok(security::get(&mut c, ctx.org_id()).await?.two_factor == TwoFactorMode::Required)
+}

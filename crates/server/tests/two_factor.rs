@@ -1,0 +1,141 @@
+//! SEC-3: TOTP enrollment, sign-in with a code or a recovery code, replays
+//! refused (even in parallel), Required mode, disabling, and a Super Admin's reset.
+
+mod common;
+
+use axum::http::Method;
+use common::{Auth, PASSWORD, TestApp};
+use serde_json::json;
+use steward_core::two_factor::code_at;
+
+fn secs(app: &TestApp) -> u64 {
+    (app.clock_now().millis() / 1000) as u64
+}
+
+async fn login_with(app: &TestApp, email: &str, extra: serde_json::Value) -> common::Resp {
+    let mut body = json!({ "email": email, "password": PASSWORD });
+    body.as_object_mut().unwrap().extend(extra.as_object().unwrap().clone());
+    app.post("/api/v1/sessions", Auth::None, body).await
+}
+
+#[tokio::test]
+async fn enroll_sign_in_with_codes_and_refuse_replays() {
+    for app in TestApp::all().await {
+        let org = app.org("acme").await;
+        let me = Auth::Bearer(&org.member_token);
+        let start = app.post("/api/v1/me/two-factor/totp", me, json!({})).await;
+        assert_eq!(start.status, 201, "{}", start.text);
+        let secret = start.json["secret"].as_str().unwrap().to_owned();
+        assert!(start.json["otpauth_url"].as_str().unwrap().starts_with("otpauth://totp/"));
+        assert!(start.json["qr_svg"].as_str().unwrap().contains("<svg"));
+        assert!(start.json["qr_data_url"].as_str().unwrap().starts_with("data:image/svg+xml;base64,"));
+
+        let r = app.post("/api/v1/me/two-factor/totp/confirm", me, json!({ "code": "123" })).await;
+        assert_eq!((r.status, r.json["errors"][0]["field"].as_str()), (422, Some("code")));
+        let wrong = if code_at(&secret, secs(&app)).unwrap() == "000000" { "111111" } else { "000000" };
+        let r = app.post("/api/v1/me/two-factor/totp/confirm", me, json!({ "code": wrong })).await;
+        assert_eq!((r.status, r.json["errors"][0]["code"].as_str()), (422, Some("incorrect")));
+        let r = app
+            .post("/api/v1/me/two-factor/totp/confirm", me, json!({ "code": code_at(&secret, secs(&app)).unwrap() }))
+            .await;
+        assert_eq!(r.status, 200, "{}", r.text);
+        let codes: Vec<String> =
+            r.json["recovery_codes"].as_array().unwrap().iter().map(|c| c.as_str().unwrap().to_owned()).collect();
+        assert_eq!(codes.len(), 10);
+        assert_eq!(app.post("/api/v1/me/two-factor/totp", me, json!({})).await.code(), "two_factor_already_enabled");
+
+        // Sign-in asks for the second step.
+        let email = "member@acme.example";
+        let r = login_with(&app, email, json!({})).await;
+        assert_eq!((r.status, r.code()), (401, "two_factor_required"));
+        let r = login_with(&app, email, json!({ "totp_code": "12ab56" })).await;
+        assert_eq!((r.status, r.code()), (401, "invalid_two_factor_code"));
+        // The confirmation used the current step: the same code can't sign in.
+        let used = code_at(&secret, secs(&app)).unwrap();
+        assert_eq!(
+            login_with(&app, email, json!({ "totp_code": used })).await.code(),
+            "invalid_two_factor_code",
+            "a used step is refused"
+        );
+        app.clock.advance_seconds(30);
+        let code = code_at(&secret, secs(&app)).unwrap();
+        // Two requests race with the same fresh code: exactly one wins.
+        let (a, b) = tokio::join!(
+            login_with(&app, email, json!({ "totp_code": code })),
+            login_with(&app, email, json!({ "totp_code": code }))
+        );
+        let mut statuses = [a.status, b.status];
+        statuses.sort();
+        assert_eq!(statuses, [201, 401], "{} / {}", a.text, b.text);
+
+        // Recovery codes work once, in any case and spacing.
+        app.clock.advance_seconds(60);
+        let r = login_with(&app, email, json!({ "recovery_code": codes[0].to_uppercase() })).await;
+        assert_eq!(r.status, 201, "{}", r.text);
+        let r = login_with(&app, email, json!({ "recovery_code": codes[0] })).await;
+        assert_eq!(r.code(), "invalid_two_factor_code");
+        let actions = app.actions(&org.id).await;
+        assert!(actions.contains(&"two_factor.enabled".into()));
+    }
+}
+
+#[tokio::test]
+async fn required_mode_allows_only_enrollment_until_done() {
+    for app in TestApp::all().await {
+        let org = app.org("acme").await;
+        let admin = Auth::Bearer(&org.admin_key);
+        assert_eq!(app.patch("/api/v1/security", admin, json!({ "two_factor": "required" })).await.status, 200);
+
+        // The member's session now reaches only enrollment.
+        let me = Auth::Bearer(&org.member_token);
+        for (method, path) in [(Method::GET, "/api/v1/me"), (Method::GET, "/api/v1/workspaces")] {
+            let r = app.call(method, path, me, None).await;
+            assert_eq!((r.status, r.code()), (403, "two_factor_enrollment_required"), "{path}");
+        }
+        let page = app.get("/w", Auth::Cookie { token: &org.member_token, csrf: None }).await;
+        assert_eq!((page.status, page.headers["location"].to_str().unwrap()), (303, "/account/two-factor"));
+        let start = app.post("/api/v1/me/two-factor/totp", me, json!({})).await;
+        assert_eq!(start.status, 201);
+        let secret = start.json["secret"].as_str().unwrap().to_owned();
+        let r = app
+            .post("/api/v1/me/two-factor/totp/confirm", me, json!({ "code": code_at(&secret, secs(&app)).unwrap() }))
+            .await;
+        assert_eq!(r.status, 200);
+        assert_eq!(app.get("/api/v1/me", me).await.status, 200, "enrolled: the session works again");
+
+        // Can't turn it off while required; can when optional, with the password.
+        let r = app.post("/api/v1/me/two-factor/disable", me, json!({ "password": PASSWORD })).await;
+        assert_eq!((r.status, r.code()), (409, "two_factor_required_by_organization"));
+        app.patch("/api/v1/security", admin, json!({ "two_factor": "optional" })).await;
+        let r = app.post("/api/v1/me/two-factor/disable", me, json!({ "password": "not my password" })).await;
+        assert_eq!((r.status, r.json["errors"][0]["field"].as_str()), (422, Some("password")));
+
+        // A Super Admin resets it instead: the member's sessions end, and they sign in with the password alone.
+        let r = app
+            .post(
+                &format!("/api/v1/users/{}/two-factor/reset", org.member_id),
+                Auth::Bearer(&org.admin_token),
+                json!({}),
+            )
+            .await;
+        assert_eq!(r.status, 204, "{}", r.text);
+        assert_eq!(app.get("/api/v1/me", me).await.status, 401);
+        let again = app.login("member@acme.example", PASSWORD).await;
+        assert_eq!(again.status, 201);
+        let member_now = again.json["token"].as_str().unwrap().to_owned();
+        let r = app
+            .post(
+                &format!("/api/v1/users/{}/two-factor/reset", org.member_id),
+                Auth::Bearer(&org.admin_token),
+                json!({}),
+            )
+            .await;
+        assert_eq!((r.status, r.code()), (409, "two_factor_not_enabled"));
+        let r = app
+            .post(&format!("/api/v1/users/{}/two-factor/reset", org.admin_id), Auth::Bearer(&member_now), json!({}))
+            .await;
+        assert_eq!(r.status, 403);
+        let actions = app.actions(&org.id).await;
+        assert!(actions.contains(&"two_factor.reset".into()));
+    }
+}

@@ -1,0 +1,103 @@
+//! TOTP factors and recovery codes.
+
+use sqlx::Row;
+use steward_core::ids::{OrgId, UserId};
+use steward_core::time::Timestamp;
+
+use crate::StoreResult;
+use crate::db::Conn;
+use crate::row::{int, text};
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Factor {
+    pub secret: String,
+    pub confirmed: bool,
+    pub last_used_step: i64,
+}
+
+pub async fn get(c: &mut Conn, user: &UserId) -> StoreResult<Option<Factor>> {
+    let row = sqlx::query("SELECT secret, confirmed_at, last_used_step FROM totp_factors WHERE user_id = $1")
+        .bind(user.as_str())
+        .fetch_optional(c)
+        .await?;
+    row.map(|r| {
+        Ok(Factor {
+            secret: text(&r, "secret")?,
+            confirmed: r.try_get::<Option<i64>, _>("confirmed_at")?.is_some(),
+            last_used_step: int(&r, "last_used_step")?,
+        })
+    })
+    .transpose()
+}
+
+/// Starts (or restarts) enrollment with a new, unconfirmed secret.
+pub async fn start(c: &mut Conn, org: &OrgId, user: &UserId, secret: &str, now: Timestamp) -> StoreResult<()> {
+    sqlx::query("DELETE FROM totp_factors WHERE user_id = $1").bind(user.as_str()).execute(&mut *c).await?;
+    sqlx::query("INSERT INTO totp_factors (user_id, org_id, secret, created_at) VALUES ($1, $2, $3, $4)")
+        .bind(user.as_str())
+        .bind(org.as_str())
+        .bind(secret)
+        .bind(now.millis())
+        .execute(c)
+        .await?;
+    Ok(())
+}
+
+pub async fn confirm(c: &mut Conn, user: &UserId, now: Timestamp) -> StoreResult<()> {
+    sqlx::query("UPDATE totp_factors SET confirmed_at = $2 WHERE user_id = $1")
+        .bind(user.as_str())
+        .bind(now.millis())
+        .execute(c)
+        .await?;
+    Ok(())
+}
+
+/// Records `step` as used; false when it (or a later one) already was: a replay.
+pub async fn use_step(c: &mut Conn, user: &UserId, step: i64) -> StoreResult<bool> {
+    let res = sqlx::query("UPDATE totp_factors SET last_used_step = $2 WHERE user_id = $1 AND last_used_step < $2")
+        .bind(user.as_str())
+        .bind(step)
+        .execute(c)
+        .await?;
+    Ok(res.rows_affected() == 1)
+}
+
+/// Removes the factor and the recovery codes.
+pub async fn remove(c: &mut Conn, user: &UserId) -> StoreResult<bool> {
+    let res = sqlx::query("DELETE FROM totp_factors WHERE user_id = $1").bind(user.as_str()).execute(&mut *c).await?;
+    sqlx::query("DELETE FROM recovery_codes WHERE user_id = $1").bind(user.as_str()).execute(c).await?;
+    Ok(res.rows_affected() == 1)
+}
+
+/// Replaces the recovery codes with these hashes.
+pub async fn set_recovery_codes(c: &mut Conn, user: &UserId, hashes: &[String]) -> StoreResult<()> {
+    sqlx::query("DELETE FROM recovery_codes WHERE user_id = $1").bind(user.as_str()).execute(&mut *c).await?;
+    for h in hashes {
+        sqlx::query("INSERT INTO recovery_codes (user_id, code_hash) VALUES ($1, $2)")
+            .bind(user.as_str())
+            .bind(h)
+            .execute(&mut *c)
+            .await?;
+    }
+    Ok(())
+}
+
+/// Uses a recovery code once; false when unknown or already used.
+pub async fn use_recovery_code(c: &mut Conn, user: &UserId, hash: &str, now: Timestamp) -> StoreResult<bool> {
+    let res =
+        sqlx::query("UPDATE recovery_codes SET used_at = $3 WHERE user_id = $1 AND code_hash = $2 AND used_at IS NULL")
+            .bind(user.as_str())
+            .bind(hash)
+            .bind(now.millis())
+            .execute(c)
+            .await?;
+    Ok(res.rows_affected() == 1)
+}
+
+pub async fn unused_recovery_codes(c: &mut Conn, user: &UserId) -> StoreResult<i64> {
+    let (n,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM recovery_codes WHERE user_id = $1 AND used_at IS NULL")
+        .bind(user.as_str())
+        .fetch_one(c)
+        .await?;
+    Ok(n)
+}

@@ -148,3 +148,28 @@ document.querySelectorAll("[data-slug-source]").forEach((source) => {
     else showError("The logo could not be removed. Try again.");
   });
 })();
+
+// A minute before the session would end for inactivity, offer to stay.
+(function idleWarning() {
+  const idle = Number(document.body.dataset.idleSeconds || 0);
+  const banner = document.getElementById("idle-warning");
+  if (!idle || !banner) return;
+  let warnTimer, endTimer;
+  const arm = () => {
+    clearTimeout(warnTimer); clearTimeout(endTimer);
+    banner.hidden = true;
+    warnTimer = setTimeout(() => {
+      banner.hidden = false;
+      endTimer = setTimeout(() => {
+        window.location.assign(`/login?expired=1&next=${encodeURIComponent(window.location.pathname)}`);
+      }, 60 * 1000);
+    }, Math.max(idle - 60, 5) * 1000);
+  };
+  document.getElementById("stay-signed-in").addEventListener("click", async () => {
+    // Any signed-in request slides the idle timeout forward.
+    const response = await fetch("/api/v1/me", { credentials: "same-origin" });
+    if (response.ok) arm();
+    else window.location.assign("/login?expired=1");
+  });
+  arm();
+})();

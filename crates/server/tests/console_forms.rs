@@ -127,6 +127,11 @@ async fn every_console_form_works_and_checks_its_token() {
         assert_eq!(r.status, 422);
         assert_eq!(app.get(&format!("/api/v1/workspaces/{ws}"), Auth::Bearer(&org.admin_key)).await.status, 200);
 
+        // Pages carry the idle timeout for the "you will be signed out" warning.
+        let account = app.get("/account", cookie).await;
+        assert!(account.text.contains("data-idle-seconds=\"1800\"") && account.text.contains("id=\"idle-warning\""));
+        assert!(account.text.contains("Where you're signed in") && account.text.contains("This device"));
+
         // Account: name and password (the other sessions end).
         let other = app.login(&org.admin_email, PASSWORD).await.json["token"].as_str().unwrap().to_owned();
         let r = form("/account", format!("csrf_token={csrf}&name=Ada+Lovelace")).await;

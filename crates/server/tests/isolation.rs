@@ -51,6 +51,15 @@ fn routes(a: &Org, invited_id: &str, ws: &str, cmp: &str) -> Vec<Route> {
         r(Method::DELETE, format!("/api/v1/api-keys/{}", a.admin_key_id), None, true),
         r(Method::GET, "/api/v1/audit-events".into(), None, false),
         r(Method::GET, "/api/v1/organization/dashboard".into(), None, false),
+        r(Method::GET, "/api/v1/security".into(), None, false),
+        r(
+            Method::PATCH,
+            "/api/v1/security".into(),
+            Some(json!({ "password_min_length": 8, "two_factor": "disabled" })),
+            false,
+        ),
+        r(Method::POST, format!("/api/v1/users/{}/two-factor/reset", a.admin_id), Some(json!({})), true),
+        r(Method::POST, format!("/api/v1/users/{}/sessions/end", a.member_id), Some(json!({})), true),
         r(Method::POST, "/api/v1/workspaces".into(), Some(json!({ "name": "Intruder" })), false),
         r(Method::GET, format!("/api/v1/workspaces/{ws}"), None, true),
         r(Method::PATCH, format!("/api/v1/workspaces/{ws}"), Some(json!({ "name": "Hijacked" })), true),
@@ -106,6 +115,7 @@ async fn snapshot(app: &TestApp, org: &Org) -> Value {
         "/api/v1/users?limit=200",
         "/api/v1/api-keys?limit=200",
         "/api/v1/workspaces?status=all&limit=200",
+        "/api/v1/security",
     ] {
         let mut v = app.get(path, admin).await.json;
         // `last_used_at` of the snapshot key itself moves when it reads.

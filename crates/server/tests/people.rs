@@ -133,14 +133,19 @@ async fn roles_deactivation_and_the_last_super_admin() {
         let member = format!("/api/v1/users/{}", org.member_id);
         let r = app.patch(&member, admin, json!({ "role": "super_admin" })).await;
         assert_eq!((r.status, r.json["role"].as_str()), (200, Some("super_admin")));
-        // The member's session now reaches the organization area.
-        assert_eq!(app.get("/api/v1/organization", Auth::Bearer(&org.member_token)).await.status, 200);
+        // A privilege change ends the person's sessions; the next one (a new token) has the new role.
+        assert_eq!(app.get("/api/v1/organization", Auth::Bearer(&org.member_token)).await.status, 401);
+        let promoted = app.login("member@acme.example", PASSWORD).await.json["token"].as_str().unwrap().to_owned();
+        assert_eq!(app.get("/api/v1/organization", Auth::Bearer(&promoted)).await.status, 200);
         let r = app.patch(&me, admin, json!({ "role": "member" })).await;
         assert_eq!(r.status, 200);
-        assert_eq!(app.get("/api/v1/organization", admin).await.code(), "super_admin_required");
+        assert_eq!(app.get("/api/v1/organization", admin).await.status, 401, "the demoted admin's session ended too");
+        let demoted = app.login(&org.admin_email, PASSWORD).await.json["token"].as_str().unwrap().to_owned();
+        assert_eq!(app.get("/api/v1/organization", Auth::Bearer(&demoted)).await.code(), "super_admin_required");
+        let admin = Auth::Bearer(&demoted);
 
         // Deactivating someone ends their sessions at once.
-        let new_admin = Auth::Bearer(&org.member_token);
+        let new_admin = Auth::Bearer(&promoted);
         let r = app.patch(&me, new_admin, json!({ "status": "deactivated" })).await;
         assert_eq!((r.status, r.json["status"].as_str()), (200, Some("deactivated")));
         let locked = app.get("/api/v1/me", admin).await;

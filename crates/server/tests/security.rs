@@ -169,3 +169,87 @@ async fn repeated_failures_slow_down_then_lock_known_and_unknown_emails_alike() 
         assert!(actions.iter().filter(|a| *a == "session.failed").count() >= 10);
     }
 }
+
+#[tokio::test]
+async fn sensitive_actions_need_a_fresh_proof_and_sessions_can_be_ended() {
+    for app in TestApp::all().await {
+        let org = app.org("acme").await;
+        let ws =
+            app.post("/api/v1/workspaces", Auth::Bearer(&org.admin_key), json!({ "name": "Client" })).await.json["id"]
+                .as_str()
+                .unwrap()
+                .to_owned();
+        // Eleven minutes after signing in (the session is kept alive meanwhile).
+        let admin = Auth::Bearer(&org.admin_token);
+        for _ in 0..11 {
+            app.clock.advance_seconds(60);
+            assert_eq!(app.get("/api/v1/me", admin).await.status, 200);
+        }
+        let sensitive = [
+            app.delete(&format!("/api/v1/workspaces/{ws}?confirm=client"), admin).await,
+            app.patch("/api/v1/security", admin, json!({ "password_min_length": 12 })).await,
+            app.post("/api/v1/api-keys", admin, json!({ "name": "k", "scopes": ["read"] })).await,
+            app.patch(&format!("/api/v1/users/{}", org.member_id), admin, json!({ "role": "super_admin" })).await,
+        ];
+        for r in &sensitive {
+            assert_eq!((r.status, r.code()), (403, "reauthentication_required"), "{}", r.text);
+        }
+        // Not sensitive: still fine.
+        assert_eq!(
+            app.patch(&format!("/api/v1/users/{}", org.member_id), admin, json!({ "name": "Max M." })).await.status,
+            200
+        );
+        let r =
+            app.post("/api/v1/sessions/current/reauthenticate", admin, json!({ "password": "nope nope nope" })).await;
+        assert_eq!((r.status, r.json["errors"][0]["field"].as_str()), (422, Some("password")));
+        assert_eq!(
+            app.post("/api/v1/sessions/current/reauthenticate", admin, json!({ "password": PASSWORD })).await.status,
+            204
+        );
+        assert_eq!(app.patch("/api/v1/security", admin, json!({ "password_min_length": 12 })).await.status, 200);
+        assert_eq!(app.delete(&format!("/api/v1/workspaces/{ws}?confirm=client"), admin).await.status, 204);
+        // API keys are their own proof.
+        assert_eq!(
+            app.post("/api/v1/api-keys", Auth::Bearer(&org.admin_key), json!({ "name": "k2", "scopes": ["read"] }))
+                .await
+                .status,
+            201
+        );
+
+        // Sessions: see them, end one, end the others; a Super Admin ends someone's.
+        let second = app.login(&org.admin_email, PASSWORD).await.json["token"].as_str().unwrap().to_owned();
+        let third = app.login(&org.admin_email, PASSWORD).await.json["token"].as_str().unwrap().to_owned();
+        let list = app.get("/api/v1/me/sessions", admin).await;
+        let rows = list.json["data"].as_array().unwrap().clone();
+        assert_eq!(rows.len(), 3);
+        assert_eq!(rows.iter().filter(|r| r["current"] == true).count(), 1);
+        assert!(rows.iter().all(|r| r["user_agent"] == "steward-tests" && r["ip"] == "203.0.113.7"));
+        let other = rows.iter().find(|r| r["current"] == false).unwrap()["id"].as_str().unwrap().to_owned();
+        assert_eq!(app.delete(&format!("/api/v1/me/sessions/{other}"), admin).await.status, 204);
+        let r = app.post("/api/v1/me/sessions/end-others", admin, json!({})).await;
+        assert_eq!(r.json["sessions_ended"], 1);
+        assert_eq!(app.get("/api/v1/me", Auth::Bearer(&second)).await.status, 401);
+        assert_eq!(app.get("/api/v1/me", Auth::Bearer(&third)).await.status, 401);
+        assert_eq!(app.get("/api/v1/me", admin).await.status, 200, "the current session stays");
+        // Someone else's session id is not found.
+        let member_sessions = app.get("/api/v1/me/sessions", Auth::Bearer(&org.member_token)).await;
+        let member_session = member_sessions.json["data"][0]["id"].as_str().unwrap().to_owned();
+        assert_eq!(app.delete(&format!("/api/v1/me/sessions/{member_session}"), admin).await.status, 404);
+        let r = app.post(&format!("/api/v1/users/{}/sessions/end", org.member_id), admin, json!({})).await;
+        assert_eq!((r.status, r.json["sessions_ended"].as_i64()), (200, Some(1)));
+        assert_eq!(app.get("/api/v1/me", Auth::Bearer(&org.member_token)).await.status, 401);
+        let other_org = app.org("globex").await;
+        let r = app
+            .post(
+                &format!("/api/v1/users/{}/sessions/end", org.member_id),
+                Auth::Bearer(&other_org.admin_token),
+                json!({}),
+            )
+            .await;
+        assert_eq!(r.status, 404);
+        let actions = app.actions(&org.id).await;
+        for a in ["session.reauthenticated", "session.ended", "user.sessions_ended"] {
+            assert!(actions.contains(&a.to_owned()), "{a} missing");
+        }
+    }
+}

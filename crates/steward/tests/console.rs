@@ -321,7 +321,7 @@ async fn required_two_factor_in_a_real_browser() {
     b.wait_for("h1").await;
     // Everything now leads to enrollment.
     assert_eq!(b.current_path().await, "/account/two-factor");
-    assert!(b.text(".notice.warning").await.contains("requires two-factor authentication"));
+    assert!(b.text("main").await.contains("requires two-factor authentication"));
     b.goto("/settings/organization/workspaces").await;
     assert_eq!(b.current_path().await, "/account/two-factor");
     b.click("form[action='/account/two-factor/start'] button").await;

@@ -24,6 +24,8 @@ pub struct Session {
     pub absolute_expires_at: Timestamp,
     /// The idle timeout this session slides by (its organization's setting).
     pub idle_secs: i64,
+    /// When the person last proved who they are in this session.
+    pub reauth_at: Timestamp,
 }
 
 /// A session with the facts about its user that every request needs.
@@ -52,13 +54,14 @@ fn from_row(r: &AnyRow) -> StoreResult<Session> {
         idle_expires_at: time(r, "idle_expires_at")?,
         absolute_expires_at: time(r, "absolute_expires_at")?,
         idle_secs: crate::row::int(r, "idle_secs")?,
+        reauth_at: time(r, "reauth_at")?,
     })
 }
 
 pub async fn insert(c: &mut Conn, s: &Session) -> StoreResult<()> {
     sqlx::query(
         "INSERT INTO sessions (id, org_id, user_id, token_hash, csrf_token, ip, user_agent, created_at, last_seen_at, idle_expires_at, \
-         absolute_expires_at, idle_secs) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)",
+         absolute_expires_at, idle_secs, reauth_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)",
     )
     .bind(s.id.as_str())
     .bind(s.org_id.as_str())
@@ -72,6 +75,7 @@ pub async fn insert(c: &mut Conn, s: &Session) -> StoreResult<()> {
     .bind(s.idle_expires_at.millis())
     .bind(s.absolute_expires_at.millis())
     .bind(s.idle_secs)
+    .bind(s.reauth_at.millis())
     .execute(c)
     .await?;
     Ok(())
@@ -80,7 +84,7 @@ pub async fn insert(c: &mut Conn, s: &Session) -> StoreResult<()> {
 pub async fn by_token_hash(c: &mut Conn, token_hash: &str) -> StoreResult<Option<SessionWithUser>> {
     let row = sqlx::query(
         "SELECT s.id, s.org_id, s.user_id, s.token_hash, s.csrf_token, s.ip, s.user_agent, s.created_at, s.last_seen_at, \
-                s.idle_expires_at, s.absolute_expires_at, s.idle_secs, u.email, u.role, u.status, \
+                s.idle_expires_at, s.absolute_expires_at, s.idle_secs, s.reauth_at, u.email, u.role, u.status, \
                 CASE WHEN ss.two_factor = 'required' AND (f.confirmed_at IS NULL) THEN 1 ELSE 0 END AS must_enroll \
          FROM sessions s JOIN users u ON u.id = s.user_id AND u.org_id = s.org_id \
          LEFT JOIN security_settings ss ON ss.org_id = s.org_id LEFT JOIN totp_factors f ON f.user_id = u.id \
@@ -141,4 +145,44 @@ pub async fn delete_others(c: &mut Conn, org: &OrgId, user: &UserId, keep: &Sess
         .execute(c)
         .await?;
     Ok(res.rows_affected())
+}
+
+const COLUMNS: &str = "id, org_id, user_id, token_hash, csrf_token, ip, user_agent, created_at, last_seen_at, idle_expires_at, \
+    absolute_expires_at, idle_secs, reauth_at";
+
+pub async fn get(c: &mut Conn, org: &OrgId, id: &SessionId) -> StoreResult<Option<Session>> {
+    let sql = format!("SELECT {COLUMNS} FROM sessions WHERE org_id = $1 AND id = $2");
+    sqlx::query(sqlx::AssertSqlSafe(sql))
+        .bind(org.as_str())
+        .bind(id.as_str())
+        .fetch_optional(c)
+        .await?
+        .as_ref()
+        .map(from_row)
+        .transpose()
+}
+
+/// A user's sessions, most recently used first.
+pub async fn for_user(c: &mut Conn, org: &OrgId, user: &UserId) -> StoreResult<Vec<Session>> {
+    let sql = format!(
+        "SELECT {COLUMNS} FROM sessions WHERE org_id = $1 AND user_id = $2 ORDER BY last_seen_at DESC LIMIT 200"
+    );
+    sqlx::query(sqlx::AssertSqlSafe(sql))
+        .bind(org.as_str())
+        .bind(user.as_str())
+        .fetch_all(c)
+        .await?
+        .iter()
+        .map(from_row)
+        .collect()
+}
+
+/// Marks a fresh proof of identity.
+pub async fn reauthenticated(c: &mut Conn, id: &SessionId, now: Timestamp) -> StoreResult<()> {
+    sqlx::query("UPDATE sessions SET reauth_at = $2 WHERE id = $1")
+        .bind(id.as_str())
+        .bind(now.millis())
+        .execute(c)
+        .await?;
+    Ok(())
 }

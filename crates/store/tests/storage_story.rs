@@ -135,6 +135,7 @@ async fn storage_story_on_every_engine() {
             idle_expires_at: now.plus_seconds(60),
             absolute_expires_at: now.plus_seconds(3600),
             idle_secs: 60,
+            reauth_at: now,
         };
         sessions::insert(&mut c, &s).await.unwrap();
         let found = sessions::by_token_hash(&mut c, "h1").await.unwrap().unwrap();

@@ -18,7 +18,14 @@ use crate::services::sessions::{self, Login, NewSession};
 use crate::state::{AppState, ServerConfig};
 
 pub fn router() -> OpenApiRouter<AppState> {
-    OpenApiRouter::new().routes(routes!(create_session)).routes(routes!(delete_current_session))
+    OpenApiRouter::new()
+        .routes(routes!(create_session))
+        .routes(routes!(delete_current_session))
+        .routes(routes!(reauthenticate))
+        .routes(routes!(list_my_sessions))
+        .routes(routes!(end_my_session))
+        .routes(routes!(end_my_other_sessions))
+        .routes(routes!(end_user_sessions))
 }
 
 #[derive(Debug, Serialize, utoipa::ToSchema)]
@@ -99,4 +106,89 @@ async fn delete_current_session(State(s): State<AppState>, ctx: Ctx) -> ApiResul
         res.headers_mut().insert(header::SET_COOKIE, v);
     }
     Ok(res)
+}
+
+/// Confirm it's you (password, or a 2FA code): sensitive actions need this within 10 minutes.
+#[utoipa::path(post, path = "/sessions/current/reauthenticate", tag = "sessions", request_body = sessions::Reauthenticate,
+    responses((status = 204), (status = 422, body = Problem, description = "wrong password or code")))]
+async fn reauthenticate(
+    State(s): State<AppState>,
+    ctx: Ctx,
+    crate::extract::ApiJson(body): crate::extract::ApiJson<sessions::Reauthenticate>,
+) -> ApiResult<StatusCode> {
+    sessions::reauthenticate(&s.db, &ctx, body).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct SessionSummary {
+    pub id: SessionId,
+    pub ip: Option<String>,
+    /// The browser or client it was started from.
+    pub user_agent: Option<String>,
+    pub created_at: Timestamp,
+    pub last_seen_at: Timestamp,
+    pub expires_at: Timestamp,
+    /// The session this request is made with.
+    pub current: bool,
+}
+
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct SessionList {
+    pub data: Vec<SessionSummary>,
+}
+
+/// Your sessions: where and when each was used.
+#[utoipa::path(get, path = "/me/sessions", tag = "sessions", responses((status = 200, body = SessionList), (status = 409, body = Problem)))]
+async fn list_my_sessions(State(s): State<AppState>, ctx: Ctx) -> ApiResult<Json<SessionList>> {
+    let (rows, current) = sessions::mine(&s.db, &ctx).await?;
+    let data = rows
+        .into_iter()
+        .map(|r| SessionSummary {
+            current: current.as_ref() == Some(&r.id),
+            id: r.id,
+            ip: r.ip,
+            user_agent: r.user_agent,
+            created_at: r.created_at,
+            last_seen_at: r.last_seen_at,
+            expires_at: r.absolute_expires_at,
+        })
+        .collect();
+    Ok(Json(SessionList { data }))
+}
+
+/// End one of your sessions (sign out that device).
+#[utoipa::path(delete, path = "/me/sessions/{id}", tag = "sessions", params(("id" = String, Path, description = "ses_…")),
+    responses((status = 204), (status = 404, body = Problem)))]
+async fn end_my_session(
+    State(s): State<AppState>,
+    ctx: Ctx,
+    axum::extract::Path(id): axum::extract::Path<String>,
+) -> ApiResult<StatusCode> {
+    let id: SessionId = super::parse_id(&id, "session")?;
+    sessions::end_mine(&s.db, &ctx, Some(&id)).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct EndedView {
+    pub sessions_ended: u64,
+}
+
+/// End all your other sessions (everywhere but here).
+#[utoipa::path(post, path = "/me/sessions/end-others", tag = "sessions", responses((status = 200, body = EndedView)))]
+async fn end_my_other_sessions(State(s): State<AppState>, ctx: Ctx) -> ApiResult<Json<EndedView>> {
+    Ok(Json(EndedView { sessions_ended: sessions::end_mine(&s.db, &ctx, None).await? }))
+}
+
+/// A Super Admin signs someone out everywhere.
+#[utoipa::path(post, path = "/users/{id}/sessions/end", tag = "people", params(("id" = String, Path)),
+    responses((status = 200, body = EndedView), (status = 404, body = Problem)))]
+async fn end_user_sessions(
+    State(s): State<AppState>,
+    ctx: Ctx,
+    axum::extract::Path(id): axum::extract::Path<String>,
+) -> ApiResult<Json<EndedView>> {
+    let id: steward_core::ids::UserId = super::parse_id(&id, "user")?;
+    Ok(Json(EndedView { sessions_ended: sessions::end_all_of(&s.db, &ctx, &id).await? }))
 }

@@ -7,6 +7,7 @@
 
 mod account;
 mod auth;
+mod confirm;
 pub mod format;
 mod invitations;
 pub mod logo;
@@ -45,6 +46,7 @@ pub fn router() -> Router<AppState> {
         .merge(people::router())
         .merge(security::router())
         .merge(two_factor::router())
+        .merge(confirm::router())
         .merge(member::router())
         .merge(logo::router())
 }

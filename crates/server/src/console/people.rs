@@ -182,6 +182,7 @@ async fn apply(s: &AppState, session: &ConsoleSession, id: &str, patch: UserPatc
     let Ok(id) = id.parse::<UserId>() else { return super::not_found_page() };
     match people::update(&s.db, &session.ctx(), &id, patch).await {
         Ok(_) => see_other(BASE, notice),
+        Err(e) if let Some(r) = super::confirm::reauth_redirect(&e, BASE) => r,
         Err(e) if e.status < 500 => {
             let status = StatusCode::from_u16(e.status).unwrap_or(StatusCode::CONFLICT);
             render(s, session, Extra { error: Some(e.detail), status, ..Extra::default() }).await

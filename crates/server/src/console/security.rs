@@ -101,6 +101,7 @@ async fn save(State(s): State<AppState>, session: ConsoleSession, Form(form): Fo
         if errors.is_empty() { security::update(&s.db, &session.ctx(), patch).await.map(|_| ()) } else { Ok(()) };
     match result {
         Ok(()) if errors.is_empty() => see_other("/settings/organization/security", "security_saved"),
+        Err(e) if let Some(r) = super::confirm::reauth_redirect(&e, "/settings/organization/security") => r,
         Err(e) if e.status >= 500 => error_page(&e),
         other => {
             if let Err(e) = &other {

@@ -25,6 +25,8 @@ pub struct ConsoleSession {
     pub org: Organization,
     pub meta: RequestMeta,
     pub now: Timestamp,
+    /// The organization's idle timeout, for the page's sign-out warning.
+    pub idle_secs: i64,
 }
 
 impl FromRequestParts<AppState> for ConsoleSession {
@@ -62,6 +64,7 @@ impl FromRequestParts<AppState> for ConsoleSession {
             .await
             .map_err(|e| error_page(&e.into()))?
             .ok_or_else(|| login(true))?;
+        let idle_secs = steward_store::security::get(&mut c, &org.id).await.map(|s| s.idle_secs()).unwrap_or(30 * 60);
         Ok(ConsoleSession {
             principal,
             csrf,
@@ -69,6 +72,7 @@ impl FromRequestParts<AppState> for ConsoleSession {
             org,
             meta: request_meta(parts, &state.config.trusted_proxies),
             now: state.now(),
+            idle_secs,
         })
     }
 }
@@ -109,6 +113,7 @@ impl ConsoleSession {
             csrf: self.csrf.clone(),
             tab,
             notice: None,
+            idle_secs: self.idle_secs,
         }
     }
 }
@@ -128,6 +133,8 @@ pub struct Layout {
     pub tab: &'static str,
     /// A short sentence after an action ("Workspace suspended.").
     pub notice: Option<String>,
+    /// Seconds of inactivity before the session ends (the page warns a minute before).
+    pub idle_secs: i64,
 }
 
 impl Layout {
@@ -194,6 +201,8 @@ pub fn notice_text(code: Option<&str>) -> Option<String> {
         "user_reactivated" => "Account reactivated.",
         "account_saved" => "Your name was saved.",
         "password_changed" => "Password changed. Your other sessions have ended.",
+        "sessions_ended" => "Signed out there.",
+        "confirmed" => "Thanks. You can repeat the action now.",
         "security_saved" => "Security settings saved. Shorter session timeouts apply to open sessions now.",
         _ => return None,
     };

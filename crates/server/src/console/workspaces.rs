@@ -395,6 +395,7 @@ async fn lifecycle(
     };
     match result {
         Ok(()) => see_other(&format!("{BASE}/{id}"), notice),
+        Err(e) if let Some(r) = super::confirm::reauth_redirect(&e, &format!("{BASE}/{id}")) => r,
         Err(e) if e.status < 500 && e.status != 404 => {
             page(&s, &session, &id, Some(e.detail), StatusCode::from_u16(e.status).ok()).await
         }

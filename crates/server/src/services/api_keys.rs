@@ -107,6 +107,7 @@ pub async fn create(db: &Db, ctx: &Ctx, input: CreateApiKey) -> Result<CreatedKe
     let v = validate_key(&input, ctx.now)?;
     let mut tx = db.begin().await?;
     organizations::lock(&mut tx, ctx.org_id()).await?;
+    super::sessions::require_recent_auth(&mut tx, ctx).await?;
     let org = organizations::get(&mut tx, ctx.org_id()).await?.ok_or_else(Error::internal)?;
     let (by, by_name) = match &ctx.principal.credential {
         Credential::Session { user_id, email, .. } => (Some(user_id.clone()), Some(email.clone())),

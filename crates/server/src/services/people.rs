@@ -171,7 +171,8 @@ pub async fn update(db: &Db, ctx: &Ctx, id: &UserId, patch: UserPatch) -> Result
     if let Some(name) = name {
         after.name = name;
     }
-    if let Some(role) = role {
+    if let Some(role) = role.filter(|r| *r != before.role) {
+        super::sessions::require_recent_auth(&mut tx, ctx).await?;
         after.role = role;
     }
     if let Some(status) = status.filter(|s| *s != before.status) {
@@ -208,7 +209,11 @@ pub async fn update(db: &Db, ctx: &Ctx, id: &UserId, patch: UserPatch) -> Result
         "user.updated"
     };
     let mut ended = 0;
-    if after.status == UserStatus::Deactivated && before.status != UserStatus::Deactivated {
+    // Deactivation ends sessions; so does a role change, so that the person's
+    // next session starts (with a new token) at the new privilege level.
+    if (after.status == UserStatus::Deactivated && before.status != UserStatus::Deactivated)
+        || after.role != before.role
+    {
         ended = sessions::delete_for_user(&mut tx, ctx.org_id(), &after.id).await?;
     }
     let event = ctx.event(action, target::USER, &after.id).changes(changes.into_value());

@@ -45,6 +45,7 @@ pub async fn update(db: &Db, ctx: &Ctx, patch: SecurityPatch) -> Result<Settings
 
     let mut tx = db.begin().await?;
     organizations::lock(&mut tx, ctx.org_id()).await?;
+    super::sessions::require_recent_auth(&mut tx, ctx).await?;
     let before = security::get(&mut tx, ctx.org_id()).await?;
     let mut after = before.clone();
     if let Some(v) = patch.password_min_length {

@@ -141,6 +141,7 @@ pub async fn login(db: &Db, meta: &RequestMeta, now: Timestamp, input: Login) ->
         idle_expires_at: now.plus_seconds(settings.idle_secs()),
         absolute_expires_at: now.plus_seconds(settings.absolute_secs()),
         idle_secs: settings.idle_secs(),
+        reauth_at: now,
     };
     sessions::insert(&mut tx, &session).await?;
     let mut user = user;
@@ -235,4 +236,108 @@ pub async fn logout(db: &Db, ctx: &Ctx) -> Result<()> {
     audit::append(&mut tx, ctx.event("session.ended", target::SESSION, session_id)).await?;
     commit(tx).await?;
     Ok(())
+}
+
+/// How long a proof of identity counts for sensitive actions (Kanidm: 10 min).
+pub const REAUTH_WINDOW_SECS: i64 = 10 * 60;
+
+/// Sensitive actions (deleting a workspace, changing security settings,
+/// creating API keys, changing roles) need the password or a 2FA code entered
+/// within the last 10 minutes. API keys are their own proof.
+pub async fn require_recent_auth(c: &mut steward_store::Conn, ctx: &Ctx) -> Result<()> {
+    let Credential::Session { session_id, .. } = &ctx.principal.credential else { return Ok(()) };
+    let s = sessions::get(c, ctx.org_id(), session_id).await?.ok_or_else(Error::internal)?;
+    if ctx.now.millis() - s.reauth_at.millis() > REAUTH_WINDOW_SECS * 1000 {
+        return Err(Error::forbidden(
+            "reauthentication_required",
+            "This action needs you to confirm it's you: enter your password again (POST /api/v1/sessions/current/reauthenticate), then repeat it.",
+        ));
+    }
+    Ok(())
+}
+
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Reauthenticate {
+    pub password: Option<String>,
+    /// Or the current code of the authenticator app.
+    pub totp_code: Option<String>,
+}
+
+/// A fresh proof of identity for the current session.
+pub async fn reauthenticate(db: &Db, ctx: &Ctx, input: Reauthenticate) -> Result<()> {
+    let Credential::Session { session_id, user_id, .. } = &ctx.principal.credential else {
+        return Err(Error::conflict("not_a_session", "API keys don't re-authenticate; they are their own proof."));
+    };
+    let mut tx = db.begin().await?;
+    let user = users::get(&mut tx, ctx.org_id(), user_id).await?.ok_or_else(Error::internal)?;
+    let proved = match (&input.password, &input.totp_code) {
+        (Some(p), _) => user.password_hash.as_deref().is_some_and(|h| password::verify(p, h)),
+        (None, Some(code)) => {
+            super::two_factor::second_step(&mut tx, &user, Some(code), None, ctx.now).await.is_ok()
+                && steward_store::two_factor::get(&mut tx, user_id).await?.is_some_and(|f| f.confirmed)
+        }
+        (None, None) => false,
+    };
+    if !proved {
+        return Err(Error::validation(vec![steward_core::FieldError::new(
+            if input.password.is_some() || input.totp_code.is_none() { "password" } else { "totp_code" },
+            "incorrect",
+            "is not correct",
+        )]));
+    }
+    sessions::reauthenticated(&mut tx, session_id, ctx.now).await?;
+    audit::append(&mut tx, ctx.event("session.reauthenticated", target::SESSION, session_id)).await?;
+    commit(tx).await?;
+    Ok(())
+}
+
+/// The caller's own sessions, and which one is the current.
+pub async fn mine(db: &Db, ctx: &Ctx) -> Result<(Vec<Session>, Option<SessionId>)> {
+    let Credential::Session { session_id, user_id, .. } = &ctx.principal.credential else {
+        return Err(Error::conflict("not_a_session", "API keys have no sessions."));
+    };
+    let mut c = db.conn().await?;
+    Ok((sessions::for_user(&mut c, ctx.org_id(), user_id).await?, Some(session_id.clone())))
+}
+
+/// Ends one of the caller's own sessions, or all but the current one (`None`).
+pub async fn end_mine(db: &Db, ctx: &Ctx, which: Option<&SessionId>) -> Result<u64> {
+    let Credential::Session { session_id, user_id, .. } = &ctx.principal.credential else {
+        return Err(Error::conflict("not_a_session", "API keys have no sessions."));
+    };
+    let mut tx = db.begin().await?;
+    let ended = match which {
+        Some(id) => {
+            let s = sessions::get(&mut tx, ctx.org_id(), id)
+                .await?
+                .filter(|s| &s.user_id == user_id)
+                .ok_or_else(|| Error::not_found("session"))?;
+            u64::from(sessions::delete(&mut tx, ctx.org_id(), &s.id).await?)
+        }
+        None => sessions::delete_others(&mut tx, ctx.org_id(), user_id, session_id).await?,
+    };
+    audit::append(
+        &mut tx,
+        ctx.event("session.ended", target::USER, user_id).metadata(json!({ "sessions_ended": ended })),
+    )
+    .await?;
+    commit(tx).await?;
+    Ok(ended)
+}
+
+/// A Super Admin ends every session of someone in the organization.
+pub async fn end_all_of(db: &Db, ctx: &Ctx, user: &steward_core::ids::UserId) -> Result<u64> {
+    ctx.principal.require(steward_core::authz::Access::OrgWrite)?;
+    let mut tx = db.begin().await?;
+    steward_store::organizations::lock(&mut tx, ctx.org_id()).await?;
+    users::get(&mut tx, ctx.org_id(), user).await?.ok_or_else(|| Error::not_found("user"))?;
+    let ended = sessions::delete_for_user(&mut tx, ctx.org_id(), user).await?;
+    audit::append(
+        &mut tx,
+        ctx.event("user.sessions_ended", target::USER, user).metadata(json!({ "sessions_ended": ended })),
+    )
+    .await?;
+    commit(tx).await?;
+    Ok(ended)
 }

@@ -431,6 +431,7 @@ pub async fn delete(
     let mut tx = db.begin().await?;
     organizations::lock(&mut tx, ctx.org_id()).await?;
     let (ws, _) = load(&mut tx, ctx, id, WsAction::Manage).await?;
+    super::sessions::require_recent_auth(&mut tx, ctx).await?;
     match confirm {
         None | Some("") => {
             return Err(Error::bad_request(

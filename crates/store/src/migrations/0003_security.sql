@@ -21,3 +21,8 @@ CREATE TABLE login_attempts (
 );
 
 ALTER TABLE sessions ADD COLUMN idle_secs BIGINT NOT NULL DEFAULT 1800
+;
+
+-- When the person last proved who they are (sign-in or re-entering the
+-- password); sensitive actions need this within the last 10 minutes.
+ALTER TABLE sessions ADD COLUMN reauth_at BIGINT NOT NULL DEFAULT 0

@@ -84,7 +84,12 @@ async fn required_mode_allows_only_enrollment_until_done() {
     for app in TestApp::all().await {
         let org = app.org("acme").await;
         let admin = Auth::Bearer(&org.admin_key);
-        assert_eq!(app.patch("/api/v1/security", admin, json!({ "two_factor": "required" })).await.status, 200);
+        let r = app.patch("/api/v1/security", admin, json!({ "two_factor": "required" })).await;
+        assert_eq!(
+            (r.status, r.json["password_min_length"].as_i64()),
+            (200, Some(8)),
+            "8 characters suffice with a second factor"
+        );
 
         // The member's session now reaches only enrollment.
         let me = Auth::Bearer(&org.member_token);
@@ -106,7 +111,8 @@ async fn required_mode_allows_only_enrollment_until_done() {
         // Can't turn it off while required; can when optional, with the password.
         let r = app.post("/api/v1/me/two-factor/disable", me, json!({ "password": PASSWORD })).await;
         assert_eq!((r.status, r.code()), (409, "two_factor_required_by_organization"));
-        app.patch("/api/v1/security", admin, json!({ "two_factor": "optional" })).await;
+        let r = app.patch("/api/v1/security", admin, json!({ "two_factor": "optional" })).await;
+        assert_eq!(r.json["password_min_length"], 15, "back to 15 with a password alone");
         let r = app.post("/api/v1/me/two-factor/disable", me, json!({ "password": "not my password" })).await;
         assert_eq!((r.status, r.json["errors"][0]["field"].as_str()), (422, Some("password")));
 

@@ -336,20 +336,23 @@ async fn required_two_factor_in_a_real_browser() {
     b.goto("/settings/organization").await;
     assert_eq!(b.current_path().await, "/settings/organization");
 
-    // Sign out and back in: the code goes in the sign-in form (a fresh step).
+    // Sign out and back in: after the password, a page asks for the code.
     b.click(".usermenu button[type=submit]").await;
     b.wait_for("input[name=email]").await;
     b.fill("input[name=email]", "ada@acme.example").await;
     b.fill("input[name=password]", PASSWORD).await;
     b.click("button[type=submit]").await;
+    b.wait_for("input[name=code]").await;
+    assert_eq!(b.text("h1").await, "Enter your code");
+    b.fill("input[name=code]", "000000").await;
+    b.click("button[type=submit]").await;
     b.wait_for(".notice.error").await;
-    assert!(b.text(".notice.error").await.contains("authenticator app"));
+    assert!(b.text(".notice.error").await.contains("not right"));
     // Wait for the next 30-second step: the confirmation spent the current one.
     let step = now() / 30;
     while now() / 30 == step {
         tokio::time::sleep(std::time::Duration::from_millis(200)).await;
     }
-    b.fill("input[name=password]", PASSWORD).await;
     b.fill("input[name=code]", &steward_core::two_factor::code_at(&secret, now()).unwrap()).await;
     b.click("button[type=submit]").await;
     b.wait_for(".tiles").await;

@@ -101,3 +101,36 @@ pub async fn unused_recovery_codes(c: &mut Conn, user: &UserId) -> StoreResult<i
         .await?;
     Ok(n)
 }
+
+pub async fn create_challenge(
+    c: &mut Conn,
+    token_hash: &str,
+    org: &OrgId,
+    user: &UserId,
+    expires_at: Timestamp,
+) -> StoreResult<()> {
+    sqlx::query("INSERT INTO login_challenges (token_hash, user_id, org_id, expires_at) VALUES ($1, $2, $3, $4)")
+        .bind(token_hash)
+        .bind(user.as_str())
+        .bind(org.as_str())
+        .bind(expires_at.millis())
+        .execute(c)
+        .await?;
+    Ok(())
+}
+
+/// The person a challenge stands for, if it is still valid.
+pub async fn challenge(c: &mut Conn, token_hash: &str, now: Timestamp) -> StoreResult<Option<(OrgId, UserId)>> {
+    let row: Option<(String, String)> =
+        sqlx::query_as("SELECT org_id, user_id FROM login_challenges WHERE token_hash = $1 AND expires_at > $2")
+            .bind(token_hash)
+            .bind(now.millis())
+            .fetch_optional(c)
+            .await?;
+    Ok(row.map(|(o, u)| (OrgId::from_trusted(o), UserId::from_trusted(u))))
+}
+
+pub async fn delete_challenge(c: &mut Conn, token_hash: &str) -> StoreResult<()> {
+    sqlx::query("DELETE FROM login_challenges WHERE token_hash = $1").bind(token_hash).execute(c).await?;
+    Ok(())
+}

@@ -15,10 +15,14 @@ use crate::api::sessions::{clear_cookie, session_cookie};
 use crate::auth::check_same_site;
 use crate::extract::Meta;
 use crate::services::sessions::{self, Login};
+use crate::services::two_factor;
 use crate::state::AppState;
 
 pub fn router() -> Router<AppState> {
-    Router::new().route("/login", get(show).post(submit)).route("/logout", post(logout))
+    Router::new()
+        .route("/login", get(show).post(submit))
+        .route("/login/code", post(submit_code))
+        .route("/logout", post(logout))
 }
 
 #[derive(Template, WebTemplate)]
@@ -69,41 +73,123 @@ async fn submit(
         return error_page(&e);
     }
     let org = form.organization.trim();
-    // One field takes either an app code (digits) or a recovery code.
-    let code = form.code.trim().to_owned();
-    let is_app_code = !code.is_empty() && code.chars().all(|c| c.is_ascii_digit() || c.is_whitespace());
     let input = Login {
         email: form.email.clone(),
-        password: form.password,
+        password: form.password.clone(),
         organization: (!org.is_empty()).then(|| org.to_owned()),
-        totp_code: is_app_code.then(|| code.clone()),
-        recovery_code: (!is_app_code && !code.is_empty()).then(|| code.clone()),
+        totp_code: None,
+        recovery_code: None,
     };
-    match sessions::login(&s.db, &meta, s.now(), input).await {
+    let next = safe_next(Some(&form.next));
+    let user = match sessions::verify_password(&s.db, &meta, s.now(), &input).await {
+        Ok(user) => user,
+        Err(e) => {
+            let page = LoginPage {
+                next,
+                email: form.email,
+                organization: form.organization,
+                expired: false,
+                error: Some(e.detail.clone()),
+            };
+            return (StatusCode::from_u16(e.status).unwrap_or(StatusCode::UNAUTHORIZED), page).into_response();
+        }
+    };
+    // With 2FA, the code comes on a page of its own.
+    match two_factor::begin_challenge(&s.db, &user, s.now()).await {
+        Ok(Some(challenge)) => CodePage { challenge, next, error: None }.into_response(),
+        Ok(None) => finish(&s, &meta, user, None, &next).await,
+        Err(e) => error_page(&e),
+    }
+}
+
+async fn finish(
+    s: &AppState,
+    meta: &crate::services::RequestMeta,
+    user: steward_store::users::User,
+    code: Option<&str>,
+    next: &str,
+) -> Response {
+    let (totp, recovery) = match code.map(str::trim).filter(|c| !c.is_empty()) {
+        Some(c) if c.chars().all(|ch| ch.is_ascii_digit() || ch.is_whitespace()) => (Some(c), None),
+        Some(c) => (None, Some(c)),
+        None => (None, None),
+    };
+    match sessions::start(&s.db, meta, s.now(), user, totp, recovery).await {
         Ok(new) => {
-            let mut res = Redirect::to(&safe_next(Some(&form.next))).into_response();
+            let mut res = Redirect::to(next).into_response();
             if let Ok(v) = HeaderValue::from_str(&session_cookie(&s.config, &new.token, sessions::cookie_max_age(&new)))
             {
                 res.headers_mut().insert(header::SET_COOKIE, v);
             }
             res
         }
-        Err(e) => {
+        Err(e) => error_page(&e),
+    }
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "login_code.html")]
+struct CodePage {
+    challenge: String,
+    next: String,
+    error: Option<String>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+struct CodeForm {
+    challenge: String,
+    code: String,
+    next: String,
+}
+
+async fn submit_code(
+    State(s): State<AppState>,
+    Meta(meta): Meta,
+    headers: HeaderMap,
+    Form(form): Form<CodeForm>,
+) -> Response {
+    if let Err(e) = check_same_site(&headers, &s.config.public_url) {
+        return error_page(&e);
+    }
+    let next = safe_next(Some(&form.next));
+    let user = match two_factor::challenge_user(&s.db, &form.challenge, s.now()).await {
+        Ok(Some(user)) => user,
+        Ok(None) => {
             let page = LoginPage {
-                next: safe_next(Some(&form.next)),
-                email: form.email,
-                organization: form.organization,
+                next,
+                email: String::new(),
+                organization: String::new(),
                 expired: false,
-                error: Some(match e.code {
-                    "two_factor_required" => {
-                        "Enter the 6-digit code from your authenticator app, or a recovery code, with your password."
-                            .to_owned()
-                    }
-                    _ => e.detail.clone(),
-                }),
+                error: Some("That sign-in took too long. Enter your email and password again.".into()),
             };
-            (StatusCode::from_u16(e.status).unwrap_or(StatusCode::UNAUTHORIZED), page).into_response()
+            return (StatusCode::UNAUTHORIZED, page).into_response();
         }
+        Err(e) => return error_page(&e),
+    };
+    let (totp, recovery) = {
+        let c = form.code.trim();
+        if c.chars().all(|ch| ch.is_ascii_digit() || ch.is_whitespace()) { (Some(c), None) } else { (None, Some(c)) }
+    };
+    match sessions::start(&s.db, &meta, s.now(), user, totp, recovery).await {
+        Ok(new) => {
+            let _ = two_factor::end_challenge(&s.db, &form.challenge).await;
+            let mut res = Redirect::to(&next).into_response();
+            if let Ok(v) = HeaderValue::from_str(&session_cookie(&s.config, &new.token, sessions::cookie_max_age(&new)))
+            {
+                res.headers_mut().insert(header::SET_COOKIE, v);
+            }
+            res
+        }
+        Err(e) if e.status < 500 => {
+            let error = Some(if e.code == "too_many_attempts" || e.code == "account_locked" {
+                e.detail
+            } else {
+                "That code is not right, or was already used. Try the current one.".into()
+            });
+            (StatusCode::UNAUTHORIZED, CodePage { challenge: form.challenge, next, error }).into_response()
+        }
+        Err(e) => error_page(&e),
     }
 }
 

@@ -62,6 +62,19 @@ pub async fn update(db: &Db, ctx: &Ctx, patch: SecurityPatch) -> Result<Settings
     }
     if let Some(v) = two_factor {
         after.two_factor = v;
+        // The default minimum follows the number of factors (NIST 800-63B rev 4):
+        // 15 with a password alone, 8 when a second factor is required. A value
+        // the admin chose is left alone.
+        if patch.password_min_length.is_none() {
+            if v == TwoFactorMode::Required && before.password_min_length == 15 {
+                after.password_min_length = 8;
+            } else if v != TwoFactorMode::Required
+                && before.two_factor == TwoFactorMode::Required
+                && before.password_min_length == 8
+            {
+                after.password_min_length = 15;
+            }
+        }
     }
     after.validate()?;
     let mut changes = Changes::new();

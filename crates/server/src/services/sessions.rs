@@ -49,7 +49,15 @@ fn invalid_credentials() -> Error {
     Error::unauthorized("invalid_credentials", "The email or password is not correct.")
 }
 
+/// Signs in with email, password and (when the account uses 2FA) a code, in one call.
 pub async fn login(db: &Db, meta: &RequestMeta, now: Timestamp, input: Login) -> Result<NewSession> {
+    let user = verify_password(db, meta, now, &input).await?;
+    start(db, meta, now, user, input.totp_code.as_deref(), input.recovery_code.as_deref()).await
+}
+
+/// The first step: the throttle, the password, the account's status. Returns
+/// the person whose password it is.
+pub async fn verify_password(db: &Db, meta: &RequestMeta, now: Timestamp, input: &Login) -> Result<User> {
     let email = validate::email("email", &input.email).map_err(|_| invalid_credentials())?;
     if input.password.chars().count() > password::MAX_LENGTH {
         return Err(invalid_credentials());
@@ -111,12 +119,29 @@ pub async fn login(db: &Db, meta: &RequestMeta, now: Timestamp, input: Login) ->
             "Your account is deactivated. Ask a Super Admin of your organization to reactivate it.",
         ));
     }
+    // Hashes made with older parameters are replaced while the password is at hand.
+    let mut user = user;
+    if user.password_hash.as_deref().is_some_and(password::needs_rehash) {
+        user.password_hash = Some(password::hash(&input.password)?);
+        let mut c = db.conn().await?;
+        users::update(&mut c, &user).await?;
+    }
+    Ok(user)
+}
+
+/// The second step (a 2FA code when the account has one) and the new session.
+pub async fn start(
+    db: &Db,
+    meta: &RequestMeta,
+    now: Timestamp,
+    user: User,
+    totp_code: Option<&str>,
+    recovery_code: Option<&str>,
+) -> Result<NewSession> {
+    let email = user.email.clone();
     let mut tx = db.begin().await?;
     // The second step: inside the transaction, so a code is spent only with a session.
-    if let Err(e) =
-        super::two_factor::second_step(&mut tx, &user, input.totp_code.as_deref(), input.recovery_code.as_deref(), now)
-            .await
-    {
+    if let Err(e) = super::two_factor::second_step(&mut tx, &user, totp_code, recovery_code, now).await {
         drop(tx);
         return Err(if e.code == "invalid_two_factor_code" {
             failed_attempt(db, &email, std::slice::from_ref(&user), meta, now).await.into_two_factor()
@@ -146,9 +171,7 @@ pub async fn login(db: &Db, meta: &RequestMeta, now: Timestamp, input: Login) ->
     sessions::insert(&mut tx, &session).await?;
     let mut user = user;
     user.last_login_at = Some(now);
-    if user.password_hash.as_deref().is_some_and(password::needs_rehash) {
-        user.password_hash = Some(password::hash(&input.password)?);
-    }
+
     users::update(&mut tx, &user).await?;
     let e = event(&user.org_id, "session.created", Actor::user(&user.id, &user.email), meta, now)
         .target(target::SESSION, &session.id);

@@ -216,3 +216,40 @@ pub async fn required(db: &Db, ctx: &Ctx) -> Result<bool> {
     let mut c = db.conn().await?;
     Ok(security::get(&mut c, ctx.org_id()).await?.two_factor == TwoFactorMode::Required)
 }
+
+/// How long the console waits for the code after a right password.
+const CHALLENGE_SECS: i64 = 5 * 60;
+
+/// After a right password: when the person has 2FA, a challenge token for the
+/// code page; none when they don't.
+pub async fn begin_challenge(db: &Db, user: &User, now: Timestamp) -> Result<Option<String>> {
+    let mut c = db.conn().await?;
+    if !two_factor::get(&mut c, &user.id).await?.is_some_and(|f| f.confirmed) {
+        return Ok(None);
+    }
+    let token = steward_core::tokens::random_token();
+    two_factor::create_challenge(
+        &mut c,
+        &steward_core::tokens::hash_secret(&token),
+        &user.org_id,
+        &user.id,
+        now.plus_seconds(CHALLENGE_SECS),
+    )
+    .await?;
+    Ok(Some(token))
+}
+
+/// The person a challenge stands for, while it is valid.
+pub async fn challenge_user(db: &Db, token: &str, now: Timestamp) -> Result<Option<User>> {
+    let mut c = db.conn().await?;
+    let Some((org, user)) = two_factor::challenge(&mut c, &steward_core::tokens::hash_secret(token), now).await? else {
+        return Ok(None);
+    };
+    Ok(users::get(&mut c, &org, &user).await?.filter(|u| u.status == steward_core::people::UserStatus::Active))
+}
+
+pub async fn end_challenge(db: &Db, token: &str) -> Result<()> {
+    let mut c = db.conn().await?;
+    two_factor::delete_challenge(&mut c, &steward_core::tokens::hash_secret(token)).await?;
+    Ok(())
+}

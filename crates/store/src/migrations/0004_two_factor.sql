@@ -17,3 +17,13 @@ CREATE TABLE recovery_codes (
     used_at BIGINT,
     PRIMARY KEY (user_id, code_hash)
 )
+;
+
+-- The console's sign-in between the password and the code: a short-lived,
+-- single-use token (stored hashed) that stands for "this password was right".
+CREATE TABLE login_challenges (
+    token_hash TEXT PRIMARY KEY,
+    user_id TEXT NOT NULL REFERENCES users (id) ON DELETE CASCADE,
+    org_id TEXT NOT NULL REFERENCES organizations (id) ON DELETE CASCADE,
+    expires_at BIGINT NOT NULL
+)

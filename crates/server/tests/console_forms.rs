@@ -80,6 +80,20 @@ async fn every_console_form_works_and_checks_its_token() {
         .await;
         assert_eq!(r.status, 303);
 
+        // Sign someone out everywhere; reset 2FA (refused when they have none).
+        let member_session =
+            app.login("member@acme.example", PASSWORD).await.json["token"].as_str().unwrap().to_owned();
+        let r =
+            form(&format!("/settings/organization/people/{}/sign-out", org.member_id), format!("csrf_token={csrf}"))
+                .await;
+        assert_eq!(r.status, 303);
+        assert_eq!(app.get("/api/v1/me", Auth::Bearer(&member_session)).await.status, 401);
+        let r =
+            form(&format!("/settings/organization/people/{}/reset-2fa", org.member_id), format!("csrf_token={csrf}"))
+                .await;
+        assert_eq!(r.status, 409);
+        assert!(r.text.contains("not on for this account"));
+
         // Invite with a workspace, then resend.
         let ws =
             app.post("/api/v1/workspaces", Auth::Bearer(&org.admin_key), json!({ "name": "Client" })).await.json["id"]

@@ -134,3 +134,13 @@ pub async fn delete_challenge(c: &mut Conn, token_hash: &str) -> StoreResult<()>
     sqlx::query("DELETE FROM login_challenges WHERE token_hash = $1").bind(token_hash).execute(c).await?;
     Ok(())
 }
+
+/// Ids of the organization's people who have 2FA on.
+pub async fn users_with_factor(c: &mut Conn, org: &OrgId) -> StoreResult<Vec<String>> {
+    let rows: Vec<(String,)> =
+        sqlx::query_as("SELECT user_id FROM totp_factors WHERE org_id = $1 AND confirmed_at IS NOT NULL")
+            .bind(org.as_str())
+            .fetch_all(c)
+            .await?;
+    Ok(rows.into_iter().map(|(u,)| u).collect())
+}

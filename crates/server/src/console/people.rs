@@ -29,6 +29,8 @@ pub fn router() -> Router<AppState> {
         .route("/settings/organization/people/{id}/role", post(change_role))
         .route("/settings/organization/people/{id}/status", post(change_status))
         .route("/settings/organization/people/{id}/resend", post(resend))
+        .route("/settings/organization/people/{id}/sign-out", post(sign_out))
+        .route("/settings/organization/people/{id}/reset-2fa", post(reset_two_factor))
 }
 
 struct PersonRow {
@@ -38,6 +40,7 @@ struct PersonRow {
     role: &'static str,
     status: &'static str,
     last_login: String,
+    two_factor: bool,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -95,6 +98,10 @@ async fn render(s: &AppState, session: &ConsoleSession, extra: Extra) -> Respons
     let all = ListParams { status: None, q: None, sort: None, limit: Some(200), cursor: None };
     let ws = workspaces::list(&s.db, &ctx, &all).await.map(|r| r.0).unwrap_or_default();
     let tz = session.org.timezone.clone();
+    let with_2fa = match s.db.conn().await {
+        Ok(mut c) => steward_store::two_factor::users_with_factor(&mut c, &session.org.id).await.unwrap_or_default(),
+        Err(_) => Vec::new(),
+    };
     let page = PeoplePage {
         layout: layout(s, session, "People", "people").await.with_notice(extra.notice),
         people: users
@@ -106,6 +113,7 @@ async fn render(s: &AppState, session: &ConsoleSession, extra: Extra) -> Respons
                 role: u.role.as_str(),
                 status: u.status.as_str(),
                 last_login: u.last_login_at.map(|t| format::ago(t, session.now)).unwrap_or_else(|| "never".into()),
+                two_factor: with_2fa.contains(&u.id.to_string()),
             })
             .collect(),
         workspaces: ws.iter().map(|w| (w.id.to_string(), w.name.clone())).collect(),
@@ -235,6 +243,42 @@ async fn resend(
             )
             .await
         }
+        Err(e) if e.status < 500 => {
+            render(&s, &session, Extra { error: Some(e.detail), status: StatusCode::CONFLICT, ..Extra::default() })
+                .await
+        }
+        Err(e) => error_page(&e),
+    }
+}
+
+async fn sign_out(
+    State(s): State<AppState>,
+    session: ConsoleSession,
+    Path(id): Path<String>,
+    Form(form): Form<ChangeForm>,
+) -> Response {
+    if let Err(r) = session.check_csrf(&form.csrf_token) {
+        return r;
+    }
+    let Ok(id) = id.parse::<UserId>() else { return super::not_found_page() };
+    match crate::services::sessions::end_all_of(&s.db, &session.ctx(), &id).await {
+        Ok(_) => see_other(BASE, "user_signed_out"),
+        Err(e) => error_page(&e),
+    }
+}
+
+async fn reset_two_factor(
+    State(s): State<AppState>,
+    session: ConsoleSession,
+    Path(id): Path<String>,
+    Form(form): Form<ChangeForm>,
+) -> Response {
+    if let Err(r) = session.check_csrf(&form.csrf_token) {
+        return r;
+    }
+    let Ok(id) = id.parse::<UserId>() else { return super::not_found_page() };
+    match crate::services::two_factor::reset(&s.db, &session.ctx(), &id).await {
+        Ok(()) => see_other(BASE, "two_factor_reset"),
         Err(e) if e.status < 500 => {
             render(&s, &session, Extra { error: Some(e.detail), status: StatusCode::CONFLICT, ..Extra::default() })
                 .await

@@ -201,6 +201,10 @@ pub fn notice_text(code: Option<&str>) -> Option<String> {
         "user_reactivated" => "Account reactivated.",
         "account_saved" => "Your name was saved.",
         "password_changed" => "Password changed. Your other sessions have ended.",
+        "user_signed_out" => "Signed out everywhere.",
+        "two_factor_reset" => {
+            "Two-factor authentication reset. They sign in with their password and can set it up again."
+        }
         "sessions_ended" => "Signed out there.",
         "confirmed" => "Thanks. You can repeat the action now.",
         "security_saved" => "Security settings saved. Shorter session timeouts apply to open sessions now.",

@@ -21,6 +21,7 @@ pub fn router() -> Router<AppState> {
         .route("/account/two-factor/start", post(start))
         .route("/account/two-factor/confirm", post(confirm))
         .route("/account/two-factor/disable", post(disable))
+        .route("/account/two-factor/recovery-codes", post(regenerate))
 }
 
 #[derive(Template, WebTemplate)]
@@ -111,6 +112,20 @@ async fn disable(State(s): State<AppState>, session: ConsoleSession, Form(form):
         Ok(()) => render(&s, &session, Vec::new(), None, StatusCode::OK).await,
         Err(e) if e.status < 500 => {
             let msg = e.errors.first().map(|f| format!("The password {}.", f.message)).unwrap_or(e.detail);
+            render(&s, &session, Vec::new(), Some(msg), StatusCode::UNPROCESSABLE_ENTITY).await
+        }
+        Err(e) => error_page(&e),
+    }
+}
+
+async fn regenerate(State(s): State<AppState>, session: ConsoleSession, Form(form): Form<TwoFactorForm>) -> Response {
+    if let Err(r) = session.check_csrf(&form.csrf_token) {
+        return r;
+    }
+    match two_factor::regenerate_codes(&s.db, &session.ctx(), &form.code).await {
+        Ok(codes) => render(&s, &session, codes, None, StatusCode::OK).await,
+        Err(e) if e.status < 500 => {
+            let msg = e.errors.first().map(|f| format!("The code {}.", f.message)).unwrap_or(e.detail);
             render(&s, &session, Vec::new(), Some(msg), StatusCode::UNPROCESSABLE_ENTITY).await
         }
         Err(e) => error_page(&e),

@@ -40,6 +40,67 @@ impl Changes {
     }
 }
 
+/// Every action the audit trail records (docs/audit-events.md describes each).
+/// Filters refuse names outside this list; a test keeps it complete.
+pub const ACTIONS: &[&str] = &[
+    "api_key.created",
+    "api_key.revoked",
+    "audit.exported",
+    "campaign.created",
+    "campaign.updated",
+    "connection.created",
+    "connection.deleted",
+    "connection.updated",
+    "content.created",
+    "content.deleted",
+    "content.updated",
+    "demo.seeded",
+    "invitation.accepted",
+    "media.deleted",
+    "media.uploaded",
+    "organization.created",
+    "organization.logo_removed",
+    "organization.logo_updated",
+    "organization.updated",
+    "security.settings_updated",
+    "session.created",
+    "session.ended",
+    "session.failed",
+    "session.locked",
+    "session.reauthenticated",
+    "two_factor.disabled",
+    "two_factor.enabled",
+    "two_factor.recovery_codes_regenerated",
+    "two_factor.reset",
+    "user.created",
+    "user.deactivated",
+    "user.deleted",
+    "user.invitation_resent",
+    "user.invited",
+    "user.password_changed",
+    "user.reactivated",
+    "user.role_changed",
+    "user.sessions_ended",
+    "user.updated",
+    "workspace.archived",
+    "workspace.created",
+    "workspace.deleted",
+    "workspace.member_added",
+    "workspace.member_removed",
+    "workspace.member_role_changed",
+    "workspace.reactivated",
+    "workspace.restored",
+    "workspace.suspended",
+    "workspace.updated",
+];
+
+/// The groups of actions (`workspace`, `user`, …), for filtering by type.
+pub fn action_groups() -> Vec<&'static str> {
+    let mut groups: Vec<&str> = ACTIONS.iter().filter_map(|a| a.split('.').next()).collect();
+    groups.dedup();
+    groups
+}
+
 /// Target kinds that audit events name.
 pub mod target {
     pub const ORGANIZATION: &str = "organization";

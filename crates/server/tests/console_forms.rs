@@ -141,6 +141,18 @@ async fn every_console_form_works_and_checks_its_token() {
         assert_eq!(r.status, 422);
         assert_eq!(app.get(&format!("/api/v1/workspaces/{ws}"), Auth::Bearer(&org.admin_key)).await.status, 200);
 
+        // The audit log page: filters as form controls, rows, export links.
+        let audit = app.get("/settings/organization/audit?action=workspace.*", cookie).await;
+        assert_eq!(audit.status, 200, "{}", audit.text);
+        for control in ["name=\"from\"", "name=\"to\"", "name=\"actor\"", "name=\"action\"", "name=\"workspace\""] {
+            assert!(audit.text.contains(control), "{control}");
+        }
+        assert!(
+            audit.text.contains("data-action=\"workspace.created\"")
+                && !audit.text.contains("data-action=\"user.invited\"")
+        );
+        assert!(audit.text.contains("/api/v1/audit-events/export?format=csv"));
+
         // Pages carry the idle timeout for the "you will be signed out" warning.
         let account = app.get("/account", cookie).await;
         assert!(account.text.contains("data-idle-seconds=\"1800\"") && account.text.contains("id=\"idle-warning\""));

@@ -273,6 +273,11 @@ async fn super_admin_walks_the_guide_in_a_real_browser() {
     wait_notice(&b, "deleted").await;
     assert_eq!(b.current_path().await, "/settings/organization/workspaces");
     assert!(b.text(".notice.success").await.contains("deleted"));
+    // The audit log shows what happened, filtered by action type.
+    b.goto("/settings/organization/audit?action=workspace.*").await;
+    b.wait_for("table").await;
+    assert!(b.text("tbody").await.contains("workspace.deleted"));
+    b.screenshot("audit").await;
     b.goto("/login").await;
     b.close().await;
 }

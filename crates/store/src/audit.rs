@@ -105,25 +105,68 @@ fn from_row(r: &AnyRow) -> StoreResult<AuditEvent> {
     })
 }
 
+/// What to show of the trail. Every field narrows; none means everything.
+#[derive(Debug, Clone, Default)]
+pub struct Filter {
+    /// Events strictly before this sequence number (keyset pagination).
+    pub before_seq: Option<i64>,
+    pub from: Option<Timestamp>,
+    pub to: Option<Timestamp>,
+    pub actor_id: Option<String>,
+    /// An exact action, or every action under a prefix (`workspace.`).
+    pub action: Option<String>,
+    pub action_prefix: Option<String>,
+    pub workspace_id: Option<String>,
+    pub target_id: Option<String>,
+}
+
+const EVENT_COLUMNS: &str = "id, org_id, seq, occurred_at, action, actor_type, actor_id, actor_name, target_type, target_id, \
+    workspace_id, ip, user_agent, changes, metadata";
+
+/// Events matching the filter, newest first, at most `limit`.
+pub async fn search(c: &mut Conn, org: &OrgId, f: &Filter, limit: i64) -> StoreResult<Vec<AuditEvent>> {
+    use crate::row::{Arg, Sql, bind_all};
+    let mut sql = Sql::new(&format!("SELECT {EVENT_COLUMNS} FROM audit_events WHERE org_id = "));
+    sql.push("?", [Arg::Text(org.to_string())]);
+    if let Some(seq) = f.before_seq {
+        sql.push(" AND seq < ?", [Arg::Int(seq)]);
+    }
+    if let Some(t) = f.from {
+        sql.push(" AND occurred_at >= ?", [Arg::Int(t.millis())]);
+    }
+    if let Some(t) = f.to {
+        sql.push(" AND occurred_at < ?", [Arg::Int(t.millis())]);
+    }
+    if let Some(v) = &f.actor_id {
+        sql.push(" AND actor_id = ?", [Arg::Text(v.clone())]);
+    }
+    if let Some(v) = &f.action {
+        sql.push(" AND action = ?", [Arg::Text(v.clone())]);
+    }
+    if let Some(p) = &f.action_prefix {
+        // Action names are lower-case ASCII with dots and underscores; `_` is escaped.
+        let pattern = format!("{}%", p.replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_"));
+        sql.push(" AND action LIKE ? ESCAPE '\\'", [Arg::Text(pattern)]);
+    }
+    if let Some(v) = &f.workspace_id {
+        sql.push(" AND workspace_id = ?", [Arg::Text(v.clone())]);
+    }
+    if let Some(v) = &f.target_id {
+        sql.push(" AND target_id = ?", [Arg::Text(v.clone())]);
+    }
+    sql.push(" ORDER BY seq DESC LIMIT ?", [Arg::Int(limit)]);
+    let (text, args) = sql.query();
+    bind_all(sqlx::query(sqlx::AssertSqlSafe(text)), args).fetch_all(c).await?.iter().map(from_row).collect()
+}
+
 /// One page, newest first; the cursor is the last sequence number returned.
 pub async fn list(c: &mut Conn, org: &OrgId, page: &Page) -> StoreResult<Vec<AuditEvent>> {
     let before = match page.after.as_deref().map(str::parse::<i64>) {
-        Some(Ok(seq)) => seq,
+        Some(Ok(seq)) => Some(seq),
         Some(Err(_)) => return Ok(Vec::new()),
-        None => i64::MAX,
+        None => None,
     };
-    sqlx::query(
-        "SELECT id, org_id, seq, occurred_at, action, actor_type, actor_id, actor_name, target_type, target_id, workspace_id, \
-         ip, user_agent, changes, metadata FROM audit_events WHERE org_id = $1 AND seq < $2 ORDER BY seq DESC LIMIT $3",
-    )
-    .bind(org.as_str())
-    .bind(before)
-    .bind(page.fetch_limit())
-    .fetch_all(c)
-    .await?
-    .iter()
-    .map(from_row)
-    .collect()
+    search(c, org, &Filter { before_seq: before, ..Filter::default() }, page.fetch_limit()).await
 }
 
 pub async fn count(c: &mut Conn, org: &OrgId) -> StoreResult<i64> {

@@ -6,6 +6,7 @@
 #![allow(clippy::result_large_err)]
 
 mod account;
+mod audit;
 mod auth;
 mod confirm;
 pub mod format;
@@ -47,6 +48,7 @@ pub fn router() -> Router<AppState> {
         .merge(security::router())
         .merge(two_factor::router())
         .merge(confirm::router())
+        .merge(audit::router())
         .merge(member::router())
         .merge(logo::router())
 }

@@ -1,19 +1,148 @@
-//! Reading the audit trail.
+//! Reading the audit trail (SEC-5): filters, keyset pages, and exports.
 
-use steward_core::Result;
+use serde::Deserialize;
+use steward_core::audit::{ACTIONS, action_groups};
 use steward_core::authz::Access;
-use steward_core::pagination::{self, Page};
+use steward_core::ids::{ApiKeyId, UserId, WorkspaceId};
+use steward_core::pagination::{Page, decode_cursor, encode_cursor};
+use steward_core::time::Timestamp;
+use steward_core::validate::Fields;
+use steward_core::{Error, Result};
 use steward_store::Db;
-use steward_store::audit::{self, AuditEvent};
+use steward_store::audit::{self, AuditEvent, Filter};
 
 use super::Ctx;
 
-pub async fn list(db: &Db, ctx: &Ctx, page: &Page) -> Result<(Vec<AuditEvent>, Option<String>)> {
+/// The longest date range one request may ask for.
+pub const MAX_SPAN_DAYS: i64 = 366;
+
+#[derive(Debug, Default, Clone, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct AuditQuery {
+    /// Events at or after this time (RFC 3339).
+    pub from: Option<String>,
+    /// Events before this time (RFC 3339).
+    pub to: Option<String>,
+    /// A user (`usr_…`) or API key (`key_…`) id.
+    pub actor: Option<String>,
+    /// An action (`workspace.suspended`) or a group (`workspace.*`).
+    pub action: Option<String>,
+    /// A workspace id (`ws_…`).
+    pub workspace: Option<String>,
+    /// The id of the object acted on.
+    pub target: Option<String>,
+    /// 1–200, default 50.
+    pub limit: Option<i64>,
+    pub cursor: Option<String>,
+}
+
+/// Checks the query and turns it into a store filter (without the cursor).
+pub fn filter(q: &AuditQuery) -> Result<Filter> {
+    let mut f = Fields::new();
+    let time = |f: &mut Fields, field: &str, v: &Option<String>| -> Option<Timestamp> {
+        let v = v.as_deref().filter(|v| !v.is_empty())?;
+        let t = Timestamp::parse_rfc3339(v);
+        if t.is_none() {
+            f.push(field, "invalid", "must be an RFC 3339 date-time such as 2026-01-31T00:00:00Z");
+        }
+        t
+    };
+    let from = time(&mut f, "from", &q.from);
+    let to = time(&mut f, "to", &q.to);
+    if let (Some(a), Some(b)) = (from, to) {
+        if b <= a {
+            f.push("to", "invalid_range", "must be after `from`");
+        } else if b.millis() - a.millis() > MAX_SPAN_DAYS * 86_400_000 {
+            f.push("to", "range_too_long", format!("the range may span at most {MAX_SPAN_DAYS} days"));
+        }
+    }
+    let actor = q.actor.as_deref().filter(|v| !v.is_empty()).map(|v| {
+        if v.parse::<UserId>().is_err() && v.parse::<ApiKeyId>().is_err() {
+            f.push("actor", "invalid", "must be a user id (usr_…) or an API key id (key_…)");
+        }
+        v.to_owned()
+    });
+    let (mut action, mut action_prefix) = (None, None);
+    if let Some(a) = q.action.as_deref().filter(|v| !v.is_empty()) {
+        match a.strip_suffix(".*") {
+            Some(group) if action_groups().contains(&group) => action_prefix = Some(format!("{group}.")),
+            None if ACTIONS.contains(&a) => action = Some(a.to_owned()),
+            _ => f.push(
+                "action",
+                "unknown",
+                "is not an action Steward records; see docs/audit-events.md (a group is written `workspace.*`)",
+            ),
+        }
+    }
+    let workspace = q.workspace.as_deref().filter(|v| !v.is_empty()).map(|v| {
+        if v.parse::<WorkspaceId>().is_err() {
+            f.push("workspace", "invalid", "must be a workspace id (ws_…)");
+        }
+        v.to_owned()
+    });
+    let target = q.target.as_deref().filter(|v| !v.is_empty()).map(|v| {
+        if v.len() > 100 {
+            f.push("target", "too_long", "must be at most 100 characters");
+        }
+        v.to_owned()
+    });
+    f.finish()?;
+    Ok(Filter {
+        before_seq: None,
+        from,
+        to,
+        actor_id: actor,
+        action,
+        action_prefix,
+        workspace_id: workspace,
+        target_id: target,
+    })
+}
+
+pub async fn list(db: &Db, ctx: &Ctx, q: &AuditQuery) -> Result<(Vec<AuditEvent>, Option<String>)> {
     ctx.principal.require(Access::OrgRead)?;
-    if page.after.as_deref().is_some_and(|a| a.parse::<i64>().is_err()) {
-        return Err(steward_core::pagination::decode_cursor("").unwrap_err());
+    let mut f = filter(q)?;
+    let page = Page::parse(q.limit, None)?;
+    if let Some(c) = q.cursor.as_deref().filter(|c| !c.is_empty()) {
+        let seq = decode_cursor(c)?.parse::<i64>().map_err(|_| decode_cursor("").unwrap_err())?;
+        f.before_seq = Some(seq);
     }
     let mut c = db.conn().await?;
-    let rows = audit::list(&mut c, ctx.org_id(), page).await?;
-    Ok(pagination::finish(rows, page, |e| e.seq.to_string()))
+    let mut rows = audit::search(&mut c, ctx.org_id(), &f, page.fetch_limit()).await?;
+    let next = if rows.len() > page.limit as usize {
+        rows.truncate(page.limit as usize);
+        rows.last().map(|e| encode_cursor(&e.seq.to_string()))
+    } else {
+        None
+    };
+    Ok((rows, next))
+}
+
+/// Events for an export, a batch at a time (constant memory): the next batch
+/// after `before_seq`.
+pub async fn export_batch(
+    db: &Db,
+    ctx: &Ctx,
+    f: &Filter,
+    before_seq: Option<i64>,
+    size: i64,
+) -> Result<Vec<AuditEvent>> {
+    let mut c = db.conn().await?;
+    let f = Filter { before_seq, ..f.clone() };
+    Ok(audit::search(&mut c, ctx.org_id(), &f, size).await?)
+}
+
+/// Checks access to exports and records that one was taken.
+pub async fn start_export(db: &Db, ctx: &Ctx, q: &AuditQuery, format: &str) -> Result<Filter> {
+    ctx.principal.require(Access::OrgRead)?;
+    let f = filter(q)?;
+    if !matches!(format, "csv" | "json") {
+        return Err(Error::validation(vec![steward_core::FieldError::new("format", "invalid", "must be csv or json")]));
+    }
+    let mut tx = db.begin().await?;
+    let meta = serde_json::json!({ "format": format, "from": q.from, "to": q.to, "actor": q.actor, "action": q.action, "workspace": q.workspace });
+    audit::append(&mut tx, super::EventExt::metadata(ctx.event("audit.exported", "organization", ctx.org_id()), meta))
+        .await?;
+    steward_store::commit(tx).await?;
+    Ok(f)
 }

@@ -1,0 +1,183 @@
+//! Settings → Organization → Audit logs: the four filters of the guide (date
+//! range, user, action type, workspace), a readable table, and exports.
+
+use std::collections::HashMap;
+
+use askama::Template;
+use askama_web::WebTemplate;
+use axum::Router;
+use axum::extract::{Query, State};
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use serde::Deserialize;
+
+use super::organization::{ask_admin, layout};
+use super::session::{ConsoleSession, Layout, urlencode};
+use super::{error_page, format};
+use crate::services::audit::{self, AuditQuery};
+use crate::services::people;
+use crate::services::workspaces::{self, ListParams};
+use crate::state::AppState;
+
+pub fn router() -> Router<AppState> {
+    Router::new().route("/settings/organization/audit", get(show))
+}
+
+struct Row {
+    when: String,
+    utc: String,
+    who: String,
+    who_kind: &'static str,
+    action: String,
+    workspace: String,
+    ip: String,
+    details: Option<String>,
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "audit.html")]
+struct AuditPage {
+    layout: Layout,
+    timezone: String,
+    rows: Vec<Row>,
+    people: Vec<(String, String)>,
+    workspaces: Vec<(String, String)>,
+    groups: Vec<&'static str>,
+    from: String,
+    to: String,
+    actor: String,
+    action: String,
+    workspace: String,
+    api_query: String,
+    next: Option<String>,
+    error: Option<String>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+struct Filters {
+    from: String,
+    to: String,
+    actor: String,
+    action: String,
+    workspace: String,
+    cursor: String,
+}
+
+/// A day picked in the organization's time zone, as the instant it starts.
+fn day_start(day: &str, tz: &str, plus_days: i64) -> Option<String> {
+    let date: jiff::civil::Date = day.parse().ok()?;
+    let date = date.checked_add(jiff::Span::new().days(plus_days)).ok()?;
+    let zone = jiff::tz::TimeZone::get(tz).unwrap_or(jiff::tz::TimeZone::UTC);
+    let ts = date.to_zoned_datetime(zone).ok()?.timestamp();
+    Some(steward_core::time::Timestamp::from_millis(ts.as_millisecond()).to_rfc3339())
+}
+
+async fn show(State(s): State<AppState>, session: ConsoleSession, Query(f): Query<Filters>) -> Response {
+    if !session.is_super_admin() {
+        return ask_admin(&s, &session).await;
+    }
+    let tz = session.org.timezone.clone();
+    let q = AuditQuery {
+        from: Some(f.from.clone()).filter(|v| !v.is_empty()).and_then(|d| day_start(&d, &tz, 0)),
+        to: Some(f.to.clone()).filter(|v| !v.is_empty()).and_then(|d| day_start(&d, &tz, 1)),
+        actor: Some(f.actor.clone()).filter(|v| !v.is_empty()),
+        action: Some(f.action.clone()).filter(|v| !v.is_empty()),
+        workspace: Some(f.workspace.clone()).filter(|v| !v.is_empty()),
+        target: None,
+        limit: Some(50),
+        cursor: Some(f.cursor.clone()).filter(|v| !v.is_empty()),
+    };
+    let ctx = session.ctx();
+    let (events, next, error) = match audit::list(&s.db, &ctx, &q).await {
+        Ok((rows, next)) => (rows, next, None),
+        Err(e) if e.status < 500 => (
+            Vec::new(),
+            None,
+            Some(e.errors.first().map(|x| format!("{}: {}", x.field, x.message)).unwrap_or(e.detail)),
+        ),
+        Err(e) => return error_page(&e),
+    };
+    let page = steward_core::pagination::Page { limit: 200, after: None };
+    let people: Vec<(String, String)> = people::list(&s.db, &ctx, &page)
+        .await
+        .map(|r| r.0)
+        .unwrap_or_default()
+        .into_iter()
+        .map(|u| (u.id.to_string(), u.name))
+        .collect();
+    let all = ListParams { status: Some("all".into()), q: None, sort: None, limit: Some(200), cursor: None };
+    let ws: HashMap<String, String> = workspaces::list(&s.db, &ctx, &all)
+        .await
+        .map(|r| r.0)
+        .unwrap_or_default()
+        .into_iter()
+        .map(|w| (w.id.to_string(), w.name))
+        .collect();
+    let rows = events
+        .iter()
+        .map(|e| {
+            let (when, utc) = format::date(e.occurred_at, &tz);
+            let time = e.occurred_at.to_datetime();
+            let mut details = serde_json::Map::new();
+            if !e.changes.is_null() {
+                details.insert("changes".into(), e.changes.clone());
+            }
+            if !e.metadata.is_null() {
+                details.insert("metadata".into(), e.metadata.clone());
+            }
+            if let Some(t) = &e.target_id {
+                details.insert("target".into(), serde_json::json!({ "type": e.target_type, "id": t }));
+            }
+            Row {
+                when: format!("{when} {:02}:{:02} UTC", time.hour(), time.minute()),
+                utc,
+                who: e.actor.name.clone().unwrap_or_else(|| "—".into()),
+                who_kind: e.actor.kind.as_str(),
+                action: e.action.clone(),
+                workspace: e
+                    .workspace_id
+                    .as_ref()
+                    .map(|id| ws.get(id).cloned().unwrap_or_else(|| format!("{id} (deleted)")))
+                    .unwrap_or_default(),
+                ip: e.ip.clone().unwrap_or_default(),
+                details: (!details.is_empty()).then(|| serde_json::to_string_pretty(&details).unwrap_or_default()),
+            }
+        })
+        .collect();
+    let base = format!(
+        "from={}&to={}&actor={}&action={}&workspace={}",
+        urlencode(&f.from),
+        urlencode(&f.to),
+        urlencode(&f.actor),
+        urlencode(&f.action),
+        urlencode(&f.workspace)
+    );
+    let api_query = format!(
+        "from={}&to={}&actor={}&action={}&workspace={}",
+        urlencode(q.from.as_deref().unwrap_or("")),
+        urlencode(q.to.as_deref().unwrap_or("")),
+        urlencode(&f.actor),
+        urlencode(&f.action),
+        urlencode(&f.workspace)
+    );
+    let mut workspaces: Vec<(String, String)> = ws.into_iter().collect();
+    workspaces.sort_by_key(|w| w.1.to_lowercase());
+    AuditPage {
+        layout: layout(&s, &session, "Audit logs", "audit").await,
+        timezone: tz,
+        rows,
+        people,
+        workspaces,
+        groups: steward_core::audit::action_groups(),
+        from: f.from,
+        to: f.to,
+        actor: f.actor,
+        action: f.action,
+        workspace: f.workspace,
+        api_query,
+        next: next.map(|c| format!("{base}&cursor={}", urlencode(&c))),
+        error,
+    }
+    .into_response()
+}

@@ -138,3 +138,57 @@ fn every_action_is_in_the_catalog_and_documented() {
     }
     assert!(found.len() >= 40, "the scan found {} actions", found.len());
 }
+
+#[tokio::test]
+async fn the_hash_chain_detects_edits_and_gaps_and_survives_retention() {
+    for app in TestApp::all().await {
+        let org = app.org("acme").await;
+        let org_id: steward_core::ids::OrgId = org.id.parse().unwrap();
+        let key = Auth::Bearer(&org.admin_key);
+        for i in 0..5 {
+            app.post("/api/v1/workspaces", key, json!({ "name": format!("W{i}") })).await;
+        }
+        let total = app.actions(&org.id).await.len() as i64;
+        let verify = || steward_server::services::audit::verify(app.db(), &org_id);
+        assert_eq!(verify().await.unwrap(), Ok(total));
+
+        // Retention: 91 days later, old events go; the chain still verifies from its anchor.
+        app.clock.advance_seconds(91 * 86_400);
+        app.post("/api/v1/workspaces", key, json!({ "name": "Recent" })).await;
+        let purged = steward_server::services::audit::purge(app.db(), &org_id, app.clock_now(), 90).await.unwrap();
+        assert_eq!(purged, total);
+        let left = app.get("/api/v1/audit-events?limit=200", key).await;
+        assert_eq!(actions(&left.json), ["audit.purged", "workspace.created"]);
+        assert_eq!(left.json["data"][0]["metadata"]["purged"], total);
+        assert_eq!(left.json["data"][1]["seq"], total + 1, "numbering continues");
+        assert_eq!(verify().await.unwrap(), Ok(2));
+        app.post("/api/v1/workspaces", key, json!({ "name": "Later" })).await;
+        assert_eq!(verify().await.unwrap(), Ok(3));
+
+        // Editing a row with SQL is detected, naming the event.
+        let mut c = app.db().conn().await.unwrap();
+        let edited = total + 2;
+        sqlx::query("UPDATE audit_events SET action = 'workspace.deleted' WHERE org_id = $1 AND seq = $2")
+            .bind(&org.id)
+            .bind(edited)
+            .execute(&mut *c)
+            .await
+            .unwrap();
+        drop(c);
+        let broken = verify().await.unwrap().unwrap_err();
+        assert_eq!(broken.seq, edited);
+        assert!(broken.reason.contains("changed"));
+        // So is deleting one.
+        let mut c = app.db().conn().await.unwrap();
+        sqlx::query("DELETE FROM audit_events WHERE org_id = $1 AND seq = $2")
+            .bind(&org.id)
+            .bind(edited)
+            .execute(&mut *c)
+            .await
+            .unwrap();
+        drop(c);
+        let broken = verify().await.unwrap().unwrap_err();
+        assert_eq!(broken.seq, edited);
+        assert!(broken.reason.contains("missing"));
+    }
+}

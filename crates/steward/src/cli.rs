@@ -6,7 +6,7 @@ use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use steward_core::time::Timestamp;
-use steward_server::services::{api_keys, demo, setup};
+use steward_server::services::{api_keys, audit, demo, setup};
 use steward_store::{Db, migrations, organizations};
 
 use crate::config::{self, Overrides, Settings, redact_url};
@@ -62,6 +62,29 @@ pub enum Command {
     /// Demo data.
     #[command(subcommand)]
     Demo(DemoCommand),
+    /// The audit trail: verify its hash chain, purge by retention.
+    #[command(subcommand)]
+    Audit(AuditCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum AuditCommand {
+    /// Check that no event was changed or removed outside the retention policy.
+    /// Exits 1 and names the first broken link when one was.
+    Verify {
+        /// Only this organization (default: all).
+        #[arg(long)]
+        org: Option<String>,
+    },
+    /// Delete events older than the retention period now (the server also does it daily).
+    Purge {
+        /// Only this organization (default: all).
+        #[arg(long)]
+        org: Option<String>,
+        /// Keep this many days (default 90).
+        #[arg(long, default_value_t = 90)]
+        days: i64,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -202,6 +225,41 @@ pub async fn run(cli: Cli) -> Result<(), String> {
                 r.media
             );
             Ok(())
+        }
+        Command::Audit(cmd) => {
+            let db = ready(&settings).await?;
+            let mut c = db.conn().await.map_err(|e| e.to_string())?;
+            let all = organizations::list(&mut c).await.map_err(|e| e.to_string())?;
+            drop(c);
+            let (slug, verify_mode, days) = match &cmd {
+                AuditCommand::Verify { org } => (org.clone(), true, 0),
+                AuditCommand::Purge { org, days } => (org.clone(), false, *days),
+            };
+            let chosen: Vec<_> = all.into_iter().filter(|o| slug.as_ref().is_none_or(|s| &o.slug == s)).collect();
+            if let Some(s) = &slug
+                && chosen.is_empty()
+            {
+                return Err(format!("no organization has the slug `{s}`"));
+            }
+            if !verify_mode && !(1..=3650).contains(&days) {
+                return Err("--days must be between 1 and 3650".into());
+            }
+            let mut broken = false;
+            for org in chosen {
+                if verify_mode {
+                    match audit::verify(&db, &org.id).await.map_err(describe)? {
+                        Ok(n) => println!("{}: intact ({n} events checked)", org.slug),
+                        Err(b) => {
+                            broken = true;
+                            println!("{}: BROKEN at event {}: {}", org.slug, b.seq, b.reason);
+                        }
+                    }
+                } else {
+                    let n = audit::purge(&db, &org.id, Timestamp::now_utc(), days).await.map_err(describe)?;
+                    println!("{}: purged {n} events older than {days} days", org.slug);
+                }
+            }
+            if broken { Err("the audit trail was tampered with".into()) } else { Ok(()) }
         }
         Command::ApiKey(ApiKeyCommand::Create { org, name, scope }) => {
             let db = ready(&settings).await?;

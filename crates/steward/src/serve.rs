@@ -44,6 +44,18 @@ pub async fn run(settings: Settings) -> Result<(), String> {
         None => println!("Sign in with POST /api/v1/sessions; operators add organizations with `steward org create`."),
     }
 
+    // DATA-2: a daily pass purges activity logs past their retention.
+    let retention_db = db.clone();
+    tokio::spawn(async move {
+        let mut every_day = tokio::time::interval(std::time::Duration::from_secs(24 * 3600));
+        loop {
+            every_day.tick().await;
+            match steward_server::services::audit::purge_all(&retention_db, Timestamp::now_utc()).await {
+                Ok(n) => tracing::info!(purged = n, "audit retention pass"),
+                Err(e) => tracing::warn!(error = %e, "audit retention pass failed"),
+            }
+        }
+    });
     let app = build_app(AppState::new(db.clone(), server_config));
     axum::serve(listener, app.into_make_service_with_connect_info::<SocketAddr>())
         .with_graceful_shutdown(shutdown_signal())

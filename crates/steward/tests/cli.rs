@@ -132,6 +132,10 @@ async fn operator_commands_on_every_engine() {
         );
         assert!(o.status.success(), "{engine}: {}", text(&o));
         assert!(text(&o).lines().any(|l| l.starts_with("stw_live_") && l.len() == 47));
+        let o = steward(&db, &["audit", "verify"], None);
+        assert!(o.status.success() && text(&o).contains("globex: intact"), "{engine}: {}", text(&o));
+        let o = steward(&db, &["audit", "purge", "--org", "globex"], None);
+        assert!(o.status.success() && text(&o).contains("purged 0 events"), "{engine}: {}", text(&o));
         let o = steward(&db, &["api-key", "create", "--org", "nope", "--name", "ci", "--scope", "admin"], None);
         assert!(!o.status.success() && text(&o).contains("organization"), "{engine}: {}", text(&o));
     }

@@ -2,6 +2,7 @@
 
 use serde_json::Value;
 use sqlx::any::AnyRow;
+use steward_core::audit::Chained;
 use steward_core::authz::{Actor, ActorKind};
 use steward_core::ids::{EventId, OrgId};
 use steward_core::pagination::Page;
@@ -54,14 +55,28 @@ fn json_text(v: &Value) -> Option<String> {
 /// lock so sequence numbers never collide under concurrent writers.
 pub async fn append(c: &mut Conn, e: NewEvent) -> StoreResult<EventId> {
     organizations::lock(c, &e.org_id).await?;
-    let (last,): (i64,) = sqlx::query_as("SELECT COALESCE(MAX(seq), 0) FROM audit_events WHERE org_id = $1")
-        .bind(e.org_id.as_str())
-        .fetch_one(&mut *c)
-        .await?;
+    let (last, prev_hash) = chain_head(c, &e.org_id).await?;
     let id = EventId::new();
+    let changes = json_text(&e.changes);
+    let metadata = json_text(&e.metadata);
+    let hash = Chained {
+        org_id: e.org_id.as_str(),
+        seq: last + 1,
+        occurred_at_ms: e.occurred_at.millis(),
+        action: e.action,
+        actor_type: e.actor.kind.as_str(),
+        actor_id: e.actor.id.as_deref(),
+        target_type: e.target_type,
+        target_id: e.target_id.as_deref(),
+        workspace_id: e.workspace_id.as_deref(),
+        changes: changes.as_deref(),
+        metadata: metadata.as_deref(),
+    }
+    .hash(&prev_hash);
     sqlx::query(
         "INSERT INTO audit_events (id, org_id, seq, occurred_at, action, actor_type, actor_id, actor_name, target_type, target_id, \
-         workspace_id, ip, user_agent, changes, metadata) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)",
+         workspace_id, ip, user_agent, changes, metadata, prev_hash, hash) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17)",
     )
     .bind(id.as_str())
     .bind(e.org_id.as_str())
@@ -76,11 +91,138 @@ pub async fn append(c: &mut Conn, e: NewEvent) -> StoreResult<EventId> {
     .bind(&e.workspace_id)
     .bind(&e.ip)
     .bind(&e.user_agent)
-    .bind(json_text(&e.changes))
-    .bind(json_text(&e.metadata))
+    .bind(changes)
+    .bind(metadata)
+    .bind(&prev_hash)
+    .bind(&hash)
     .execute(c)
     .await?;
     Ok(id)
+}
+
+/// The last sequence number and hash of the chain: the newest event, or the
+/// anchor left by a purge, or the start.
+async fn chain_head(c: &mut Conn, org: &OrgId) -> StoreResult<(i64, String)> {
+    let newest: Option<(i64, String)> =
+        sqlx::query_as("SELECT seq, hash FROM audit_events WHERE org_id = $1 ORDER BY seq DESC LIMIT 1")
+            .bind(org.as_str())
+            .fetch_optional(&mut *c)
+            .await?;
+    if let Some(head) = newest {
+        return Ok(head);
+    }
+    Ok(anchor(c, org).await?.unwrap_or((0, String::new())))
+}
+
+/// Where the remaining chain starts after a purge: (seq, hash) of the last purged event.
+pub async fn anchor(c: &mut Conn, org: &OrgId) -> StoreResult<Option<(i64, String)>> {
+    Ok(sqlx::query_as("SELECT seq, hash FROM audit_anchors WHERE org_id = $1")
+        .bind(org.as_str())
+        .fetch_optional(c)
+        .await?)
+}
+
+/// The first place the chain is broken.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Break {
+    pub seq: i64,
+    pub reason: String,
+}
+
+/// Walks an organization's chain from its anchor; `Ok(count)` when intact.
+pub async fn verify(c: &mut Conn, org: &OrgId) -> StoreResult<Result<i64, Break>> {
+    let (mut expected_seq, mut prev) = anchor(c, org).await?.unwrap_or((0, String::new()));
+    let mut checked = 0;
+    loop {
+        let rows = sqlx::query(
+            "SELECT seq, occurred_at, action, actor_type, actor_id, target_type, target_id, workspace_id, changes, metadata, prev_hash, hash \
+             FROM audit_events WHERE org_id = $1 AND seq > $2 ORDER BY seq LIMIT 2000",
+        )
+        .bind(org.as_str())
+        .bind(expected_seq)
+        .fetch_all(&mut *c)
+        .await?;
+        if rows.is_empty() {
+            return Ok(Ok(checked));
+        }
+        for r in &rows {
+            let seq = int(r, "seq")?;
+            if seq != expected_seq + 1 {
+                return Ok(Err(Break {
+                    seq: expected_seq + 1,
+                    reason: format!("event {} is missing", expected_seq + 1),
+                }));
+            }
+            let stored_prev = text(r, "prev_hash")?;
+            if stored_prev != prev {
+                return Ok(Err(Break { seq, reason: "its link to the previous event does not match".into() }));
+            }
+            let (action, actor_type) = (text(r, "action")?, text(r, "actor_type")?);
+            let (actor_id, target_type, target_id, workspace_id) = (
+                opt_text(r, "actor_id")?,
+                opt_text(r, "target_type")?,
+                opt_text(r, "target_id")?,
+                opt_text(r, "workspace_id")?,
+            );
+            let (changes, metadata) = (opt_text(r, "changes")?, opt_text(r, "metadata")?);
+            let recomputed = Chained {
+                org_id: org.as_str(),
+                seq,
+                occurred_at_ms: int(r, "occurred_at")?,
+                action: &action,
+                actor_type: &actor_type,
+                actor_id: actor_id.as_deref(),
+                target_type: target_type.as_deref(),
+                target_id: target_id.as_deref(),
+                workspace_id: workspace_id.as_deref(),
+                changes: changes.as_deref(),
+                metadata: metadata.as_deref(),
+            }
+            .hash(&prev);
+            let stored = text(r, "hash")?;
+            if recomputed != stored {
+                return Ok(Err(Break { seq, reason: "its content was changed after it was written".into() }));
+            }
+            prev = stored;
+            expected_seq = seq;
+            checked += 1;
+        }
+    }
+}
+
+/// Deletes events before `cutoff` (retention) and records the anchor the rest
+/// of the chain starts from. Returns how many went. Caller holds the org lock.
+pub async fn purge_before(
+    c: &mut Conn,
+    org: &OrgId,
+    cutoff: Timestamp,
+    now: Timestamp,
+) -> StoreResult<(i64, Option<i64>)> {
+    let last: Option<(i64, String)> = sqlx::query_as(
+        "SELECT seq, hash FROM audit_events WHERE org_id = $1 AND occurred_at < $2 ORDER BY seq DESC LIMIT 1",
+    )
+    .bind(org.as_str())
+    .bind(cutoff.millis())
+    .fetch_optional(&mut *c)
+    .await?;
+    let Some((seq, hash)) = last else { return Ok((0, None)) };
+    // Everything up to that event goes: the chain stays one unbroken tail.
+    let res = sqlx::query("DELETE FROM audit_events WHERE org_id = $1 AND seq <= $2")
+        .bind(org.as_str())
+        .bind(seq)
+        .execute(&mut *c)
+        .await?;
+    sqlx::query(
+        "INSERT INTO audit_anchors (org_id, seq, hash, purged_at) VALUES ($1, $2, $3, $4) \
+         ON CONFLICT (org_id) DO UPDATE SET seq = excluded.seq, hash = excluded.hash, purged_at = excluded.purged_at",
+    )
+    .bind(org.as_str())
+    .bind(seq)
+    .bind(&hash)
+    .bind(now.millis())
+    .execute(c)
+    .await?;
+    Ok((res.rows_affected() as i64, Some(seq)))
 }
 
 fn from_row(r: &AnyRow) -> StoreResult<AuditEvent> {

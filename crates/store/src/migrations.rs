@@ -19,6 +19,7 @@ const MIGRATIONS: &[Migration] = &[
     Migration { version: 3, name: "security", sql: include_str!("migrations/0003_security.sql") },
     Migration { version: 4, name: "two_factor", sql: include_str!("migrations/0004_two_factor.sql") },
     Migration { version: 5, name: "audit_filters", sql: include_str!("migrations/0005_audit_filters.sql") },
+    Migration { version: 6, name: "audit_chain", sql: include_str!("migrations/0006_audit_chain.sql") },
 ];
 
 /// Applies every migration not yet applied; returns how many ran.

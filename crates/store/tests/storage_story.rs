@@ -203,6 +203,7 @@ async fn storage_story_on_every_engine() {
         let events = audit::list(&mut c, &acme.id, &Page::parse(Some(200), None).unwrap()).await.unwrap();
         let seqs: Vec<i64> = events.iter().map(|e| e.seq).collect();
         assert_eq!(seqs, (1..=12).rev().collect::<Vec<_>>());
+        assert_eq!(audit::verify(&mut c, &acme.id).await.unwrap(), Ok(12), "concurrent writers never fork the chain");
         assert_eq!(events[0].changes, json!({"name": {"before": "a", "after": "b"}}));
         assert_eq!(audit::count(&mut c, &globex.id).await.unwrap(), 0);
     }

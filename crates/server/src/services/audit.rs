@@ -146,3 +146,48 @@ pub async fn start_export(db: &Db, ctx: &Ctx, q: &AuditQuery, format: &str) -> R
     steward_store::commit(tx).await?;
     Ok(f)
 }
+
+/// Activity logs are kept this long by default (DATA-2).
+pub const RETENTION_DAYS: i64 = 90;
+
+/// Purges an organization's events older than `days` and records it (with
+/// the anchor) as a new event, in one transaction.
+pub async fn purge(db: &Db, org: &steward_core::ids::OrgId, now: Timestamp, days: i64) -> Result<i64> {
+    let cutoff = now.plus_seconds(-days * 86_400);
+    let mut tx = db.begin().await?;
+    steward_store::organizations::lock(&mut tx, org).await?;
+    let (purged, anchor) = audit::purge_before(&mut tx, org, cutoff, now).await?;
+    if purged > 0 {
+        let e = super::event(
+            org,
+            "audit.purged",
+            steward_core::authz::Actor::system("retention"),
+            &super::RequestMeta::default(),
+            now,
+        );
+        let meta =
+            serde_json::json!({ "purged": purged, "before": cutoff, "anchor_seq": anchor, "retention_days": days });
+        audit::append(&mut tx, super::EventExt::metadata(e, meta)).await?;
+    }
+    steward_store::commit(tx).await?;
+    Ok(purged)
+}
+
+/// Purges every organization (the daily job).
+pub async fn purge_all(db: &Db, now: Timestamp) -> Result<i64> {
+    let orgs = {
+        let mut c = db.conn().await?;
+        steward_store::organizations::list(&mut c).await?
+    };
+    let mut total = 0;
+    for org in orgs {
+        total += purge(db, &org.id, now, RETENTION_DAYS).await?;
+    }
+    Ok(total)
+}
+
+/// Checks an organization's chain: the number of events verified, or the first break.
+pub async fn verify(db: &Db, org: &steward_core::ids::OrgId) -> Result<std::result::Result<i64, audit::Break>> {
+    let mut c = db.conn().await?;
+    Ok(audit::verify(&mut c, org).await?)
+}

@@ -71,6 +71,7 @@ pub const ACTIONS: &[&str] = &[
     "session.reauthenticated",
     "two_factor.disabled",
     "two_factor.enabled",
+    "two_factor.enrollment_started",
     "two_factor.recovery_codes_regenerated",
     "two_factor.reset",
     "user.created",

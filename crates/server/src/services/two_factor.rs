@@ -49,6 +49,7 @@ pub async fn start(db: &Db, ctx: &Ctx) -> Result<Enrollment> {
     let org = organizations::get(&mut tx, ctx.org_id()).await?.ok_or_else(Error::internal)?;
     let secret = totp::new_secret();
     two_factor::start(&mut tx, ctx.org_id(), user_id, &secret, ctx.now).await?;
+    audit::append(&mut tx, ctx.event("two_factor.enrollment_started", target::USER, user_id)).await?;
     commit(tx).await?;
     let (otpauth_url, qr_svg) = totp::enrollment(&secret, &format!("Steward ({})", org.name), &user.email)?;
     Ok(Enrollment { secret, otpauth_url, qr_svg })

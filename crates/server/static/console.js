@@ -151,7 +151,7 @@ document.querySelectorAll("[data-slug-source]").forEach((source) => {
 
 // A minute before the session would end for inactivity, offer to stay.
 (function idleWarning() {
-  const idle = Number(document.body.dataset.idleSeconds || 0);
+  let idle = Number(document.body.dataset.idleSeconds || 0);
   const banner = document.getElementById("idle-warning");
   if (!idle || !banner) return;
   let warnTimer, endTimer;
@@ -163,8 +163,10 @@ document.querySelectorAll("[data-slug-source]").forEach((source) => {
       endTimer = setTimeout(() => {
         window.location.assign(`/login?expired=1&next=${encodeURIComponent(window.location.pathname)}`);
       }, 60 * 1000);
-    }, Math.max(idle - 60, 5) * 1000);
+    }, Math.max(idle - 60, 1) * 1000);
   };
+  // Lets the browser tests use a short timeout instead of waiting minutes.
+  window.stewardSetIdle = (seconds) => { idle = seconds; arm(); };
   document.getElementById("stay-signed-in").addEventListener("click", async () => {
     // Any signed-in request slides the idle timeout forward.
     const response = await fetch("/api/v1/me", { credentials: "same-origin" });

@@ -273,6 +273,22 @@ async fn super_admin_walks_the_guide_in_a_real_browser() {
     wait_notice(&b, "deleted").await;
     assert_eq!(b.current_path().await, "/settings/organization/workspaces");
     assert!(b.text(".notice.success").await.contains("deleted"));
+    // A minute before the idle timeout, the page offers to stay signed in
+    // (the timeout is shortened to 62 s so the warning shows after 2 s).
+    b.goto("/settings/organization").await;
+    b.client.execute("window.stewardSetIdle(62)", vec![]).await.unwrap();
+    b.wait_for("#idle-warning:not([hidden])").await;
+    assert!(b.text("#idle-warning").await.contains("signed out in a minute"));
+    b.screenshot("idle-warning").await;
+    b.click("#stay-signed-in").await;
+    for _ in 0..50 {
+        if !b.exists("#idle-warning:not([hidden])").await {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    assert!(!b.exists("#idle-warning:not([hidden])").await, "staying signed in hides the warning");
+
     // The audit log shows what happened, filtered by action type.
     b.goto("/settings/organization/audit?action=workspace.*").await;
     b.wait_for("table").await;

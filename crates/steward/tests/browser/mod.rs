@@ -27,8 +27,12 @@ use tokio::process::{Child, ChildStdout, Command};
 const STEWARD: &str = env!("CARGO_BIN_EXE_steward");
 const CHROMIUM: &str = "/usr/bin/chromium";
 const CHROMEDRIVER: &str = "/usr/bin/chromedriver";
-/// How long to wait for a process to start or an element to appear.
-const WAIT: Duration = Duration::from_secs(10);
+/// How long to wait for a process to start or an element to appear (generous:
+/// CI machines have two cores).
+const WAIT: Duration = Duration::from_secs(20);
+
+/// One browser at a time: several Chromiums on two cores make timing flaky.
+static ONE_AT_A_TIME: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
 
 pub struct Browser {
     pub client: Client,
@@ -37,6 +41,8 @@ pub struct Browser {
     pub setup_token: String,
     // Declared last so the processes outlive the client when dropped.
     processes: Processes,
+    /// Held for the test's whole run; released on drop, even after a panic.
+    _turn: tokio::sync::MutexGuard<'static, ()>,
 }
 
 /// Starts a fresh Steward and browser. `None` means "skip this test".
@@ -49,6 +55,7 @@ pub async fn start() -> Option<Browser> {
         eprintln!("skipping browser test: {why}");
         return None;
     }
+    let turn = ONE_AT_A_TIME.lock().await;
     let dir = tempfile::tempdir().expect("create a temp dir");
     let mut processes = Processes { server: None, driver: None, dir };
     let (base, setup_token) = start_steward(&mut processes).await;
@@ -85,7 +92,7 @@ pub async fn start() -> Option<Browser> {
         .connect(&driver_url)
         .await
         .unwrap_or_else(|e| panic!("chromedriver could not start Chromium: {e}"));
-    Some(Browser { client, base, setup_token, processes })
+    Some(Browser { client, base, setup_token, processes, _turn: turn })
 }
 
 impl Browser {
@@ -128,7 +135,7 @@ impl Browser {
         !found.unwrap_or_else(|e| panic!("look for `{css}`: {e}")).is_empty()
     }
 
-    /// Waits up to 10 s for an element, for pages that change after load.
+    /// Waits up to 20 s for an element, for pages that change after load.
     pub async fn wait_for(&self, css: &str) {
         let found = self.client.wait().at_most(WAIT).every(Duration::from_millis(100)).for_element(Locator::Css(css));
         if let Err(e) = found.await {
@@ -171,7 +178,7 @@ impl Browser {
     /// Ends the WebDriver session so Chromium quits cleanly, then stops the
     /// processes. Dropping a `Browser` also stops them, just less politely.
     pub async fn close(self) {
-        let Browser { client, mut processes, .. } = self;
+        let Browser { client, mut processes, _turn, .. } = self;
         if let Err(e) = client.close().await {
             eprintln!("closing the browser session failed: {e}");
         }
@@ -180,6 +187,7 @@ impl Browser {
             let _ = server.kill().await;
         }
         drop(processes);
+        drop(_turn);
     }
 
     async fn find(&self, css: &str) -> Element {

@@ -19,7 +19,7 @@ async fn setup_page_creates_the_first_organization_in_a_real_browser() {
     b.fill("input[name=admin_password]", PASSWORD).await;
     b.click("button[type=submit]").await;
 
-    b.wait_for("h1").await;
+    b.wait_text("h1", "Your organization is ready").await;
     assert_eq!(b.text("h1").await, "Your organization is ready");
     assert!(b.text("main").await.contains("Acme Agency is ready"));
     assert_eq!(b.status().await, 201);
@@ -79,7 +79,7 @@ async fn sign_in(b: &browser::Browser, email: &str) {
     b.fill("input[name=email]", email).await;
     b.fill("input[name=password]", PASSWORD).await;
     b.click("button[type=submit]").await;
-    b.wait_for("main h1").await;
+    b.wait_for(".usermenu").await;
 }
 
 async fn sign_out(b: &browser::Browser) {
@@ -119,7 +119,7 @@ async fn super_admin_walks_the_guide_in_a_real_browser() {
     b.fill("input[name=admin_email]", "ada@acme.example").await;
     b.fill("input[name=admin_password]", PASSWORD).await;
     b.click("button[type=submit]").await;
-    b.wait_for("h1").await;
+    b.wait_text("h1", "Your organization is ready").await;
 
     // Dashboard.
     b.goto("/").await;
@@ -207,8 +207,7 @@ async fn super_admin_walks_the_guide_in_a_real_browser() {
     b.goto(&invite_path).await;
     b.fill("input[name=password]", PASSWORD).await;
     b.click("button[type=submit]").await;
-    b.wait_for("h1").await;
-    assert_eq!(b.text("h1").await, "Your account is active");
+    b.wait_text("h1", "Your account is active").await;
 
     // The member sees the workspace in their switcher.
     sign_in(&b, "max@acme.example").await;
@@ -327,7 +326,7 @@ async fn required_two_factor_in_a_real_browser() {
     b.fill("input[name=admin_email]", "ada@acme.example").await;
     b.fill("input[name=admin_password]", PASSWORD).await;
     b.click("button[type=submit]").await;
-    b.wait_for("h1").await;
+    b.wait_text("h1", "Your organization is ready").await;
 
     b.goto("/settings/organization/security").await;
     b.wait_for("select[name=two_factor]").await;
@@ -339,9 +338,8 @@ async fn required_two_factor_in_a_real_browser() {
         .await
         .unwrap();
     b.click("main form button[type=submit]").await;
-    b.wait_for("h1").await;
     // Everything now leads to enrollment.
-    assert_eq!(b.current_path().await, "/account/two-factor");
+    b.wait_path("/account/two-factor").await;
     assert!(b.text("main").await.contains("requires two-factor authentication"));
     b.goto("/settings/organization/workspaces").await;
     assert_eq!(b.current_path().await, "/account/two-factor");

@@ -144,6 +144,36 @@ impl Browser {
     }
 
     /// The path of the page shown, without the query string.
+    /// Waits until the page is `path`: after a click that navigates, the old
+    /// page may still be showing for a moment.
+    pub async fn wait_path(&self, path: &str) {
+        let deadline = tokio::time::Instant::now() + WAIT;
+        while self.current_path().await != path {
+            assert!(
+                tokio::time::Instant::now() < deadline,
+                "the page did not become {path}; it is {}",
+                self.current_path().await
+            );
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    }
+
+    /// Waits until an element shows `text` (after a navigation or a change).
+    pub async fn wait_text(&self, css: &str, text: &str) {
+        let deadline = tokio::time::Instant::now() + WAIT;
+        loop {
+            if self.exists(css).await && self.text(css).await.contains(text) {
+                return;
+            }
+            assert!(
+                tokio::time::Instant::now() < deadline,
+                "`{css}` never said {text:?} on {}",
+                self.current_path().await
+            );
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    }
+
     pub async fn current_path(&self) -> String {
         let url = self.client.current_url().await.unwrap_or_else(|e| panic!("read the current URL: {e}"));
         url.path().to_owned()

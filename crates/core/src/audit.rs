@@ -139,9 +139,14 @@ impl Chained<'_> {
     }
 }
 
+/// The group an action belongs to: its first segment (`workspace.suspended` → `workspace`).
+pub fn group_of(action: &str) -> &str {
+    action.split('.').next().unwrap_or(action)
+}
+
 /// The groups of actions (`workspace`, `user`, …), for filtering by type.
 pub fn action_groups() -> Vec<&'static str> {
-    let mut groups: Vec<&str> = ACTIONS.iter().filter_map(|a| a.split('.').next()).collect();
+    let mut groups: Vec<&str> = ACTIONS.iter().map(|a| group_of(a)).collect();
     groups.dedup();
     groups
 }

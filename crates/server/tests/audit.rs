@@ -114,16 +114,24 @@ fn every_action_is_in_the_catalog_and_documented() {
     let docs = std::fs::read_to_string(root.join("../../docs/audit-events.md")).expect("docs/audit-events.md");
     let groups = steward_core::audit::action_groups();
     let mut found = std::collections::BTreeSet::new();
-    for dir in ["src/services"] {
-        for entry in std::fs::read_dir(root.join(dir)).unwrap() {
-            let text = std::fs::read_to_string(entry.unwrap().path()).unwrap();
-            for piece in text.split('"').skip(1).step_by(2) {
-                let is_action = piece.split_once('.').is_some_and(|(g, rest)| {
-                    groups.contains(&g) && !rest.is_empty() && rest.bytes().all(|b| b.is_ascii_lowercase() || b == b'_')
-                });
-                if is_action {
-                    found.insert(piece.to_owned());
-                }
+    // Every source file under src/services, subfolders included.
+    let mut files = Vec::new();
+    let mut dirs = vec![root.join("src/services")];
+    while let Some(dir) = dirs.pop() {
+        for entry in std::fs::read_dir(dir).unwrap() {
+            let path = entry.unwrap().path();
+            if path.is_dir() { dirs.push(path) } else { files.push(path) }
+        }
+    }
+    assert!(files.len() >= 15, "found {} service files", files.len());
+    for path in files {
+        let text = std::fs::read_to_string(path).unwrap();
+        for piece in text.split('"').skip(1).step_by(2) {
+            let is_action = piece.split_once('.').is_some_and(|(g, rest)| {
+                groups.contains(&g) && !rest.is_empty() && rest.bytes().all(|b| b.is_ascii_lowercase() || b == b'_')
+            });
+            if is_action {
+                found.insert(piece.to_owned());
             }
         }
     }

@@ -100,6 +100,20 @@ pub enum DemoCommand {
         #[arg(long, value_enum, default_value = "small")]
         scale: DemoScale,
     },
+    /// Give an organization a long audit trail (made-up actors and targets,
+    /// real hash chain), to try the Audit logs page or benchmark it. A new slug
+    /// creates the organization, dated at the start of the trail.
+    AuditEvents {
+        /// Slug of the organization (new, or with no events in the period).
+        #[arg(long)]
+        org: String,
+        /// How many events.
+        #[arg(long, default_value_t = 10_000)]
+        count: usize,
+        /// Spread them evenly over this many days up to now.
+        #[arg(long, default_value_t = 30)]
+        days: i64,
+    },
 }
 
 #[derive(Debug, Clone, Copy, ValueEnum)]
@@ -224,6 +238,26 @@ pub async fn run(cli: Cli) -> Result<(), String> {
                 r.connections,
                 r.media
             );
+            Ok(())
+        }
+        Command::Demo(DemoCommand::AuditEvents { org, count, days }) => {
+            let db = ready(&settings).await?;
+            let started = std::time::Instant::now();
+            let ttl = settings.server.invitation_ttl_hours;
+            let r =
+                demo::seed_audit_trail(&db, &org, count, days, Timestamp::now_utc(), ttl).await.map_err(describe)?;
+            let secs = started.elapsed().as_secs_f64();
+            println!(
+                "Appended {} audit events to {org} in {secs:.1} s ({:.0} events/s).",
+                r.events,
+                r.events as f64 / secs.max(0.001)
+            );
+            if let Some((email, token)) = r.invitation {
+                println!(
+                    "Created {org}; its Super Admin {email} sets a password here (valid {ttl} h):\n  {}",
+                    settings.server.link(&format!("/invitations/{token}"))
+                );
+            }
             Ok(())
         }
         Command::Audit(cmd) => {

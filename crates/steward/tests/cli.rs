@@ -138,6 +138,16 @@ async fn operator_commands_on_every_engine() {
         assert!(o.status.success() && text(&o).contains("purged 0 events"), "{engine}: {}", text(&o));
         let o = steward(&db, &["api-key", "create", "--org", "nope", "--name", "ci", "--scope", "admin"], None);
         assert!(!o.status.success() && text(&o).contains("organization"), "{engine}: {}", text(&o));
+
+        // A demo trail: a new organization dated at its start, a chain that verifies.
+        let o = steward(&db, &["demo", "audit-events", "--org", "trail", "--count", "3000", "--days", "10"], None);
+        assert!(o.status.success() && text(&o).contains("Appended 3000 audit events"), "{engine}: {}", text(&o));
+        assert!(text(&o).contains("admin@trail.demo sets a password here"), "{engine}: {}", text(&o));
+        let o = steward(&db, &["audit", "verify", "--org", "trail"], None);
+        assert!(o.status.success() && text(&o).contains("trail: intact (3002 events"), "{engine}: {}", text(&o));
+        // Globex has events from today, so a history before them is refused.
+        let o = steward(&db, &["demo", "audit-events", "--org", "globex", "--count", "10"], None);
+        assert!(!o.status.success() && text(&o).contains("never go backwards"), "{engine}: {}", text(&o));
     }
 }
 

@@ -19,6 +19,9 @@ pub async fn insert(
     rows: Vec<Vec<Arg>>,
 ) -> StoreResult<()> {
     let per_statement = (MAX_PARAMS / columns.len()).clamp(1, 1000);
+    // SQLite looks numbered parameters up by name, one linear scan each (so a
+    // statement with n of them binds in n² steps); anonymous ones bind directly.
+    let numbered = crate::db::Engine::of(c) == crate::db::Engine::Postgres;
     let mut rows = rows.into_iter().peekable();
     while rows.peek().is_some() {
         let chunk: Vec<Vec<Arg>> = rows.by_ref().take(per_statement).collect();
@@ -34,7 +37,11 @@ pub async fn insert(
                     sql.push_str(", ");
                 }
                 args.push(value);
-                sql.push_str(&format!("${}", args.len()));
+                if numbered {
+                    sql.push_str(&format!("${}", args.len()));
+                } else {
+                    sql.push('?');
+                }
             }
             sql.push(')');
         }

@@ -20,6 +20,7 @@ const MIGRATIONS: &[Migration] = &[
     Migration { version: 4, name: "two_factor", sql: include_str!("migrations/0004_two_factor.sql") },
     Migration { version: 5, name: "audit_filters", sql: include_str!("migrations/0005_audit_filters.sql") },
     Migration { version: 6, name: "audit_chain", sql: include_str!("migrations/0006_audit_chain.sql") },
+    Migration { version: 7, name: "audit_groups", sql: include_str!("migrations/0007_audit_groups.sql") },
 ];
 
 /// Applies every migration not yet applied; returns how many ran.

@@ -73,38 +73,55 @@ impl ExportQuery {
 const BATCH: i64 = 1000;
 const CSV_HEADER: &str = "seq,occurred_at,action,actor_type,actor_id,actor_name,target_type,target_id,workspace_id,ip,user_agent,changes,metadata\r\n";
 
-/// One CSV cell: quoted when needed (RFC 4180), and defused when a spreadsheet
-/// would read it as a formula (CWE-1236).
-pub fn csv_cell(value: &str) -> String {
-    let defused =
-        if value.starts_with(['=', '+', '-', '@', '\t', '\r']) { format!("'{value}") } else { value.to_owned() };
-    if defused.contains([',', '"', '\r', '\n']) || defused != value {
-        format!("\"{}\"", defused.replace('"', "\"\""))
-    } else {
-        defused
+/// Appends one CSV cell: quoted when needed (RFC 4180), and defused when a
+/// spreadsheet would read it as a formula (CWE-1236).
+pub fn push_csv_cell(out: &mut String, value: &str) {
+    let formula = value.starts_with(['=', '+', '-', '@', '\t', '\r']);
+    if !formula && !value.contains([',', '"', '\r', '\n']) {
+        out.push_str(value);
+        return;
     }
+    out.push('"');
+    if formula {
+        out.push('\'');
+    }
+    for piece in value.split_inclusive('"') {
+        out.push_str(piece);
+        if piece.ends_with('"') {
+            out.push('"');
+        }
+    }
+    out.push('"');
 }
 
-fn csv_row(e: &AuditEvent) -> String {
+/// Appends one event as a CSV line (written in place: exports run to millions of rows).
+fn push_csv_row(out: &mut String, e: &AuditEvent) {
+    fn opt(v: &Option<String>) -> &str {
+        v.as_deref().unwrap_or_default()
+    }
     let json = |v: &serde_json::Value| if v.is_null() { String::new() } else { v.to_string() };
-    let cells = [
-        e.seq.to_string(),
-        e.occurred_at.to_rfc3339(),
-        e.action.clone(),
-        e.actor.kind.as_str().to_owned(),
-        e.actor.id.clone().unwrap_or_default(),
-        e.actor.name.clone().unwrap_or_default(),
-        e.target_type.clone().unwrap_or_default(),
-        e.target_id.clone().unwrap_or_default(),
-        e.workspace_id.clone().unwrap_or_default(),
-        e.ip.clone().unwrap_or_default(),
-        e.user_agent.clone().unwrap_or_default(),
-        json(&e.changes),
-        json(&e.metadata),
+    let cells: [&str; 13] = [
+        &e.seq.to_string(),
+        &e.occurred_at.to_rfc3339(),
+        &e.action,
+        e.actor.kind.as_str(),
+        opt(&e.actor.id),
+        opt(&e.actor.name),
+        opt(&e.target_type),
+        opt(&e.target_id),
+        opt(&e.workspace_id),
+        opt(&e.ip),
+        opt(&e.user_agent),
+        &json(&e.changes),
+        &json(&e.metadata),
     ];
-    let mut line = cells.iter().map(|c| csv_cell(c)).collect::<Vec<_>>().join(",");
-    line.push_str("\r\n");
-    line
+    for (i, cell) in cells.iter().enumerate() {
+        if i > 0 {
+            out.push(',');
+        }
+        push_csv_cell(out, cell);
+    }
+    out.push_str("\r\n");
 }
 
 /// Export the filtered trail, newest first. Streamed in batches, so memory stays
@@ -135,7 +152,9 @@ async fn export_audit_events(
                     let last = rows.last().map(|e| e.seq);
                     let finished = (rows.len() as i64) < BATCH;
                     let chunk: String = if csv {
-                        rows.iter().map(csv_row).collect()
+                        let mut out = String::with_capacity(rows.len() * 300);
+                        rows.iter().for_each(|e| push_csv_row(&mut out, e));
+                        out
                     } else {
                         rows.iter()
                             .map(|e| {
@@ -161,7 +180,13 @@ async fn export_audit_events(
 
 #[cfg(test)]
 mod tests {
-    use super::csv_cell;
+    use super::push_csv_cell;
+
+    fn csv_cell(value: &str) -> String {
+        let mut out = String::new();
+        push_csv_cell(&mut out, value);
+        out
+    }
 
     #[test]
     fn cells_are_quoted_and_formulas_defused() {

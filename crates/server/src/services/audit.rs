@@ -62,10 +62,10 @@ pub fn filter(q: &AuditQuery) -> Result<Filter> {
         }
         v.to_owned()
     });
-    let (mut action, mut action_prefix) = (None, None);
+    let (mut action, mut action_group) = (None, None);
     if let Some(a) = q.action.as_deref().filter(|v| !v.is_empty()) {
         match a.strip_suffix(".*") {
-            Some(group) if action_groups().contains(&group) => action_prefix = Some(format!("{group}.")),
+            Some(group) if action_groups().contains(&group) => action_group = Some(group.to_owned()),
             None if ACTIONS.contains(&a) => action = Some(a.to_owned()),
             _ => f.push(
                 "action",
@@ -93,7 +93,7 @@ pub fn filter(q: &AuditQuery) -> Result<Filter> {
         to,
         actor_id: actor,
         action,
-        action_prefix,
+        action_group,
         workspace_id: workspace,
         target_id: target,
     })
@@ -129,7 +129,7 @@ pub async fn export_batch(
 ) -> Result<Vec<AuditEvent>> {
     let mut c = db.conn().await?;
     let f = Filter { before_seq, ..f.clone() };
-    Ok(audit::search(&mut c, ctx.org_id(), &f, size).await?)
+    Ok(audit::search_batch(&mut c, ctx.org_id(), &f, size).await?)
 }
 
 /// Checks access to exports and records that one was taken.

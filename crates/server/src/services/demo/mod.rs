@@ -3,6 +3,8 @@
 //! campaigns, content published over recent weeks, connections and media.
 //! Deterministic: the same scale gives the same shape.
 
+mod audit_trail;
+
 use std::path::Path;
 
 use serde_json::json;
@@ -17,6 +19,8 @@ use steward_store::bulk::{self, Arg};
 use steward_store::{Conn, Db, audit, commit, organizations};
 
 use super::{EventExt, RequestMeta, event};
+
+pub use audit_trail::{TrailReport, seed as seed_audit_trail};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Scale {

@@ -86,14 +86,7 @@ pub async fn by_hash(c: &mut Conn, key_hash: &str) -> StoreResult<Option<ApiKey>
 /// A key of this organization that is not revoked.
 pub async fn get(c: &mut Conn, org: &OrgId, id: &ApiKeyId) -> StoreResult<Option<ApiKey>> {
     let sql = format!("SELECT {COLUMNS} FROM api_keys WHERE org_id = $1 AND id = $2 AND revoked_at IS NULL");
-    sqlx::query(AssertSqlSafe(sql))
-        .bind(org.as_str())
-        .bind(id.as_str())
-        .fetch_optional(c)
-        .await?
-        .as_ref()
-        .map(from_row)
-        .transpose()
+    crate::row::one(c, sql, vec![org.as_str().into(), id.as_str().into()], from_row).await
 }
 
 /// Keys that are not revoked, oldest first.
@@ -101,15 +94,13 @@ pub async fn list(c: &mut Conn, org: &OrgId, page: &Page) -> StoreResult<Vec<Api
     let sql = format!(
         "SELECT {COLUMNS} FROM api_keys WHERE org_id = $1 AND revoked_at IS NULL AND id > $2 ORDER BY id LIMIT $3"
     );
-    sqlx::query(AssertSqlSafe(sql))
-        .bind(org.as_str())
-        .bind(page.after.as_deref().unwrap_or(""))
-        .bind(page.fetch_limit())
-        .fetch_all(c)
-        .await?
-        .iter()
-        .map(from_row)
-        .collect()
+    crate::row::all(
+        c,
+        sql,
+        vec![org.as_str().into(), page.after.as_deref().unwrap_or("").into(), page.fetch_limit().into()],
+        from_row,
+    )
+    .await
 }
 
 pub async fn revoke(c: &mut Conn, org: &OrgId, id: &ApiKeyId, now: Timestamp) -> StoreResult<bool> {

@@ -94,27 +94,12 @@ pub async fn update(c: &mut Conn, x: &Campaign) -> StoreResult<()> {
 
 pub async fn get(c: &mut Conn, ws: &WorkspaceId, id: &CampaignId) -> StoreResult<Option<Campaign>> {
     let sql = format!("SELECT {COLUMNS} FROM campaigns WHERE workspace_id = $1 AND id = $2");
-    sqlx::query(AssertSqlSafe(sql))
-        .bind(ws.as_str())
-        .bind(id.as_str())
-        .fetch_optional(c)
-        .await?
-        .as_ref()
-        .map(from_row)
-        .transpose()
+    crate::row::one(c, sql, vec![ws.as_str().into(), id.as_str().into()], from_row).await
 }
 
 pub async fn list(c: &mut Conn, ws: &WorkspaceId, after: Option<&str>, limit: i64) -> StoreResult<Vec<Campaign>> {
     let sql = format!("SELECT {COLUMNS} FROM campaigns WHERE workspace_id = $1 AND id > $2 ORDER BY id LIMIT $3");
-    sqlx::query(AssertSqlSafe(sql))
-        .bind(ws.as_str())
-        .bind(after.unwrap_or(""))
-        .bind(limit)
-        .fetch_all(c)
-        .await?
-        .iter()
-        .map(from_row)
-        .collect()
+    crate::row::all(c, sql, vec![ws.as_str().into(), after.unwrap_or("").into(), limit.into()], from_row).await
 }
 
 /// Pauses every active campaign of a workspace, remembering why; returns how many.

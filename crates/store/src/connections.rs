@@ -1,6 +1,5 @@
 //! Social platform connections of a workspace.
 
-use sqlx::AssertSqlSafe;
 use sqlx::any::AnyRow;
 use steward_core::ids::{ConnectionId, OrgId, WorkspaceId};
 use steward_core::time::Timestamp;
@@ -69,28 +68,13 @@ pub async fn update(c: &mut Conn, x: &Connection) -> StoreResult<()> {
 
 pub async fn get(c: &mut Conn, ws: &WorkspaceId, id: &ConnectionId) -> StoreResult<Option<Connection>> {
     let sql = format!("SELECT {COLUMNS} FROM platform_connections WHERE workspace_id = $1 AND id = $2");
-    sqlx::query(AssertSqlSafe(sql))
-        .bind(ws.as_str())
-        .bind(id.as_str())
-        .fetch_optional(c)
-        .await?
-        .as_ref()
-        .map(from_row)
-        .transpose()
+    crate::row::one(c, sql, vec![ws.as_str().into(), id.as_str().into()], from_row).await
 }
 
 pub async fn list(c: &mut Conn, ws: &WorkspaceId, after: Option<&str>, limit: i64) -> StoreResult<Vec<Connection>> {
     let sql =
         format!("SELECT {COLUMNS} FROM platform_connections WHERE workspace_id = $1 AND id > $2 ORDER BY id LIMIT $3");
-    sqlx::query(AssertSqlSafe(sql))
-        .bind(ws.as_str())
-        .bind(after.unwrap_or(""))
-        .bind(limit)
-        .fetch_all(c)
-        .await?
-        .iter()
-        .map(from_row)
-        .collect()
+    crate::row::all(c, sql, vec![ws.as_str().into(), after.unwrap_or("").into(), limit.into()], from_row).await
 }
 
 pub async fn delete(c: &mut Conn, ws: &WorkspaceId, id: &ConnectionId) -> StoreResult<bool> {

@@ -1,7 +1,6 @@
 //! Content items (posts) of a workspace. Deleting one sets `deleted_at`; the
 //! retention job purges them later.
 
-use sqlx::AssertSqlSafe;
 use sqlx::any::AnyRow;
 use steward_core::ids::{CampaignId, ContentId, OrgId, WorkspaceId};
 use steward_core::time::Timestamp;
@@ -119,27 +118,12 @@ pub async fn update(c: &mut Conn, x: &Content) -> StoreResult<()> {
 /// A content item that is not deleted.
 pub async fn get(c: &mut Conn, ws: &WorkspaceId, id: &ContentId) -> StoreResult<Option<Content>> {
     let sql = format!("SELECT {COLUMNS} FROM content_items WHERE workspace_id = $1 AND id = $2 AND deleted_at IS NULL");
-    sqlx::query(AssertSqlSafe(sql))
-        .bind(ws.as_str())
-        .bind(id.as_str())
-        .fetch_optional(c)
-        .await?
-        .as_ref()
-        .map(from_row)
-        .transpose()
+    crate::row::one(c, sql, vec![ws.as_str().into(), id.as_str().into()], from_row).await
 }
 
 pub async fn list(c: &mut Conn, ws: &WorkspaceId, after: Option<&str>, limit: i64) -> StoreResult<Vec<Content>> {
     let sql = format!(
         "SELECT {COLUMNS} FROM content_items WHERE workspace_id = $1 AND deleted_at IS NULL AND id > $2 ORDER BY id LIMIT $3"
     );
-    sqlx::query(AssertSqlSafe(sql))
-        .bind(ws.as_str())
-        .bind(after.unwrap_or(""))
-        .bind(limit)
-        .fetch_all(c)
-        .await?
-        .iter()
-        .map(from_row)
-        .collect()
+    crate::row::all(c, sql, vec![ws.as_str().into(), after.unwrap_or("").into(), limit.into()], from_row).await
 }

@@ -4,6 +4,7 @@ use sqlx::Row;
 use sqlx::any::AnyRow;
 use steward_core::time::Timestamp;
 
+use crate::db::Conn;
 use crate::{StoreError, StoreResult};
 
 pub(crate) fn text(row: &AnyRow, col: &str) -> StoreResult<String> {
@@ -48,6 +49,44 @@ pub enum Arg {
     NullText,
     /// NULL in an integer column (PostgreSQL types parameters).
     NullInt,
+}
+
+impl From<&str> for Arg {
+    fn from(v: &str) -> Self {
+        Arg::Text(v.to_owned())
+    }
+}
+
+impl From<&String> for Arg {
+    fn from(v: &String) -> Self {
+        Arg::Text(v.clone())
+    }
+}
+
+impl From<i64> for Arg {
+    fn from(v: i64) -> Self {
+        Arg::Int(v)
+    }
+}
+
+/// The row `sql` selects, if any, read by `map` (the get-by-key shape every table shares).
+pub(crate) async fn one<T>(
+    c: &mut Conn,
+    sql: String,
+    args: Vec<Arg>,
+    map: impl Fn(&AnyRow) -> StoreResult<T>,
+) -> StoreResult<Option<T>> {
+    bind_all(sqlx::query(sqlx::AssertSqlSafe(sql)), args).fetch_optional(c).await?.as_ref().map(map).transpose()
+}
+
+/// Every row `sql` selects, read by `map` (the list shape every table shares).
+pub(crate) async fn all<T>(
+    c: &mut Conn,
+    sql: String,
+    args: Vec<Arg>,
+    map: impl Fn(&AnyRow) -> StoreResult<T>,
+) -> StoreResult<Vec<T>> {
+    bind_all(sqlx::query(sqlx::AssertSqlSafe(sql)), args).fetch_all(c).await?.iter().map(map).collect()
 }
 
 pub(crate) type AnyQuery<'q> = sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments>;

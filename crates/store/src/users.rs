@@ -85,26 +85,12 @@ pub async fn update(c: &mut Conn, u: &User) -> StoreResult<()> {
 
 pub async fn get(c: &mut Conn, org: &OrgId, id: &UserId) -> StoreResult<Option<User>> {
     let sql = format!("SELECT {COLUMNS} FROM users WHERE org_id = $1 AND id = $2");
-    sqlx::query(AssertSqlSafe(sql))
-        .bind(org.as_str())
-        .bind(id.as_str())
-        .fetch_optional(c)
-        .await?
-        .as_ref()
-        .map(from_row)
-        .transpose()
+    crate::row::one(c, sql, vec![org.as_str().into(), id.as_str().into()], from_row).await
 }
 
 pub async fn by_email(c: &mut Conn, org: &OrgId, email: &str) -> StoreResult<Option<User>> {
     let sql = format!("SELECT {COLUMNS} FROM users WHERE org_id = $1 AND email = $2");
-    sqlx::query(AssertSqlSafe(sql))
-        .bind(org.as_str())
-        .bind(email)
-        .fetch_optional(c)
-        .await?
-        .as_ref()
-        .map(from_row)
-        .transpose()
+    crate::row::one(c, sql, vec![org.as_str().into(), email.into()], from_row).await
 }
 
 /// Every user with this email, in any organization (sign-in looks across tenants
@@ -117,15 +103,13 @@ pub async fn by_email_everywhere(c: &mut Conn, email: &str) -> StoreResult<Vec<U
 /// One page, oldest first.
 pub async fn list(c: &mut Conn, org: &OrgId, page: &Page) -> StoreResult<Vec<User>> {
     let sql = format!("SELECT {COLUMNS} FROM users WHERE org_id = $1 AND id > $2 ORDER BY id LIMIT $3");
-    sqlx::query(AssertSqlSafe(sql))
-        .bind(org.as_str())
-        .bind(page.after.as_deref().unwrap_or(""))
-        .bind(page.fetch_limit())
-        .fetch_all(c)
-        .await?
-        .iter()
-        .map(from_row)
-        .collect()
+    crate::row::all(
+        c,
+        sql,
+        vec![org.as_str().into(), page.after.as_deref().unwrap_or("").into(), page.fetch_limit().into()],
+        from_row,
+    )
+    .await
 }
 
 pub async fn delete(c: &mut Conn, org: &OrgId, id: &UserId) -> StoreResult<bool> {

@@ -112,14 +112,7 @@ pub async fn update(c: &mut Conn, w: &Workspace) -> StoreResult<()> {
 
 pub async fn get(c: &mut Conn, org: &OrgId, id: &WorkspaceId) -> StoreResult<Option<Workspace>> {
     let sql = format!("SELECT {COLUMNS} FROM workspaces w WHERE w.org_id = $1 AND w.id = $2");
-    sqlx::query(AssertSqlSafe(sql))
-        .bind(org.as_str())
-        .bind(id.as_str())
-        .fetch_optional(c)
-        .await?
-        .as_ref()
-        .map(from_row)
-        .transpose()
+    crate::row::one(c, sql, vec![org.as_str().into(), id.as_str().into()], from_row).await
 }
 
 pub async fn slug_taken(c: &mut Conn, org: &OrgId, slug: &str, except: Option<&WorkspaceId>) -> StoreResult<bool> {

@@ -188,8 +188,16 @@ struct ChangeForm {
 
 async fn apply(s: &AppState, session: &ConsoleSession, id: &str, patch: UserPatch, notice: &str) -> Response {
     let Ok(id) = id.parse::<UserId>() else { return super::not_found_page() };
-    match people::update(&s.db, &session.ctx(), &id, patch).await {
-        Ok(_) => see_other(BASE, notice),
+    let done = people::update(&s.db, &session.ctx(), &id, patch).await.map(|_| ());
+    answer(s, session, done, notice).await
+}
+
+/// How a change to one person ends: back to the list with `notice`, to the
+/// password prompt when the change needs a fresh sign-in, or the list again
+/// with the problem's sentence.
+async fn answer(s: &AppState, session: &ConsoleSession, done: steward_core::Result<()>, notice: &str) -> Response {
+    match done {
+        Ok(()) => see_other(BASE, notice),
         Err(e) if let Some(r) = super::confirm::reauth_redirect(&e, BASE) => r,
         Err(e) if e.status < 500 => {
             let status = StatusCode::from_u16(e.status).unwrap_or(StatusCode::CONFLICT);
@@ -261,10 +269,8 @@ async fn sign_out(
         return r;
     }
     let Ok(id) = id.parse::<UserId>() else { return super::not_found_page() };
-    match crate::services::sessions::end_all_of(&s.db, &session.ctx(), &id).await {
-        Ok(_) => see_other(BASE, "user_signed_out"),
-        Err(e) => error_page(&e),
-    }
+    let done = crate::services::sessions::end_all_of(&s.db, &session.ctx(), &id).await.map(|_| ());
+    answer(&s, &session, done, "user_signed_out").await
 }
 
 async fn reset_two_factor(
@@ -277,12 +283,6 @@ async fn reset_two_factor(
         return r;
     }
     let Ok(id) = id.parse::<UserId>() else { return super::not_found_page() };
-    match crate::services::two_factor::reset(&s.db, &session.ctx(), &id).await {
-        Ok(()) => see_other(BASE, "two_factor_reset"),
-        Err(e) if e.status < 500 => {
-            render(&s, &session, Extra { error: Some(e.detail), status: StatusCode::CONFLICT, ..Extra::default() })
-                .await
-        }
-        Err(e) => error_page(&e),
-    }
+    let done = crate::services::two_factor::reset(&s.db, &session.ctx(), &id).await;
+    answer(&s, &session, done, "two_factor_reset").await
 }

@@ -433,9 +433,22 @@ async fn set_member(
     let (Ok(id), Ok(user)) = (id.parse::<WorkspaceId>(), user.parse::<UserId>()) else {
         return super::not_found_page();
     };
-    match workspaces::set_member(&s.db, &session.ctx(), &id, &user, SetMember { role: form.role }).await {
-        Ok(_) => see_other(&format!("{BASE}/{id}"), "member_saved"),
-        Err(e) if e.status < 500 => page(&s, &session, &id, Some(e.detail), StatusCode::from_u16(e.status).ok()).await,
+    let done = workspaces::set_member(&s.db, &session.ctx(), &id, &user, SetMember { role: form.role }).await;
+    member_answer(&s, &session, &id, done.map(|_| ()), "member_saved").await
+}
+
+/// How a change to a member ends: back to the workspace with `notice`, or
+/// the workspace page again with the problem's sentence.
+async fn member_answer(
+    s: &AppState,
+    session: &ConsoleSession,
+    id: &WorkspaceId,
+    done: steward_core::Result<()>,
+    notice: &str,
+) -> Response {
+    match done {
+        Ok(()) => see_other(&format!("{BASE}/{id}"), notice),
+        Err(e) if e.status < 500 => page(s, session, id, Some(e.detail), StatusCode::from_u16(e.status).ok()).await,
         Err(e) => error_page(&e),
     }
 }
@@ -452,11 +465,8 @@ async fn remove_member(
     let (Ok(id), Ok(user)) = (id.parse::<WorkspaceId>(), user.parse::<UserId>()) else {
         return super::not_found_page();
     };
-    match workspaces::remove_member(&s.db, &session.ctx(), &id, &user).await {
-        Ok(()) => see_other(&format!("{BASE}/{id}"), "member_removed"),
-        Err(e) if e.status < 500 => page(&s, &session, &id, Some(e.detail), StatusCode::from_u16(e.status).ok()).await,
-        Err(e) => error_page(&e),
-    }
+    let done = workspaces::remove_member(&s.db, &session.ctx(), &id, &user).await;
+    member_answer(&s, &session, &id, done, "member_removed").await
 }
 
 #[derive(Template, WebTemplate)]

@@ -152,6 +152,21 @@ async fn every_console_form_works_and_checks_its_token() {
                 && !audit.text.contains("data-action=\"user.invited\"")
         );
         assert!(audit.text.contains("/api/v1/audit-events/export?format=csv"));
+        // People and workspaces are typed (email, slug), with suggestions.
+        assert!(audit.text.contains("<option value=\"admin@acme.example\">"), "people are suggested by email");
+        assert!(audit.text.contains("<option value=\"client\">Client</option>"), "workspaces by slug");
+        let by_admin = app.get("/settings/organization/audit?actor=Admin%40acme.example", cookie).await;
+        assert!(by_admin.text.contains("data-action=\"user.role_changed\""), "{}", by_admin.text);
+        assert!(!by_admin.text.contains("data-action=\"workspace.created\""), "the key created the workspace");
+        assert!(by_admin.text.contains(&format!("actor={}", org.admin_id)), "exports get the resolved id");
+        let in_client = app.get("/settings/organization/audit?workspace=client", cookie).await;
+        assert!(in_client.text.contains("data-action=\"workspace.created\""));
+        assert!(!in_client.text.contains("data-action=\"user.role_changed\""));
+        assert!(in_client.text.contains("<td>Client</td>"), "rows name their workspace");
+        let nobody = app.get("/settings/organization/audit?actor=nobody%40acme.example", cookie).await;
+        assert!(nobody.text.contains("no one in this organization has the email nobody@acme.example"));
+        let nowhere = app.get("/settings/organization/audit?workspace=nowhere", cookie).await;
+        assert!(nowhere.text.contains("no workspace here has the slug nowhere"));
 
         // Pages carry the idle timeout for the "you will be signed out" warning.
         let account = app.get("/account", cookie).await;

@@ -115,6 +115,29 @@ pub async fn get(c: &mut Conn, org: &OrgId, id: &WorkspaceId) -> StoreResult<Opt
     crate::row::one(c, sql, vec![org.as_str().into(), id.as_str().into()], from_row).await
 }
 
+pub async fn by_slug(c: &mut Conn, org: &OrgId, slug: &str) -> StoreResult<Option<Workspace>> {
+    let sql = format!("SELECT {COLUMNS} FROM workspaces w WHERE w.org_id = $1 AND w.slug = $2");
+    crate::row::one(c, sql, vec![org.as_str().into(), slug.into()], from_row).await
+}
+
+/// (id, name) of those of `ids` that exist in the organization: names for a
+/// page of rows that mention workspaces, however many the organization has.
+pub async fn names(c: &mut Conn, org: &OrgId, ids: &[String]) -> StoreResult<Vec<(String, String)>> {
+    if ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    let mut sql = Sql::new("SELECT id, name FROM workspaces WHERE org_id = ");
+    sql.push("?", [Arg::Text(org.to_string())]);
+    sql.push(" AND id IN (", []);
+    for (i, id) in ids.iter().enumerate() {
+        sql.push(if i == 0 { "?" } else { ", ?" }, [Arg::Text(id.clone())]);
+    }
+    sql.push(")", []);
+    let (query, args) = sql.query();
+    let rows = bind_all(sqlx::query(AssertSqlSafe(query)), args).fetch_all(c).await?;
+    rows.iter().map(|r| Ok((text(r, "id")?, text(r, "name")?))).collect()
+}
+
 pub async fn slug_taken(c: &mut Conn, org: &OrgId, slug: &str, except: Option<&WorkspaceId>) -> StoreResult<bool> {
     let (n,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM workspaces WHERE org_id = $1 AND slug = $2 AND id <> $3")
         .bind(org.as_str())

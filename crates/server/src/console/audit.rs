@@ -64,6 +64,14 @@ struct Filters {
     cursor: String,
 }
 
+/// How many people and workspaces the filters suggest; more can be typed.
+const SUGGESTIONS: u32 = 200;
+
+/// A filter's typed value, if any.
+fn typed(value: &str) -> Option<&str> {
+    Some(value.trim()).filter(|v| !v.is_empty())
+}
+
 /// A day picked in the organization's time zone, as the instant it starts.
 fn day_start(day: &str, tz: &str, plus_days: i64) -> Option<String> {
     let date: jiff::civil::Date = day.parse().ok()?;
@@ -78,18 +86,33 @@ async fn show(State(s): State<AppState>, session: ConsoleSession, Query(f): Quer
         return ask_admin(&s, &session).await;
     }
     let tz = session.org.timezone.clone();
+    let ctx = session.ctx();
+    // People and workspaces are typed (email, slug) with suggestions, so the
+    // filters work however many an organization has.
+    let actor = match typed(&f.actor) {
+        Some(v) => Some(audit::resolve_actor(&s.db, &ctx, v).await),
+        None => None,
+    };
+    let workspace = match typed(&f.workspace) {
+        Some(v) => Some(audit::resolve_workspace(&s.db, &ctx, v).await),
+        None => None,
+    };
     let q = AuditQuery {
         from: Some(f.from.clone()).filter(|v| !v.is_empty()).and_then(|d| day_start(&d, &tz, 0)),
         to: Some(f.to.clone()).filter(|v| !v.is_empty()).and_then(|d| day_start(&d, &tz, 1)),
-        actor: Some(f.actor.clone()).filter(|v| !v.is_empty()),
+        actor: actor.clone().and_then(|r| r.ok()),
         action: Some(f.action.clone()).filter(|v| !v.is_empty()),
-        workspace: Some(f.workspace.clone()).filter(|v| !v.is_empty()),
+        workspace: workspace.clone().and_then(|r| r.ok()),
         target: None,
         limit: Some(50),
         cursor: Some(f.cursor.clone()).filter(|v| !v.is_empty()),
     };
-    let ctx = session.ctx();
-    let (events, next, error) = match audit::list(&s.db, &ctx, &q).await {
+    let unresolved = [actor, workspace].into_iter().flatten().find_map(|r| r.err());
+    let listed = match unresolved {
+        Some(e) => Err(e),
+        None => audit::list(&s.db, &ctx, &q).await,
+    };
+    let (events, next, error) = match listed {
         Ok((rows, next)) => (rows, next, None),
         Err(e) if e.status < 500 => (
             Vec::new(),
@@ -98,22 +121,28 @@ async fn show(State(s): State<AppState>, session: ConsoleSession, Query(f): Quer
         ),
         Err(e) => return error_page(&e),
     };
-    let page = steward_core::pagination::Page { limit: 200, after: None };
+    let page = steward_core::pagination::Page { limit: SUGGESTIONS, after: None };
     let people: Vec<(String, String)> = people::list(&s.db, &ctx, &page)
         .await
         .map(|r| r.0)
         .unwrap_or_default()
         .into_iter()
-        .map(|u| (u.id.to_string(), u.name))
+        .map(|u| (u.email, u.name))
         .collect();
-    let all = ListParams { status: Some("all".into()), q: None, sort: None, limit: Some(200), cursor: None };
-    let ws: HashMap<String, String> = workspaces::list(&s.db, &ctx, &all)
+    let all =
+        ListParams { status: Some("all".into()), q: None, sort: None, limit: Some(SUGGESTIONS.into()), cursor: None };
+    let mut workspaces: Vec<(String, String)> = workspaces::list(&s.db, &ctx, &all)
         .await
         .map(|r| r.0)
         .unwrap_or_default()
         .into_iter()
-        .map(|w| (w.id.to_string(), w.name))
+        .map(|w| (w.slug, w.name))
         .collect();
+    workspaces.sort_by_key(|w| w.1.to_lowercase());
+    let ws: HashMap<String, String> = match audit::workspace_names(&s.db, &ctx, &events).await {
+        Ok(names) => names,
+        Err(e) => return error_page(&e),
+    };
     let rows = events
         .iter()
         .map(|e| {
@@ -157,12 +186,10 @@ async fn show(State(s): State<AppState>, session: ConsoleSession, Query(f): Quer
         "from={}&to={}&actor={}&action={}&workspace={}",
         urlencode(q.from.as_deref().unwrap_or("")),
         urlencode(q.to.as_deref().unwrap_or("")),
-        urlencode(&f.actor),
+        urlencode(q.actor.as_deref().unwrap_or("")),
         urlencode(&f.action),
-        urlencode(&f.workspace)
+        urlencode(q.workspace.as_deref().unwrap_or(""))
     );
-    let mut workspaces: Vec<(String, String)> = ws.into_iter().collect();
-    workspaces.sort_by_key(|w| w.1.to_lowercase());
     AuditPage {
         layout: layout(&s, &session, "Audit logs", "audit").await,
         timezone: tz,

@@ -1,5 +1,7 @@
 //! Reading the audit trail (SEC-5): filters, keyset pages, and exports.
 
+use std::collections::HashMap;
+
 use serde::Deserialize;
 use steward_core::audit::{ACTIONS, action_groups};
 use steward_core::authz::Access;
@@ -145,6 +147,49 @@ pub async fn start_export(db: &Db, ctx: &Ctx, q: &AuditQuery, format: &str) -> R
         .await?;
     steward_store::commit(tx).await?;
     Ok(f)
+}
+
+/// The console's user filter takes an email (or an id); the API's takes ids.
+pub async fn resolve_actor(db: &Db, ctx: &Ctx, input: &str) -> Result<String> {
+    let input = input.trim();
+    if input.parse::<UserId>().is_ok() || input.parse::<ApiKeyId>().is_ok() {
+        return Ok(input.to_owned());
+    }
+    let mut c = db.conn().await?;
+    match steward_store::users::by_email(&mut c, ctx.org_id(), &input.to_lowercase()).await? {
+        Some(u) => Ok(u.id.to_string()),
+        None => Err(Error::validation(vec![steward_core::FieldError::new(
+            "actor",
+            "unknown",
+            format!("no one in this organization has the email {input}; pick a person from the list"),
+        )])),
+    }
+}
+
+/// The console's workspace filter takes a slug (or an id).
+pub async fn resolve_workspace(db: &Db, ctx: &Ctx, input: &str) -> Result<String> {
+    let input = input.trim();
+    if input.parse::<WorkspaceId>().is_ok() {
+        return Ok(input.to_owned());
+    }
+    let mut c = db.conn().await?;
+    match steward_store::workspaces::by_slug(&mut c, ctx.org_id(), &input.to_lowercase()).await? {
+        Some(w) => Ok(w.id.to_string()),
+        None => Err(Error::validation(vec![steward_core::FieldError::new(
+            "workspace",
+            "unknown",
+            format!("no workspace here has the slug {input}; pick one from the list"),
+        )])),
+    }
+}
+
+/// Names of the workspaces a page of events mentions (deleted ones have none).
+pub async fn workspace_names(db: &Db, ctx: &Ctx, events: &[AuditEvent]) -> Result<HashMap<String, String>> {
+    let mut ids: Vec<String> = events.iter().filter_map(|e| e.workspace_id.clone()).collect();
+    ids.sort();
+    ids.dedup();
+    let mut c = db.conn().await?;
+    Ok(steward_store::workspaces::names(&mut c, ctx.org_id(), &ids).await?.into_iter().collect())
 }
 
 /// Activity logs are kept this long by default (DATA-2).

@@ -221,3 +221,40 @@ impl TestApp {
         events.into_iter().map(|e| e.action).collect()
     }
 }
+
+// Workspace fixtures shared by the workspace test files.
+
+pub async fn create_ws(app: &TestApp, org: &Org, body: Value) -> Value {
+    let r = app.post("/api/v1/workspaces", Auth::Bearer(&org.admin_token), body).await;
+    assert_eq!(r.status, 201, "{}", r.text);
+    r.json
+}
+
+pub async fn add_member(app: &TestApp, org: &Org, ws: &str, user: &str, role: &str) {
+    let r = app
+        .call(
+            Method::PUT,
+            &format!("/api/v1/workspaces/{ws}/members/{user}"),
+            Auth::Bearer(&org.admin_token),
+            Some(json!({ "role": role })),
+        )
+        .await;
+    assert!(r.status == 201 || r.status == 200, "{}", r.text);
+}
+
+pub async fn campaign(app: &TestApp, auth: Auth<'_>, ws: &str, name: &str, status: &str) -> String {
+    let r = app
+        .post(
+            &format!("/api/v1/workspaces/{ws}/campaigns"),
+            auth,
+            json!({ "name": name, "status": status, "cost_credits": 10 }),
+        )
+        .await;
+    assert_eq!(r.status, 201, "{}", r.text);
+    r.json["id"].as_str().unwrap().to_owned()
+}
+
+pub async fn campaign_status(app: &TestApp, org: &Org, ws: &str, id: &str) -> (String, Value) {
+    let r = app.get(&format!("/api/v1/workspaces/{ws}/campaigns/{id}"), Auth::Bearer(&org.admin_token)).await;
+    (r.json["status"].as_str().unwrap_or("").to_owned(), r.json["paused_by"].clone())
+}

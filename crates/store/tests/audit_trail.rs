@@ -152,14 +152,28 @@ async fn bulk_appends_chain_and_the_export_path_matches_the_page_path() {
         assert_eq!(group.len(), 1_250);
         assert!(group.iter().all(|e| e.action.starts_with("workspace.")));
 
+        // Retention in steps: at most `max` of the oldest go each time, and the
+        // rest still verifies from the new anchor.
+        let now = Timestamp::from_millis(10_000);
+        let mut tx = t.db.begin().await.unwrap();
+        let step = audit::purge_before(&mut tx, &org, Timestamp::from_millis(1_250), now, 100).await.unwrap();
+        tx.commit().await.unwrap();
+        assert_eq!(step, (100, Some(100)));
+        assert_eq!(audit::verify(&mut c, &org).await.unwrap(), Ok(2_401));
+        let mut tx = t.db.begin().await.unwrap();
+        let step = audit::purge_before(&mut tx, &org, Timestamp::from_millis(1_250), now, 1_000).await.unwrap();
+        tx.commit().await.unwrap();
+        assert_eq!(step, (150, Some(250)), "only events before the cutoff go");
+        assert_eq!(audit::verify(&mut c, &org).await.unwrap(), Ok(2_251));
+
         // The group column is outside the hash but filters rely on it: editing it is caught.
-        sqlx::query("UPDATE audit_events SET action_group = 'session' WHERE org_id = $1 AND seq = 7")
+        sqlx::query("UPDATE audit_events SET action_group = 'session' WHERE org_id = $1 AND seq = 700")
             .bind(org.as_str())
             .execute(&mut *c)
             .await
             .unwrap();
         let broken = audit::verify(&mut c, &org).await.unwrap().unwrap_err();
-        assert_eq!(broken.seq, 7);
+        assert_eq!(broken.seq, 700);
         assert!(broken.reason.contains("group"), "{}", broken.reason);
     }
 }

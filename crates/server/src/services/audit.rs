@@ -195,13 +195,30 @@ pub async fn workspace_names(db: &Db, ctx: &Ctx, events: &[AuditEvent]) -> Resul
 /// Activity logs are kept this long by default (DATA-2).
 pub const RETENTION_DAYS: i64 = 90;
 
-/// Purges an organization's events older than `days` and records it (with
-/// the anchor) as a new event, in one transaction.
+/// Events one purge transaction removes at most: the organization's writes
+/// wait while it runs (on SQLite, every write does), so a large backlog goes
+/// in short steps (about 0.3 s each on SQLite).
+const PURGE_CHUNK: i64 = 10_000;
+
+/// Purges an organization's events older than `days`, in steps; each step
+/// records what it removed (with the anchor) as a new event in its own
+/// transaction. Returns how many went.
 pub async fn purge(db: &Db, org: &steward_core::ids::OrgId, now: Timestamp, days: i64) -> Result<i64> {
+    let mut total = 0;
+    loop {
+        let purged = purge_step(db, org, now, days).await?;
+        total += purged;
+        if purged < PURGE_CHUNK {
+            return Ok(total);
+        }
+    }
+}
+
+async fn purge_step(db: &Db, org: &steward_core::ids::OrgId, now: Timestamp, days: i64) -> Result<i64> {
     let cutoff = now.plus_seconds(-days * 86_400);
     let mut tx = db.begin().await?;
     steward_store::organizations::lock(&mut tx, org).await?;
-    let (purged, anchor) = audit::purge_before(&mut tx, org, cutoff, now).await?;
+    let (purged, anchor) = audit::purge_before(&mut tx, org, cutoff, now, PURGE_CHUNK).await?;
     if purged > 0 {
         let e = super::event(
             org,

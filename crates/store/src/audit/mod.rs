@@ -247,19 +247,24 @@ pub async fn verify(c: &mut Conn, org: &OrgId) -> StoreResult<Result<i64, Break>
     }
 }
 
-/// Deletes events before `cutoff` (retention) and records the anchor the rest
-/// of the chain starts from. Returns how many went. Caller holds the org lock.
+/// Deletes the oldest events before `cutoff` (retention), at most about
+/// `max`, and records the anchor the rest of the chain starts from. Returns how
+/// many went and the anchor's seq. Caller holds the org lock.
 pub async fn purge_before(
     c: &mut Conn,
     org: &OrgId,
     cutoff: Timestamp,
     now: Timestamp,
+    max: i64,
 ) -> StoreResult<(i64, Option<i64>)> {
+    // The last event to go: before the cutoff and within `max` of the oldest.
     let last: Option<(i64, String)> = sqlx::query_as(
-        "SELECT seq, hash FROM audit_events WHERE org_id = $1 AND occurred_at < $2 ORDER BY seq DESC LIMIT 1",
+        "SELECT seq, hash FROM audit_events WHERE org_id = $1 AND occurred_at < $2 \
+         AND seq < (SELECT MIN(seq) FROM audit_events WHERE org_id = $1) + $3 ORDER BY seq DESC LIMIT 1",
     )
     .bind(org.as_str())
     .bind(cutoff.millis())
+    .bind(max)
     .fetch_optional(&mut *c)
     .await?;
     let Some((seq, hash)) = last else { return Ok((0, None)) };

@@ -165,6 +165,15 @@ async fn every_console_form_works_and_checks_its_token() {
         assert!(in_client.text.contains("<td>Client</td>"), "rows name their workspace");
         let nobody = app.get("/settings/organization/audit?actor=nobody%40acme.example", cookie).await;
         assert!(nobody.text.contains("no one in this organization has the email nobody@acme.example"));
+        // A deleted workspace keeps its name in the log, from its deletion event.
+        let key = Auth::Bearer(&org.admin_key);
+        let gone = app.post("/api/v1/workspaces", key, json!({ "name": "Gone Soon" })).await.json["id"]
+            .as_str()
+            .unwrap()
+            .to_owned();
+        assert_eq!(app.delete(&format!("/api/v1/workspaces/{gone}?confirm=gone-soon"), key).await.status, 204);
+        let after = app.get("/settings/organization/audit?action=workspace.*", cookie).await;
+        assert!(after.text.contains("<td>Gone Soon (deleted)</td>"), "{}", after.text);
         let nowhere = app.get("/settings/organization/audit?workspace=nowhere", cookie).await;
         assert!(nowhere.text.contains("no workspace here has the slug nowhere"));
 

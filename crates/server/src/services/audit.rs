@@ -183,13 +183,20 @@ pub async fn resolve_workspace(db: &Db, ctx: &Ctx, input: &str) -> Result<String
     }
 }
 
-/// Names of the workspaces a page of events mentions (deleted ones have none).
+/// Names of the workspaces a page of events mentions; a deleted one's name
+/// comes from its `workspace.deleted` event, marked "(deleted)".
 pub async fn workspace_names(db: &Db, ctx: &Ctx, events: &[AuditEvent]) -> Result<HashMap<String, String>> {
     let mut ids: Vec<String> = events.iter().filter_map(|e| e.workspace_id.clone()).collect();
     ids.sort();
     ids.dedup();
     let mut c = db.conn().await?;
-    Ok(steward_store::workspaces::names(&mut c, ctx.org_id(), &ids).await?.into_iter().collect())
+    let mut names: HashMap<String, String> =
+        steward_store::workspaces::names(&mut c, ctx.org_id(), &ids).await?.into_iter().collect();
+    ids.retain(|id| !names.contains_key(id));
+    for (id, name) in audit::deleted_workspace_names(&mut c, ctx.org_id(), &ids).await? {
+        names.insert(id, format!("{name} (deleted)"));
+    }
+    Ok(names)
 }
 
 /// Activity logs are kept this long by default (DATA-2).

@@ -14,7 +14,7 @@ use crate::row::Arg;
 use crate::row::{int, opt_text, text};
 
 mod search;
-pub use search::{Filter, count, list, search, search_batch};
+pub use search::{Filter, count, deleted_workspace_names, list, search, search_batch};
 
 /// What a use case says about its change.
 #[derive(Debug, Clone)]

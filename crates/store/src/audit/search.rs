@@ -173,6 +173,30 @@ async fn filtered(c: &mut Conn, org: &OrgId, f: &Filter, limit: i64) -> StoreRes
     Ok(Some(sql))
 }
 
+/// (id, name) of those of `ids` that were deleted workspaces, from the
+/// `workspace.deleted` events that recorded their names.
+pub async fn deleted_workspace_names(c: &mut Conn, org: &OrgId, ids: &[String]) -> StoreResult<Vec<(String, String)>> {
+    if ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    let mut sql = Sql::new("SELECT target_id, metadata FROM audit_events WHERE org_id = ");
+    sql.push("?", [Arg::Text(org.to_string())]);
+    sql.push(" AND action = 'workspace.deleted' AND target_id IN (", []);
+    for (i, id) in ids.iter().enumerate() {
+        sql.push(if i == 0 { "?" } else { ", ?" }, [Arg::Text(id.clone())]);
+    }
+    sql.push(")", []);
+    let (query, args) = sql.query();
+    let rows = bind_all(sqlx::query(sqlx::AssertSqlSafe(query)), args).fetch_all(c).await?;
+    let mut names = Vec::new();
+    for r in &rows {
+        if let (Some(id), Some(name)) = (opt_text(r, "target_id")?, json(r, "metadata")?["name"].as_str()) {
+            names.push((id, name.to_owned()));
+        }
+    }
+    Ok(names)
+}
+
 async fn first_seq_at_or_after(c: &mut Conn, org: &OrgId, t: Timestamp) -> StoreResult<Option<i64>> {
     Ok(sqlx::query_scalar(
         "SELECT seq FROM audit_events WHERE org_id = $1 AND occurred_at >= $2 ORDER BY occurred_at, seq LIMIT 1",

@@ -9,6 +9,7 @@ pub mod images;
 pub mod pagination;
 pub mod password;
 pub mod people;
+pub mod sealing;
 pub mod security;
 pub mod time;
 pub mod tokens;

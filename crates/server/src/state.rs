@@ -4,6 +4,7 @@ use std::net::IpAddr;
 use std::path::PathBuf;
 use std::sync::Arc;
 
+use steward_core::sealing::Sealer;
 use steward_core::time::{Clock, SystemClock, Timestamp};
 use steward_store::Db;
 
@@ -50,11 +51,13 @@ pub struct AppState {
     pub db: Db,
     pub config: Arc<ServerConfig>,
     pub clock: Arc<dyn Clock>,
+    /// Seals secrets kept at rest (TOTP seeds) under the deployment's key.
+    pub sealer: Sealer,
 }
 
 impl AppState {
-    pub fn new(db: Db, config: ServerConfig) -> Self {
-        Self { db, config: Arc::new(config), clock: Arc::new(SystemClock) }
+    pub fn new(db: Db, config: ServerConfig, sealer: Sealer) -> Self {
+        Self { db, config: Arc::new(config), clock: Arc::new(SystemClock), sealer }
     }
 
     pub fn with_clock(mut self, clock: Arc<dyn Clock>) -> Self {

@@ -145,3 +145,57 @@ async fn required_mode_allows_only_enrollment_until_done() {
         assert!(actions.contains(&"two_factor.reset".into()));
     }
 }
+
+/// TOTP secrets are sealed at rest under the deployment's key; a database set
+/// up with one key refuses another; secrets stored before sealing get sealed
+/// and keep working.
+#[tokio::test]
+async fn secrets_are_sealed_at_rest_under_one_key() {
+    use steward_core::sealing::Sealer;
+    use steward_server::services::two_factor::prepare_sealing;
+    for app in TestApp::all().await {
+        let org = app.org("acme").await;
+        let me = Auth::Bearer(&org.member_token);
+        let secret =
+            app.post("/api/v1/me/two-factor/totp", me, json!({})).await.json["secret"].as_str().unwrap().to_owned();
+        let stored = || async {
+            let mut c = app.db().conn().await.unwrap();
+            let s: String = sqlx::query_scalar("SELECT secret FROM totp_factors WHERE user_id = $1")
+                .bind(&org.member_id)
+                .fetch_one(&mut *c)
+                .await
+                .unwrap();
+            s
+        };
+        let sealed = stored().await;
+        assert!(sealed.starts_with("v1.") && !sealed.contains(&secret), "stored sealed: {sealed}");
+        let r = app
+            .post("/api/v1/me/two-factor/totp/confirm", me, json!({ "code": code_at(&secret, secs(&app)).unwrap() }))
+            .await;
+        assert_eq!(r.status, 200, "the sealed secret opens: {}", r.text);
+
+        // The first start records the key; the same key passes, another is refused.
+        let key = &app.state.sealer;
+        assert_eq!(prepare_sealing(app.db(), key, app.clock_now()).await.unwrap(), 0);
+        assert_eq!(prepare_sealing(app.db(), key, app.clock_now()).await.unwrap(), 0);
+        let other = Sealer::from_base64(&Sealer::generate_key()).unwrap();
+        let refused = prepare_sealing(app.db(), &other, app.clock_now()).await.unwrap_err();
+        assert_eq!(refused.code, "sealing_key_mismatch");
+
+        // A secret stored in plaintext (before sealing) is sealed at start and still signs in.
+        let mut c = app.db().conn().await.unwrap();
+        sqlx::query("UPDATE totp_factors SET secret = $2 WHERE user_id = $1")
+            .bind(&org.member_id)
+            .bind(&secret)
+            .execute(&mut *c)
+            .await
+            .unwrap();
+        drop(c);
+        assert_eq!(prepare_sealing(app.db(), key, app.clock_now()).await.unwrap(), 1);
+        assert!(stored().await.starts_with("v1."));
+        app.clock.advance_seconds(30);
+        let r = login_with(&app, "member@acme.example", json!({ "totp_code": code_at(&secret, secs(&app)).unwrap() }))
+            .await;
+        assert_eq!(r.status, 201, "{}", r.text);
+    }
+}

@@ -9,12 +9,32 @@ use std::path::{Path, PathBuf};
 use figment::Figment;
 use figment::providers::{Env, Format, Serialized, Toml};
 use serde::{Deserialize, Serialize};
+use steward_core::sealing::Sealer;
 use steward_server::ServerConfig;
 use steward_store::db::sqlite_url;
 
 /// Keys that may come from the environment as `STEWARD_<KEY>`.
-const KEYS: &[&str] =
-    &["listen", "data_dir", "database_url", "public_url", "trusted_proxies", "invitation_ttl_hours", "log"];
+const KEYS: &[&str] = &[
+    "listen",
+    "data_dir",
+    "database_url",
+    "public_url",
+    "trusted_proxies",
+    "invitation_ttl_hours",
+    "log",
+    "secret_key",
+];
+
+/// A setting that must never reach a log or an error message.
+#[derive(Clone, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct Secret(String);
+
+impl std::fmt::Debug for Secret {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("****")
+    }
+}
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -32,6 +52,10 @@ pub struct Config {
     pub invitation_ttl_hours: i64,
     /// Log filter (`info`, `steward=debug`, …); `RUST_LOG` overrides it.
     pub log: String,
+    /// The key that seals secrets at rest (TOTP seeds): 32 bytes of base64.
+    /// Unset, `serve` keeps one in `<data_dir>/secret.key`; several instances
+    /// on one database must all be given the same key.
+    pub secret_key: Option<Secret>,
 }
 
 impl Default for Config {
@@ -44,6 +68,7 @@ impl Default for Config {
             trusted_proxies: Vec::new(),
             invitation_ttl_hours: 72,
             log: "info".into(),
+            secret_key: None,
         }
     }
 }
@@ -68,6 +93,8 @@ pub struct Settings {
     pub listen: SocketAddr,
     pub database_url: String,
     pub server: ServerConfig,
+    /// From `secret_key` when it is set.
+    pub sealer: Option<Sealer>,
 }
 
 pub fn load(file: Option<&Path>, overrides: Overrides) -> Result<Settings, String> {
@@ -128,7 +155,14 @@ fn validate(config: Config) -> Result<Settings, String> {
     server.trusted_proxies = trusted_proxies;
     server.invitation_ttl_hours = config.invitation_ttl_hours;
     server.storage_dir = config.data_dir.join("files");
-    Ok(Settings { config, listen, database_url, server })
+    let sealer = match &config.secret_key {
+        Some(Secret(key)) => Some(
+            Sealer::from_base64(key)
+                .map_err(|e| format!("secret_key: {e}; make one with `openssl rand -base64 32`"))?,
+        ),
+        None => None,
+    };
+    Ok(Settings { config, listen, database_url, server, sealer })
 }
 
 /// A database URL with its password replaced, fit for logs.
@@ -165,6 +199,11 @@ mod tests {
         assert!(
             bad(Config { trusted_proxies: vec!["proxy".into()], ..Config::default() }).starts_with("trusted_proxies:")
         );
+        let short = Config { secret_key: Some(Secret("c2hvcnQ=".into())), ..Config::default() };
+        assert!(bad(short.clone()).starts_with("secret_key:") && !bad(short.clone()).contains("c2hvcnQ"));
+        assert!(!format!("{short:?}").contains("c2hvcnQ"), "the key never shows in debug output");
+        let good = Config { secret_key: Some(Secret(Sealer::generate_key())), ..Config::default() };
+        assert!(validate(good).unwrap().sealer.is_some());
     }
 
     #[test]

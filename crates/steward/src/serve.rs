@@ -1,9 +1,13 @@
 //! `steward serve`: migrate, print where to go, serve until Ctrl-C or SIGTERM.
 
+use std::io::Write;
 use std::net::SocketAddr;
+use std::os::unix::fs::OpenOptionsExt;
+use std::path::Path;
 
+use steward_core::sealing::Sealer;
 use steward_core::time::Timestamp;
-use steward_server::services::setup;
+use steward_server::services::{setup, two_factor};
 use steward_server::{AppState, build_app};
 use steward_store::migrations;
 use tracing_subscriber::EnvFilter;
@@ -20,6 +24,15 @@ pub async fn run(settings: Settings) -> Result<(), String> {
     let db = open(&settings).await?;
     let ran = migrations::run(&db).await.map_err(|e| format!("migration failed: {e}"))?;
     tracing::info!(database = %redact_url(&settings.database_url), engine = db.engine().name(), migrations_applied = ran, "database ready");
+
+    let sealer = match &settings.sealer {
+        Some(s) => s.clone(),
+        None => key_file(&settings.config.data_dir)?,
+    };
+    let sealed = two_factor::prepare_sealing(&db, &sealer, Timestamp::now_utc()).await.map_err(|e| e.detail)?;
+    if sealed > 0 {
+        tracing::info!(sealed, "sealed TOTP secrets stored before sealing existed");
+    }
 
     let listener = tokio::net::TcpListener::bind(settings.listen)
         .await
@@ -56,7 +69,7 @@ pub async fn run(settings: Settings) -> Result<(), String> {
             }
         }
     });
-    let app = build_app(AppState::new(db.clone(), server_config));
+    let app = build_app(AppState::new(db.clone(), server_config, sealer));
     axum::serve(listener, app.into_make_service_with_connect_info::<SocketAddr>())
         .with_graceful_shutdown(shutdown_signal())
         .await
@@ -79,4 +92,28 @@ async fn shutdown_signal() {
     #[cfg(not(unix))]
     let term = std::future::pending::<()>();
     tokio::select! { _ = ctrl_c => {}, _ = term => {} }
+}
+
+/// The sealing key kept beside the data when `secret_key` is not set: made on
+/// first start, readable by the owner only.
+fn key_file(data_dir: &Path) -> Result<Sealer, String> {
+    let path = data_dir.join("secret.key");
+    match std::fs::read_to_string(&path) {
+        Ok(key) => Sealer::from_base64(&key).map_err(|e| format!("{}: {e}", path.display())),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            std::fs::create_dir_all(data_dir).map_err(|e| format!("cannot create {}: {e}", data_dir.display()))?;
+            let key = Sealer::generate_key();
+            let mut file = std::fs::OpenOptions::new()
+                .write(true)
+                .create_new(true)
+                .mode(0o600)
+                .open(&path)
+                .map_err(|e| format!("cannot create {}: {e}", path.display()))?;
+            file.write_all(format!("{key}\n").as_bytes())
+                .map_err(|e| format!("cannot write {}: {e}", path.display()))?;
+            tracing::info!(path = %path.display(), "made a new secret key; instances sharing this database need the same one (secret_key)");
+            Sealer::from_base64(&key)
+        }
+        Err(e) => Err(format!("cannot read {}: {e}", path.display())),
+    }
 }

@@ -31,12 +31,18 @@ fn text(o: &Output) -> String {
     format!("{}{}", String::from_utf8_lossy(&o.stdout), String::from_utf8_lossy(&o.stderr))
 }
 
-/// `--data-dir` for SQLite, `--database-url` for PostgreSQL.
+/// `--data-dir` for SQLite; `--database-url` for PostgreSQL, with its own
+/// data folder for files and the key file.
 async fn database_args(dir: &Path) -> Vec<(String, Vec<String>, Option<steward_store::testing::TestDb>)> {
     let mut out = vec![("SQLite".to_owned(), vec!["--data-dir".to_owned(), dir.display().to_string()], None)];
     if let Some(pg) = steward_store::testing::postgres().await {
         let url = pg.url.clone();
-        out.push(("PostgreSQL".to_owned(), vec!["--database-url".to_owned(), url], Some(pg)));
+        let files = dir.join("pg").display().to_string();
+        out.push((
+            "PostgreSQL".to_owned(),
+            vec!["--database-url".to_owned(), url, "--data-dir".to_owned(), files],
+            Some(pg),
+        ));
     }
     out
 }
@@ -234,5 +240,23 @@ async fn a_new_user_sets_up_a_fresh_server_on_every_engine() {
         assert_eq!(actions, ["organization.updated", "session.created", "user.created", "organization.created"]);
         assert_eq!(events["data"][0]["ip"], "127.0.0.1");
         child.kill().await.ok();
+
+        // The sealing key was made beside the data, for the owner only; an
+        // instance given another key refuses this database instead of failing
+        // every two-factor sign-in.
+        let data_dir = std::path::PathBuf::from(&db[db.iter().position(|a| a == "--data-dir").unwrap() + 1]);
+        let key_file = std::fs::metadata(data_dir.join("secret.key")).expect("secret.key was made");
+        assert_eq!(std::os::unix::fs::PermissionsExt::mode(&key_file.permissions()) & 0o777, 0o600);
+        let other = tokio::process::Command::new(BIN)
+            .args(&db)
+            .args(["serve", "--listen", "127.0.0.1:0"])
+            .env_remove("STEWARD_DATABASE_URL")
+            .env("STEWARD_SECRET_KEY", "MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY=")
+            .kill_on_drop(true)
+            .output();
+        let out = tokio::time::timeout(Duration::from_secs(30), other).await.expect("refused in time").unwrap();
+        assert!(!out.status.success());
+        let said = String::from_utf8_lossy(&out.stderr);
+        assert!(said.contains("another secret key"), "{engine}: {said}");
     }
 }

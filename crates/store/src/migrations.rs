@@ -21,6 +21,7 @@ const MIGRATIONS: &[Migration] = &[
     Migration { version: 5, name: "audit_filters", sql: include_str!("migrations/0005_audit_filters.sql") },
     Migration { version: 6, name: "audit_chain", sql: include_str!("migrations/0006_audit_chain.sql") },
     Migration { version: 7, name: "audit_groups", sql: include_str!("migrations/0007_audit_groups.sql") },
+    Migration { version: 8, name: "sealing", sql: include_str!("migrations/0008_sealing.sql") },
 ];
 
 /// Applies every migration not yet applied; returns how many ran.

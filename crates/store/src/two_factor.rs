@@ -30,6 +30,42 @@ pub async fn get(c: &mut Conn, user: &UserId) -> StoreResult<Option<Factor>> {
     .transpose()
 }
 
+/// The value sealed under the database's key when it was first used, if any.
+pub async fn key_check(c: &mut Conn) -> StoreResult<Option<String>> {
+    Ok(sqlx::query_scalar("SELECT sealed FROM sealing_key_check WHERE id = 1").fetch_optional(c).await?)
+}
+
+/// Records the key check unless another instance already did (then theirs stays).
+pub async fn set_key_check(c: &mut Conn, sealed: &str, now: Timestamp) -> StoreResult<()> {
+    sqlx::query(
+        "INSERT INTO sealing_key_check (id, sealed, created_at) VALUES (1, $1, $2) ON CONFLICT (id) DO NOTHING",
+    )
+    .bind(sealed)
+    .bind(now.millis())
+    .execute(c)
+    .await?;
+    Ok(())
+}
+
+/// (user, secret) of every factor whose secret is stored as plaintext (set up
+/// before secrets were sealed).
+pub async fn plaintext_secrets(c: &mut Conn) -> StoreResult<Vec<(UserId, String)>> {
+    let rows =
+        sqlx::query("SELECT user_id, secret FROM totp_factors WHERE secret NOT LIKE 'v1.%'").fetch_all(c).await?;
+    rows.iter().map(|r| Ok((UserId::from_trusted(text(r, "user_id")?), text(r, "secret")?))).collect()
+}
+
+/// Replaces a plaintext secret with its sealed form (only if still plaintext).
+pub async fn seal_secret(c: &mut Conn, user: &UserId, plaintext: &str, sealed: &str) -> StoreResult<()> {
+    sqlx::query("UPDATE totp_factors SET secret = $3 WHERE user_id = $1 AND secret = $2")
+        .bind(user.as_str())
+        .bind(plaintext)
+        .bind(sealed)
+        .execute(c)
+        .await?;
+    Ok(())
+}
+
 /// Starts (or restarts) enrollment with a new, unconfirmed secret.
 pub async fn start(c: &mut Conn, org: &OrgId, user: &UserId, secret: &str, now: Timestamp) -> StoreResult<()> {
     sqlx::query("DELETE FROM totp_factors WHERE user_id = $1").bind(user.as_str()).execute(&mut *c).await?;

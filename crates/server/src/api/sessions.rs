@@ -92,7 +92,7 @@ async fn create_session(
     Meta(meta): Meta,
     ApiJson(body): ApiJson<Login>,
 ) -> ApiResult<Response> {
-    let new = sessions::login(&s.db, &meta, s.now(), body).await?;
+    let new = sessions::login(&s.db, &s.sealer, &meta, s.now(), body).await?;
     Ok(session_response(&s, new))
 }
 
@@ -116,7 +116,7 @@ async fn reauthenticate(
     ctx: Ctx,
     crate::extract::ApiJson(body): crate::extract::ApiJson<sessions::Reauthenticate>,
 ) -> ApiResult<StatusCode> {
-    sessions::reauthenticate(&s.db, &ctx, body).await?;
+    sessions::reauthenticate(&s.db, &s.sealer, &ctx, body).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 

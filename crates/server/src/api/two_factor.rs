@@ -57,7 +57,7 @@ pub struct PasswordBody {
 #[utoipa::path(post, path = "/me/two-factor/totp", tag = "two_factor",
     responses((status = 201, body = EnrollmentView), (status = 409, body = Problem, description = "two_factor_already_enabled")))]
 async fn start_totp(State(s): State<AppState>, ctx: Ctx) -> ApiResult<(StatusCode, Json<EnrollmentView>)> {
-    let e = two_factor::start(&s.db, &ctx).await?;
+    let e = two_factor::start(&s.db, &s.sealer, &ctx).await?;
     let qr_data_url = steward_core::two_factor::svg_data_url(&e.qr_svg);
     Ok((
         StatusCode::CREATED,
@@ -73,7 +73,7 @@ async fn confirm_totp(
     ctx: Ctx,
     ApiJson(body): ApiJson<CodeBody>,
 ) -> ApiResult<Json<RecoveryCodesView>> {
-    Ok(Json(RecoveryCodesView { recovery_codes: two_factor::confirm(&s.db, &ctx, &body.code).await? }))
+    Ok(Json(RecoveryCodesView { recovery_codes: two_factor::confirm(&s.db, &s.sealer, &ctx, &body.code).await? }))
 }
 
 /// New recovery codes (the old ones stop working); needs a current code.
@@ -84,7 +84,9 @@ async fn regenerate_recovery_codes(
     ctx: Ctx,
     ApiJson(body): ApiJson<CodeBody>,
 ) -> ApiResult<Json<RecoveryCodesView>> {
-    Ok(Json(RecoveryCodesView { recovery_codes: two_factor::regenerate_codes(&s.db, &ctx, &body.code).await? }))
+    Ok(Json(RecoveryCodesView {
+        recovery_codes: two_factor::regenerate_codes(&s.db, &s.sealer, &ctx, &body.code).await?,
+    }))
 }
 
 /// Turn one's own 2FA off (needs the password; refused while the organization requires 2FA).

@@ -114,7 +114,7 @@ async fn finish(
         Some(c) => (None, Some(c)),
         None => (None, None),
     };
-    match sessions::start(&s.db, meta, s.now(), user, totp, recovery).await {
+    match sessions::start(&s.db, &s.sealer, meta, s.now(), user, totp, recovery).await {
         Ok(new) => {
             let mut res = Redirect::to(next).into_response();
             if let Ok(v) = HeaderValue::from_str(&session_cookie(&s.config, &new.token, sessions::cookie_max_age(&new)))
@@ -171,7 +171,7 @@ async fn submit_code(
         let c = form.code.trim();
         if c.chars().all(|ch| ch.is_ascii_digit() || ch.is_whitespace()) { (Some(c), None) } else { (None, Some(c)) }
     };
-    match sessions::start(&s.db, &meta, s.now(), user, totp, recovery).await {
+    match sessions::start(&s.db, &s.sealer, &meta, s.now(), user, totp, recovery).await {
         Ok(new) => {
             let _ = two_factor::end_challenge(&s.db, &form.challenge).await;
             let mut res = Redirect::to(&next).into_response();

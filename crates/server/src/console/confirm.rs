@@ -68,7 +68,7 @@ async fn submit(State(s): State<AppState>, session: ConsoleSession, Form(form): 
         totp_code: Some(form.code.trim().to_owned()).filter(|c| !c.is_empty()),
     };
     let next = safe_next(Some(&form.next));
-    match sessions::reauthenticate(&s.db, &session.ctx(), input).await {
+    match sessions::reauthenticate(&s.db, &s.sealer, &session.ctx(), input).await {
         Ok(()) => see_other(&next, "confirmed"),
         Err(e) if e.status < 500 => {
             let page = ConfirmPage {

@@ -45,10 +45,11 @@ async fn render(
     status: StatusCode,
 ) -> Response {
     let ctx = session.ctx();
-    let (st, required) = match (two_factor::status(&s.db, &ctx).await, two_factor::required(&s.db, &ctx).await) {
-        (Ok(st), Ok(r)) => (st, r),
-        (Err(e), _) | (_, Err(e)) => return error_page(&e),
-    };
+    let (st, required) =
+        match (two_factor::status(&s.db, &s.sealer, &ctx).await, two_factor::required(&s.db, &ctx).await) {
+            (Ok(st), Ok(r)) => (st, r),
+            (Err(e), _) | (_, Err(e)) => return error_page(&e),
+        };
     let (on, unused, qr, secret) = match st {
         Status::On { unused_recovery_codes } => (true, unused_recovery_codes, None, String::new()),
         Status::Enrolling(e) => (false, 0, Some(steward_core::two_factor::svg_data_url(&e.qr_svg)), e.secret),
@@ -83,7 +84,7 @@ async fn start(State(s): State<AppState>, session: ConsoleSession, Form(form): F
     if let Err(r) = session.check_csrf(&form.csrf_token) {
         return r;
     }
-    match two_factor::start(&s.db, &session.ctx()).await {
+    match two_factor::start(&s.db, &s.sealer, &session.ctx()).await {
         Ok(_) => render(&s, &session, Vec::new(), None, StatusCode::OK).await,
         Err(e) if e.status < 500 => render(&s, &session, Vec::new(), Some(e.detail), StatusCode::CONFLICT).await,
         Err(e) => error_page(&e),
@@ -94,7 +95,7 @@ async fn confirm(State(s): State<AppState>, session: ConsoleSession, Form(form):
     if let Err(r) = session.check_csrf(&form.csrf_token) {
         return r;
     }
-    match two_factor::confirm(&s.db, &session.ctx(), &form.code).await {
+    match two_factor::confirm(&s.db, &s.sealer, &session.ctx(), &form.code).await {
         Ok(codes) => render(&s, &session, codes, None, StatusCode::OK).await,
         Err(e) if e.status < 500 => {
             let msg = e.errors.first().map(|f| format!("The code {}.", f.message)).unwrap_or(e.detail);
@@ -122,7 +123,7 @@ async fn regenerate(State(s): State<AppState>, session: ConsoleSession, Form(for
     if let Err(r) = session.check_csrf(&form.csrf_token) {
         return r;
     }
-    match two_factor::regenerate_codes(&s.db, &session.ctx(), &form.code).await {
+    match two_factor::regenerate_codes(&s.db, &s.sealer, &session.ctx(), &form.code).await {
         Ok(codes) => render(&s, &session, codes, None, StatusCode::OK).await,
         Err(e) if e.status < 500 => {
             let msg = e.errors.first().map(|f| format!("The code {}.", f.message)).unwrap_or(e.detail);

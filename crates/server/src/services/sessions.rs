@@ -7,6 +7,7 @@ use steward_core::audit::target;
 use steward_core::authz::{Actor, Credential};
 use steward_core::ids::SessionId;
 use steward_core::people::UserStatus;
+use steward_core::sealing::Sealer;
 use steward_core::security::throttle;
 use steward_core::time::Timestamp;
 use steward_core::tokens::{hash_secret, random_token};
@@ -50,9 +51,9 @@ fn invalid_credentials() -> Error {
 }
 
 /// Signs in with email, password and (when the account uses 2FA) a code, in one call.
-pub async fn login(db: &Db, meta: &RequestMeta, now: Timestamp, input: Login) -> Result<NewSession> {
+pub async fn login(db: &Db, sealer: &Sealer, meta: &RequestMeta, now: Timestamp, input: Login) -> Result<NewSession> {
     let user = verify_password(db, meta, now, &input).await?;
-    start(db, meta, now, user, input.totp_code.as_deref(), input.recovery_code.as_deref()).await
+    start(db, sealer, meta, now, user, input.totp_code.as_deref(), input.recovery_code.as_deref()).await
 }
 
 /// The first step: the throttle, the password, the account's status. Returns
@@ -132,6 +133,7 @@ pub async fn verify_password(db: &Db, meta: &RequestMeta, now: Timestamp, input:
 /// The second step (a 2FA code when the account has one) and the new session.
 pub async fn start(
     db: &Db,
+    sealer: &Sealer,
     meta: &RequestMeta,
     now: Timestamp,
     user: User,
@@ -141,7 +143,7 @@ pub async fn start(
     let email = user.email.clone();
     let mut tx = db.begin().await?;
     // The second step: inside the transaction, so a code is spent only with a session.
-    if let Err(e) = super::two_factor::second_step(&mut tx, &user, totp_code, recovery_code, now).await {
+    if let Err(e) = super::two_factor::second_step(&mut tx, sealer, &user, totp_code, recovery_code, now).await {
         drop(tx);
         return Err(if e.code == "invalid_two_factor_code" {
             failed_attempt(db, &email, std::slice::from_ref(&user), meta, now).await.into_two_factor()
@@ -288,7 +290,7 @@ pub struct Reauthenticate {
 }
 
 /// A fresh proof of identity for the current session.
-pub async fn reauthenticate(db: &Db, ctx: &Ctx, input: Reauthenticate) -> Result<()> {
+pub async fn reauthenticate(db: &Db, sealer: &Sealer, ctx: &Ctx, input: Reauthenticate) -> Result<()> {
     let Credential::Session { session_id, user_id, .. } = &ctx.principal.credential else {
         return Err(Error::conflict("not_a_session", "API keys don't re-authenticate; they are their own proof."));
     };
@@ -297,7 +299,7 @@ pub async fn reauthenticate(db: &Db, ctx: &Ctx, input: Reauthenticate) -> Result
     let proved = match (&input.password, &input.totp_code) {
         (Some(p), _) => user.password_hash.as_deref().is_some_and(|h| password::verify(p, h)),
         (None, Some(code)) => {
-            super::two_factor::second_step(&mut tx, &user, Some(code), None, ctx.now).await.is_ok()
+            super::two_factor::second_step(&mut tx, sealer, &user, Some(code), None, ctx.now).await.is_ok()
                 && steward_store::two_factor::get(&mut tx, user_id).await?.is_some_and(|f| f.confirmed)
         }
         (None, None) => false,

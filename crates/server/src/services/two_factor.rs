@@ -5,6 +5,7 @@ use serde_json::json;
 use steward_core::audit::target;
 use steward_core::authz::{Access, Credential};
 use steward_core::ids::UserId;
+use steward_core::sealing::Sealer;
 use steward_core::security::TwoFactorMode;
 use steward_core::time::Timestamp;
 use steward_core::two_factor::{self as totp, parse_code, recovery_hash};
@@ -34,8 +35,50 @@ fn unix_secs(t: Timestamp) -> u64 {
     (t.millis().max(0) / 1000) as u64
 }
 
+/// Where a person's TOTP secret is sealed for (see `core::sealing`).
+fn seal_context(user: &UserId) -> String {
+    format!("totp:{user}")
+}
+
+/// The stored factor with its secret opened. A secret that does not open was
+/// altered or sealed under another key: that is corrupt data, not a wrong code.
+async fn factor(c: &mut Conn, sealer: &Sealer, user: &UserId) -> Result<Option<two_factor::Factor>> {
+    let Some(mut f) = two_factor::get(c, user).await? else { return Ok(None) };
+    f.secret = sealer.open(&f.secret, &seal_context(user)).ok_or_else(|| {
+        tracing::error!(user = %user, "a TOTP secret does not open with this deployment's key");
+        Error::internal()
+    })?;
+    Ok(Some(f))
+}
+
+/// What the key check seals: any fixed text does.
+const KEY_CHECK: (&str, &str) = ("steward", "sealing-key-check");
+
+/// Makes sure `sealer` holds the key this database was set up with (recording
+/// it on first use), then seals TOTP secrets stored before sealing existed.
+/// Returns how many were sealed. Run at start, before serving.
+pub async fn prepare_sealing(db: &Db, sealer: &Sealer, now: Timestamp) -> Result<usize> {
+    let mut c = db.conn().await?;
+    if two_factor::key_check(&mut c).await?.is_none() {
+        two_factor::set_key_check(&mut c, &sealer.seal(KEY_CHECK.0, KEY_CHECK.1), now).await?;
+    }
+    let check = two_factor::key_check(&mut c).await?.unwrap_or_default();
+    if sealer.open(&check, KEY_CHECK.1).as_deref() != Some(KEY_CHECK.0) {
+        return Err(Error::conflict(
+            "sealing_key_mismatch",
+            "This database was set up with another secret key. Give every instance the same `secret_key` \
+             (STEWARD_SECRET_KEY): the one in data/secret.key of the first instance, or the one it was given.",
+        ));
+    }
+    let legacy = two_factor::plaintext_secrets(&mut c).await?;
+    for (user, secret) in &legacy {
+        two_factor::seal_secret(&mut c, user, secret, &sealer.seal(secret, &seal_context(user))).await?;
+    }
+    Ok(legacy.len())
+}
+
 /// Starts enrollment: a new secret, its `otpauth://` URL and QR code.
-pub async fn start(db: &Db, ctx: &Ctx) -> Result<Enrollment> {
+pub async fn start(db: &Db, sealer: &Sealer, ctx: &Ctx) -> Result<Enrollment> {
     let user_id = signed_in_user(ctx)?;
     let mut tx = db.begin().await?;
     organizations::lock(&mut tx, ctx.org_id()).await?;
@@ -48,7 +91,7 @@ pub async fn start(db: &Db, ctx: &Ctx) -> Result<Enrollment> {
     let user = users::get(&mut tx, ctx.org_id(), user_id).await?.ok_or_else(Error::internal)?;
     let org = organizations::get(&mut tx, ctx.org_id()).await?.ok_or_else(Error::internal)?;
     let secret = totp::new_secret();
-    two_factor::start(&mut tx, ctx.org_id(), user_id, &secret, ctx.now).await?;
+    two_factor::start(&mut tx, ctx.org_id(), user_id, &sealer.seal(&secret, &seal_context(user_id)), ctx.now).await?;
     audit::append(&mut tx, ctx.event("two_factor.enrollment_started", target::USER, user_id)).await?;
     commit(tx).await?;
     let (otpauth_url, qr_svg) = totp::enrollment(&secret, &format!("Steward ({})", org.name), &user.email)?;
@@ -56,12 +99,12 @@ pub async fn start(db: &Db, ctx: &Ctx) -> Result<Enrollment> {
 }
 
 /// Confirms enrollment with a code from the app; returns the recovery codes (shown once).
-pub async fn confirm(db: &Db, ctx: &Ctx, code: &str) -> Result<Vec<String>> {
+pub async fn confirm(db: &Db, sealer: &Sealer, ctx: &Ctx, code: &str) -> Result<Vec<String>> {
     let user_id = signed_in_user(ctx)?;
     let code = parse_code("code", code)?;
     let mut tx = db.begin().await?;
     organizations::lock(&mut tx, ctx.org_id()).await?;
-    let factor = two_factor::get(&mut tx, user_id).await?.ok_or_else(|| {
+    let factor = factor(&mut tx, sealer, user_id).await?.ok_or_else(|| {
         Error::conflict(
             "enrollment_not_started",
             "Start enrollment first: POST /api/v1/me/two-factor/totp gives the secret and QR code.",
@@ -95,12 +138,12 @@ fn wrong_code() -> Error {
 }
 
 /// New recovery codes (the old ones stop working); needs a current code.
-pub async fn regenerate_codes(db: &Db, ctx: &Ctx, code: &str) -> Result<Vec<String>> {
+pub async fn regenerate_codes(db: &Db, sealer: &Sealer, ctx: &Ctx, code: &str) -> Result<Vec<String>> {
     let user_id = signed_in_user(ctx)?;
     let code = parse_code("code", code)?;
     let mut tx = db.begin().await?;
     organizations::lock(&mut tx, ctx.org_id()).await?;
-    let factor = two_factor::get(&mut tx, user_id).await?.filter(|f| f.confirmed).ok_or_else(not_enabled)?;
+    let factor = factor(&mut tx, sealer, user_id).await?.filter(|f| f.confirmed).ok_or_else(not_enabled)?;
     let step = totp::verify(&factor.secret, &code, unix_secs(ctx.now), factor.last_used_step).ok_or_else(wrong_code)?;
     if !two_factor::use_step(&mut tx, user_id, step).await? {
         return Err(wrong_code());
@@ -162,12 +205,13 @@ pub async fn reset(db: &Db, ctx: &Ctx, user_id: &UserId) -> Result<()> {
 /// set up or the given one is right. `Err` says which answer to give.
 pub async fn second_step(
     c: &mut Conn,
+    sealer: &Sealer,
     user: &User,
     totp_code: Option<&str>,
     recovery_code: Option<&str>,
     now: Timestamp,
 ) -> Result<()> {
-    let Some(factor) = two_factor::get(c, &user.id).await?.filter(|f| f.confirmed) else { return Ok(()) };
+    let Some(factor) = factor(c, sealer, &user.id).await?.filter(|f| f.confirmed) else { return Ok(()) };
     let refused =
         || Error::unauthorized("invalid_two_factor_code", "The two-factor code is not correct, or was already used.");
     if let Some(code) = totp_code {
@@ -196,10 +240,10 @@ pub enum Status {
     Off,
 }
 
-pub async fn status(db: &Db, ctx: &Ctx) -> Result<Status> {
+pub async fn status(db: &Db, sealer: &Sealer, ctx: &Ctx) -> Result<Status> {
     let user_id = signed_in_user(ctx)?;
     let mut c = db.conn().await?;
-    match two_factor::get(&mut c, user_id).await? {
+    match factor(&mut c, sealer, user_id).await? {
         Some(f) if f.confirmed => {
             Ok(Status::On { unused_recovery_codes: two_factor::unused_recovery_codes(&mut c, user_id).await? })
         }

@@ -11,6 +11,7 @@ use axum::extract::ConnectInfo;
 use axum::http::{HeaderMap, Method, Request};
 use http_body_util::BodyExt;
 use serde_json::{Value, json};
+use steward_core::sealing::Sealer;
 use steward_core::time::{ManualClock, Timestamp};
 use steward_server::services::setup::{self, NewOrganization};
 use steward_server::{AppState, ServerConfig, build_app};
@@ -83,7 +84,8 @@ impl TestApp {
         let files = tempfile::tempdir().expect("a folder for files");
         let mut config = ServerConfig::new("http://steward.test");
         config.storage_dir = files.path().to_path_buf();
-        let state = AppState::new(test_db.db.clone(), config).with_clock(Arc::new(clock.clone()));
+        let sealer = Sealer::from_base64(&Sealer::generate_key()).expect("a fresh key");
+        let state = AppState::new(test_db.db.clone(), config, sealer).with_clock(Arc::new(clock.clone()));
         TestApp { router: build_app(state.clone()), state, clock, engine: test_db.engine, test_db, files }
     }
 

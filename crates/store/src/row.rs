@@ -134,6 +134,13 @@ impl Sql {
         self
     }
 
+    /// Appends `text` and a parenthesized placeholder per value: `IN (?, ?, …)`.
+    pub fn push_list(&mut self, text: &str, values: impl IntoIterator<Item = Arg>) -> &mut Self {
+        let values: Vec<Arg> = values.into_iter().collect();
+        let marks = vec!["?"; values.len()].join(", ");
+        self.push(&format!("{text}({marks})"), values)
+    }
+
     pub fn query(self) -> (String, Vec<Arg>) {
         (self.text, self.args)
     }

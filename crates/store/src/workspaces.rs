@@ -128,11 +128,7 @@ pub async fn names(c: &mut Conn, org: &OrgId, ids: &[String]) -> StoreResult<Vec
     }
     let mut sql = Sql::new("SELECT id, name FROM workspaces WHERE org_id = ");
     sql.push("?", [Arg::Text(org.to_string())]);
-    sql.push(" AND id IN (", []);
-    for (i, id) in ids.iter().enumerate() {
-        sql.push(if i == 0 { "?" } else { ", ?" }, [Arg::Text(id.clone())]);
-    }
-    sql.push(")", []);
+    sql.push_list(" AND id IN ", ids.iter().map(|id| Arg::Text(id.clone())));
     let (query, args) = sql.query();
     let rows = bind_all(sqlx::query(AssertSqlSafe(query)), args).fetch_all(c).await?;
     rows.iter().map(|r| Ok((text(r, "id")?, text(r, "name")?))).collect()
@@ -251,8 +247,7 @@ pub async fn list(c: &mut Conn, org: &OrgId, f: &ListFilter) -> StoreResult<Vec<
     }
     sql.push(" WHERE w.org_id = ?", [Arg::Text(org.to_string())]);
     if !f.statuses.is_empty() {
-        let marks = vec!["?"; f.statuses.len()].join(", ");
-        sql.push(&format!(" AND w.status IN ({marks})"), f.statuses.iter().map(|s| Arg::Text(s.as_str().into())));
+        sql.push_list(" AND w.status IN ", f.statuses.iter().map(|s| Arg::Text(s.as_str().into())));
     }
     if let Some(q) = &f.query {
         sql.push(" AND LOWER(w.name) LIKE ? ESCAPE '\\'", [Arg::Text(like_pattern(q))]);
@@ -392,8 +387,7 @@ pub async fn count(c: &mut Conn, org: &OrgId, f: &ListFilter) -> StoreResult<i64
     }
     sql.push(" WHERE w.org_id = ?", [Arg::Text(org.to_string())]);
     if !f.statuses.is_empty() {
-        let marks = vec!["?"; f.statuses.len()].join(", ");
-        sql.push(&format!(" AND w.status IN ({marks})"), f.statuses.iter().map(|s| Arg::Text(s.as_str().into())));
+        sql.push_list(" AND w.status IN ", f.statuses.iter().map(|s| Arg::Text(s.as_str().into())));
     }
     if let Some(q) = &f.query {
         sql.push(" AND LOWER(w.name) LIKE ? ESCAPE '\\'", [Arg::Text(like_pattern(q))]);

@@ -85,8 +85,8 @@ struct Head {
 }
 
 impl Head {
-    /// Links the next event to the chain and returns its column values.
-    fn link(&mut self, e: NewEvent) -> Vec<Arg> {
+    /// Links the next event to the chain and returns its id and column values.
+    fn link(&mut self, e: NewEvent) -> (EventId, Vec<Arg>) {
         let text = |v: Option<String>| v.map(Arg::Text).unwrap_or(Arg::NullText);
         let seq = self.seq + 1;
         let occurred_at = e.occurred_at.millis().max(self.occurred_at);
@@ -107,8 +107,9 @@ impl Head {
         .hash(&self.hash);
         let prev_hash = std::mem::replace(&mut self.hash, hash.clone());
         (self.seq, self.occurred_at) = (seq, occurred_at);
-        vec![
-            Arg::Text(EventId::new().to_string()),
+        let id = EventId::new();
+        let row = vec![
+            Arg::Text(id.to_string()),
             Arg::Text(e.org_id.to_string()),
             Arg::Int(seq),
             Arg::Int(occurred_at),
@@ -126,7 +127,8 @@ impl Head {
             text(metadata),
             Arg::Text(prev_hash),
             Arg::Text(hash),
-        ]
+        ];
+        (id, row)
     }
 }
 
@@ -135,11 +137,7 @@ impl Head {
 pub async fn append(c: &mut Conn, e: NewEvent) -> StoreResult<EventId> {
     organizations::lock(c, &e.org_id).await?;
     let mut head = chain_head(c, &e.org_id).await?;
-    let row = head.link(e);
-    let id = match &row[0] {
-        Arg::Text(id) => EventId::from_trusted(id.clone()),
-        _ => return Err(crate::StoreError::Corrupt("event id".into())),
-    };
+    let (id, row) = head.link(e);
     bulk::insert(c, "audit_events", &INSERT_COLUMNS, vec![row]).await?;
     Ok(id)
 }
@@ -149,7 +147,7 @@ pub async fn append(c: &mut Conn, e: NewEvent) -> StoreResult<EventId> {
 pub async fn append_many(c: &mut Conn, org: &OrgId, events: Vec<NewEvent>) -> StoreResult<()> {
     organizations::lock(c, org).await?;
     let mut head = chain_head(c, org).await?;
-    let rows = events.into_iter().filter(|e| &e.org_id == org).map(|e| head.link(e)).collect();
+    let rows = events.into_iter().filter(|e| &e.org_id == org).map(|e| head.link(e).1).collect();
     bulk::insert(c, "audit_events", &INSERT_COLUMNS, rows).await
 }
 

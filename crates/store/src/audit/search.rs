@@ -181,11 +181,7 @@ pub async fn deleted_workspace_names(c: &mut Conn, org: &OrgId, ids: &[String]) 
     }
     let mut sql = Sql::new("SELECT target_id, metadata FROM audit_events WHERE org_id = ");
     sql.push("?", [Arg::Text(org.to_string())]);
-    sql.push(" AND action = 'workspace.deleted' AND target_id IN (", []);
-    for (i, id) in ids.iter().enumerate() {
-        sql.push(if i == 0 { "?" } else { ", ?" }, [Arg::Text(id.clone())]);
-    }
-    sql.push(")", []);
+    sql.push_list(" AND action = 'workspace.deleted' AND target_id IN ", ids.iter().map(|id| Arg::Text(id.clone())));
     let (query, args) = sql.query();
     let rows = bind_all(sqlx::query(sqlx::AssertSqlSafe(query)), args).fetch_all(c).await?;
     let mut names = Vec::new();

@@ -9,6 +9,7 @@
 //! at the start of the history.
 
 use serde_json::{Value, json};
+use steward_core::audit::group_of;
 use steward_core::authz::{Actor, ActorKind};
 use steward_core::time::Timestamp;
 use steward_core::validate::slugify;
@@ -203,7 +204,7 @@ fn target_of(
     workspace: &str,
 ) -> (&'static str, String, bool) {
     let object = |rng: &mut Rng, prefix: &str| format!("{prefix}_{}", objects[rng.below(objects.len())]);
-    match action.split('.').next().unwrap_or_default() {
+    match group_of(action) {
         "content" => ("content", object(rng, "cnt"), true),
         "campaign" => ("campaign", object(rng, "cmp"), true),
         "media" => ("media", object(rng, "med"), true),

@@ -60,6 +60,7 @@ pub const ACTIONS: &[&str] = &[
     "media.deleted",
     "media.uploaded",
     "organization.created",
+    "organization.limits_changed",
     "organization.logo_removed",
     "organization.logo_updated",
     "organization.updated",

@@ -9,6 +9,7 @@ pub mod images;
 pub mod pagination;
 pub mod password;
 pub mod people;
+pub mod permissions;
 pub mod sealing;
 pub mod security;
 pub mod time;

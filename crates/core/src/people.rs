@@ -50,12 +50,6 @@ string_enum!(
     UserStatus { Invited = "invited", Active = "active", Deactivated = "deactivated" }
 );
 
-string_enum!(
-    /// What an API key may do. `admin` may do what a Super Admin may do through the
-    /// API; `read` may only read.
-    ApiScope { Admin = "admin", Read = "read" }
-);
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -66,7 +60,6 @@ mod tests {
             assert_eq!(OrgRole::parse(r.as_str()), Some(*r));
         }
         assert_eq!(UserStatus::parse("deactivated"), Some(UserStatus::Deactivated));
-        assert!(ApiScope::parse("root").is_none());
         let err = OrgRole::parse_field("role", "owner").unwrap_err();
         assert_eq!(err.errors[0].message, "must be one of: super_admin, member");
     }

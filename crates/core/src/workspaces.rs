@@ -1,8 +1,7 @@
 //! Workspaces and the platform objects they hold: statuses, the lifecycle's
 //! allowed transitions, who may do what inside a workspace, and settings rules.
 
-use crate::authz::{Credential, Principal};
-use crate::people::{ApiScope, OrgRole, string_enum};
+use crate::people::string_enum;
 use crate::{Error, FieldError, Result};
 
 string_enum!(
@@ -97,65 +96,6 @@ impl ContentStatus {
     }
 }
 
-/// What a caller wants to do inside a workspace.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
-pub enum WsAction {
-    /// See the workspace and what it holds.
-    Read,
-    /// Create and change campaigns and content (editors).
-    Edit,
-    /// Manage members, connections, media and settings (workspace admins).
-    Manage,
-}
-
-/// Whether `principal` may do `action` in a workspace of its organization with
-/// this `status`, given its `membership` there. Super Admins and `admin` keys
-/// manage every workspace; `read` keys read every workspace; members act by
-/// their workspace role. Archived workspaces don't exist for members (404);
-/// suspended ones refuse them with the reason (403).
-pub fn authorize(
-    principal: &Principal,
-    membership: Option<WorkspaceRole>,
-    status: WorkspaceStatus,
-    reason: Option<&str>,
-    action: WsAction,
-) -> Result<()> {
-    let org_wide = match &principal.credential {
-        Credential::Session { role: OrgRole::SuperAdmin, .. } => Some(WsAction::Manage),
-        Credential::ApiKey { scopes, .. } if scopes.contains(&ApiScope::Admin) => Some(WsAction::Manage),
-        Credential::ApiKey { scopes, .. } if scopes.contains(&ApiScope::Read) => Some(WsAction::Read),
-        Credential::ApiKey { .. } => None,
-        Credential::Session { .. } => None,
-    };
-    if let Some(allowed) = org_wide {
-        return if action <= allowed {
-            Ok(())
-        } else {
-            Err(Error::forbidden("insufficient_scope", "This API key may only read. Use a key with the `admin` scope."))
-        };
-    }
-    let Some(role) = membership else { return Err(Error::not_found("workspace")) };
-    match status {
-        WorkspaceStatus::Archived => return Err(Error::not_found("workspace")),
-        WorkspaceStatus::Suspended => return Err(suspended(reason)),
-        WorkspaceStatus::Active => {}
-    }
-    let allowed = match role {
-        WorkspaceRole::Admin => WsAction::Manage,
-        WorkspaceRole::Editor => WsAction::Edit,
-        WorkspaceRole::Viewer => WsAction::Read,
-    };
-    if action <= allowed {
-        Ok(())
-    } else {
-        let need = if action == WsAction::Manage { "a workspace admin" } else { "an editor or workspace admin" };
-        Err(Error::forbidden(
-            "workspace_role_required",
-            format!("Your role in this workspace is {}; this needs {need}. Ask a workspace admin.", role.as_str()),
-        ))
-    }
-}
-
 /// The problem a suspended workspace answers, carrying the reason.
 pub fn suspended(reason: Option<&str>) -> Error {
     let detail = match reason {
@@ -212,19 +152,6 @@ pub const SUSPEND_REASON_MAX: usize = 500;
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::ids::{ApiKeyId, OrgId, SessionId, UserId};
-
-    fn session(role: OrgRole) -> Principal {
-        Principal {
-            org_id: OrgId::new(),
-            credential: Credential::Session {
-                session_id: SessionId::new(),
-                user_id: UserId::new(),
-                role,
-                email: "a@b.example".into(),
-            },
-        }
-    }
 
     #[test]
     fn lifecycle_transitions() {
@@ -250,33 +177,6 @@ mod tests {
                 && Paused.can_become(Completed)
         );
         assert!(!Draft.can_become(Completed) && !Completed.can_become(Active) && !Draft.can_become(Paused));
-    }
-
-    #[test]
-    fn members_act_by_role_and_lose_access_when_suspended() {
-        let m = session(OrgRole::Member);
-        use WorkspaceStatus::*;
-        assert!(authorize(&m, Some(WorkspaceRole::Viewer), Active, None, WsAction::Read).is_ok());
-        assert_eq!(
-            authorize(&m, Some(WorkspaceRole::Viewer), Active, None, WsAction::Edit).unwrap_err().code,
-            "workspace_role_required"
-        );
-        assert!(authorize(&m, Some(WorkspaceRole::Editor), Active, None, WsAction::Edit).is_ok());
-        assert!(authorize(&m, Some(WorkspaceRole::Admin), Active, None, WsAction::Manage).is_ok());
-        let e =
-            authorize(&m, Some(WorkspaceRole::Admin), Suspended, Some("unpaid invoice"), WsAction::Read).unwrap_err();
-        assert_eq!((e.status, e.code), (403, "workspace_suspended"));
-        assert!(e.detail.contains("unpaid invoice"));
-        assert_eq!(authorize(&m, Some(WorkspaceRole::Admin), Archived, None, WsAction::Read).unwrap_err().status, 404);
-        assert_eq!(authorize(&m, None, Active, None, WsAction::Read).unwrap_err().status, 404);
-        let admin = session(OrgRole::SuperAdmin);
-        assert!(authorize(&admin, None, Archived, None, WsAction::Manage).is_ok());
-        let read_key = Principal {
-            org_id: OrgId::new(),
-            credential: Credential::ApiKey { key_id: ApiKeyId::new(), name: "r".into(), scopes: vec![ApiScope::Read] },
-        };
-        assert!(authorize(&read_key, None, Suspended, None, WsAction::Read).is_ok());
-        assert_eq!(authorize(&read_key, None, Active, None, WsAction::Edit).unwrap_err().code, "insufficient_scope");
     }
 
     #[test]

@@ -10,7 +10,7 @@
 use axum::http::header::{AUTHORIZATION, COOKIE};
 use axum::http::request::Parts;
 use axum::http::{HeaderMap, Method};
-use steward_core::authz::{Credential, Principal};
+use steward_core::authz::Principal;
 use steward_core::people::UserStatus;
 use steward_core::tokens::{API_KEY_PREFIX, hash_secret, is_well_formed_api_key};
 use steward_core::{Error, Result};
@@ -132,8 +132,11 @@ async fn authenticate_api_key(state: &AppState, key: &str) -> Result<Principal> 
             "This API key has expired. Create a new one in Integrations → API.",
         ));
     }
-    api_keys::touch(&mut c, &k.id, now).await?;
-    Ok(Principal { org_id: k.org_id, credential: Credential::ApiKey { key_id: k.id, name: k.name, scopes: k.scopes } })
+    // `last_used_at` moves at most once a minute: most requests only read.
+    if k.last_used_at.is_none_or(|t| now.millis() - t.millis() >= api_keys::TOUCH_INTERVAL_MS) {
+        api_keys::touch(&mut c, &k.id, now).await?;
+    }
+    Ok(Principal::api_key(k.org_id, k.id, k.name, k.scopes))
 }
 
 /// Paths a session that must enroll in 2FA may still use.
@@ -167,7 +170,7 @@ pub async fn authenticate_session(state: &AppState, token: &str) -> Result<(Prin
     let now = state.now();
     let s = &found.session;
     if now >= s.idle_expires_at || now >= s.absolute_expires_at {
-        sessions::delete(&mut c, &s.org_id, &s.id).await?;
+        sessions::expire(&mut c, &s.id).await?;
         return Err(Error::unauthorized("session_expired", "Your session expired. Sign in again."));
     }
     if found.status != UserStatus::Active {
@@ -180,15 +183,8 @@ pub async fn authenticate_session(state: &AppState, token: &str) -> Result<(Prin
         let idle = now.plus_seconds(s.idle_secs).min(s.absolute_expires_at);
         sessions::touch(&mut c, &s.id, now, idle).await?;
     }
-    let principal = Principal {
-        org_id: s.org_id.clone(),
-        credential: Credential::Session {
-            session_id: s.id.clone(),
-            user_id: s.user_id.clone(),
-            role: found.role,
-            email: found.email.clone(),
-        },
-    };
+    let principal =
+        Principal::session(s.org_id.clone(), s.id.clone(), s.user_id.clone(), found.role, found.email.clone());
     Ok((principal, s.csrf_token.clone(), found.must_enroll))
 }
 

@@ -9,6 +9,7 @@ pub mod console;
 pub mod error;
 pub mod extract;
 pub mod openapi;
+pub mod responses;
 pub mod services;
 pub mod state;
 

@@ -19,7 +19,10 @@ use crate::state::AppState;
         description = "The organization control plane: organizations, people, sessions, API keys, the audit trail, workspaces and what they hold.\n\n\
             Authenticate with `Authorization: Bearer <API key or session token>`, or the console's session cookie \
             (then send `X-CSRF-Token` on writes). Errors are RFC 9457 `application/problem+json` with a stable `code`. \
-            Lists take `?limit=` (1–200, default 50) and `?cursor=` and answer `{\"data\": [...], \"next_cursor\": …}`."
+            Lists take `?limit=` (1–200, default 50) and `?cursor=` and answer `{\"data\": [...], \"next_cursor\": …}`.\n\n\
+            Every operation names the permission it needs in `x-permission` (`none`: any caller it admits, such as \
+            the signed-in person for their own account). A refusal for a missing permission is a 403 whose problem \
+            names it in `permission`. `GET /api/v1/permissions` lists them all."
     ),
     modifiers(&Security),
     components(schemas(Problem)),
@@ -29,6 +32,7 @@ use crate::state::AppState;
         (name = "organization", description = "The caller's organization (Super Admins)"),
         (name = "people", description = "Users, roles and invitations"),
         (name = "api_keys", description = "API keys of the organization"),
+        (name = "permissions", description = "The permissions that roles and API keys hold"),
         (name = "audit", description = "The audit trail"),
         (name = "security", description = "Password policy and session timeouts"),
         (name = "two_factor", description = "Two-factor authentication (TOTP and recovery codes)"),

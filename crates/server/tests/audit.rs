@@ -157,16 +157,18 @@ async fn the_hash_chain_detects_edits_and_gaps_and_survives_retention() {
             app.post("/api/v1/workspaces", key, json!({ "name": format!("W{i}") })).await;
         }
         let total = app.actions(&org.id).await.len() as i64;
-        let verify = || steward_server::services::audit::verify(app.db(), &org_id);
+        let operator = || steward_server::services::Ctx::operator(app.clock_now()).in_org(&org_id);
+        let verify = || async { steward_server::services::audit::verify(app.db(), &operator()).await };
         assert_eq!(verify().await.unwrap(), Ok(total));
 
         // Retention: 91 days later, old events go; the chain still verifies from its anchor.
         app.clock.advance_seconds(91 * 86_400);
         app.post("/api/v1/workspaces", key, json!({ "name": "Recent" })).await;
-        let purged = steward_server::services::audit::purge(app.db(), &org_id, app.clock_now(), 90).await.unwrap();
+        let purged = steward_server::services::audit::purge(app.db(), &operator(), 90).await.unwrap();
         assert_eq!(purged, total);
         let left = app.get("/api/v1/audit-events?limit=200", key).await;
         assert_eq!(actions(&left.json), ["audit.purged", "workspace.created"]);
+        assert_eq!(left.json["data"][0]["actor"]["type"], "operator", "the operator purged: {}", left.text);
         assert_eq!(left.json["data"][0]["metadata"]["purged"], total);
         assert_eq!(left.json["data"][1]["seq"], total + 1, "numbering continues");
         assert_eq!(verify().await.unwrap(), Ok(2));

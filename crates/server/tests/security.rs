@@ -109,15 +109,13 @@ async fn the_policy_applies_wherever_a_password_is_set() {
         app.patch("/api/v1/security", admin, json!({ "password_complexity": "classes", "password_min_length": 12 }))
             .await;
         // Through the service, as the console's account page calls it.
-        let principal = steward_core::authz::Principal {
-            org_id: org.id.parse().unwrap(),
-            credential: steward_core::authz::Credential::Session {
-                session_id: steward_core::ids::SessionId::new(),
-                user_id: invited.json["user"]["id"].as_str().unwrap().parse().unwrap(),
-                role: steward_core::people::OrgRole::Member,
-                email: "nia@acme.example".into(),
-            },
-        };
+        let principal = steward_core::authz::Principal::session(
+            org.id.parse().unwrap(),
+            steward_core::ids::SessionId::new(),
+            invited.json["user"]["id"].as_str().unwrap().parse().unwrap(),
+            steward_core::people::OrgRole::Member,
+            "nia@acme.example".into(),
+        );
         let ctx = steward_server::services::Ctx { principal, meta: Default::default(), now: app.clock_now() };
         let e = steward_server::services::people::change_own_password(
             app.db(),

@@ -107,11 +107,15 @@ async fn archive_hides_frees_a_slot_and_restores() {
         let org = app.org("acme").await;
         let admin = Auth::Bearer(&org.admin_token);
         let org_id: steward_core::ids::OrgId = org.id.parse().unwrap();
-        let mut c = app.db().conn().await.unwrap();
-        let mut o = steward_store::organizations::get(&mut c, &org_id).await.unwrap().unwrap();
-        o.workspace_limit = Some(2);
-        steward_store::organizations::update(&mut c, &o).await.unwrap();
-        drop(c);
+        let operator = steward_server::services::Ctx::operator(app.clock_now()).in_org(&org_id);
+        steward_server::services::organizations::set_workspace_limit(app.db(), &operator, Some(2)).await.unwrap();
+        let refused = steward_server::services::organizations::set_workspace_limit(
+            app.db(),
+            &steward_server::services::Ctx { principal: steward_core::authz::Principal::system("x"), ..operator },
+            None,
+        )
+        .await;
+        assert_eq!(refused.unwrap_err().code, "organization_required", "a limit is set in one organization");
 
         let a = create_ws(&app, &org, json!({ "name": "A" })).await["id"].as_str().unwrap().to_owned();
         let _b = create_ws(&app, &org, json!({ "name": "B" })).await;

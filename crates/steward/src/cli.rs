@@ -6,8 +6,8 @@ use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use steward_core::time::Timestamp;
-use steward_server::services::{api_keys, audit, demo, setup};
-use steward_store::{Db, migrations, organizations};
+use steward_server::services::{Ctx, api_keys, audit, demo, organizations, setup};
+use steward_store::{Db, migrations};
 
 use crate::config::{self, Overrides, Settings, redact_url};
 use crate::serve;
@@ -147,12 +147,6 @@ pub enum OrgCommand {
     List,
 }
 
-#[derive(Debug, Clone, Copy, ValueEnum)]
-pub enum Scope {
-    Admin,
-    Read,
-}
-
 #[derive(Debug, Subcommand)]
 pub enum ApiKeyCommand {
     /// Create an API key for an organization and print it (once).
@@ -163,9 +157,10 @@ pub enum ApiKeyCommand {
         /// What the key is for.
         #[arg(long)]
         name: String,
-        /// Scope; repeat for several.
-        #[arg(long, value_enum, required = true)]
-        scope: Vec<Scope>,
+        /// A permission (`people:read`, `credits:debit`, …) or a bundle: `admin`
+        /// (every permission a key may hold) or `read` (every `…:read`); repeat for several.
+        #[arg(long, required = true)]
+        scope: Vec<String>,
     },
 }
 
@@ -184,8 +179,7 @@ pub async fn run(cli: Cli) -> Result<(), String> {
         }
         Command::Org(OrgCommand::List) => {
             let db = ready(&settings).await?;
-            let mut c = db.conn().await.map_err(|e| e.to_string())?;
-            let orgs = organizations::list(&mut c).await.map_err(|e| e.to_string())?;
+            let orgs = organizations::list_all(&db, &operator()).await.map_err(describe)?;
             if orgs.is_empty() {
                 println!("No organizations yet. Create one with: steward org create --name NAME --admin-email EMAIL");
             }
@@ -199,9 +193,7 @@ pub async fn run(cli: Cli) -> Result<(), String> {
             let admin_password = if admin_password_stdin { Some(read_password()?) } else { None };
             let input = setup::NewOrganization { name, slug, admin_email, admin_name, admin_password };
             let created =
-                setup::create_as_operator(&db, Timestamp::now_utc(), input, settings.server.invitation_ttl_hours)
-                    .await
-                    .map_err(describe)?;
+                setup::create(&db, &operator(), input, settings.server.invitation_ttl_hours).await.map_err(describe)?;
             println!(
                 "Created organization {} ({}, {}).",
                 created.organization.name, created.organization.slug, created.organization.id
@@ -224,9 +216,7 @@ pub async fn run(cli: Cli) -> Result<(), String> {
                 DemoScale::Large => demo::Scale::Large,
             };
             let started = std::time::Instant::now();
-            let r = demo::seed(&db, &settings.server.storage_dir, &org, scale, Timestamp::now_utc())
-                .await
-                .map_err(describe)?;
+            let r = demo::seed(&db, &operator(), &settings.server.storage_dir, &org, scale).await.map_err(describe)?;
             println!(
                 "Seeded {org} in {:.1} s: {} workspaces, {} people, {} memberships, {} campaigns, {} content items, {} connections, {} media files.",
                 started.elapsed().as_secs_f64(),
@@ -244,8 +234,7 @@ pub async fn run(cli: Cli) -> Result<(), String> {
             let db = ready(&settings).await?;
             let started = std::time::Instant::now();
             let ttl = settings.server.invitation_ttl_hours;
-            let r =
-                demo::seed_audit_trail(&db, &org, count, days, Timestamp::now_utc(), ttl).await.map_err(describe)?;
+            let r = demo::seed_audit_trail(&db, &operator(), &org, count, days, ttl).await.map_err(describe)?;
             let secs = started.elapsed().as_secs_f64();
             println!(
                 "Appended {} audit events to {org} in {secs:.1} s ({:.0} events/s).",
@@ -262,9 +251,7 @@ pub async fn run(cli: Cli) -> Result<(), String> {
         }
         Command::Audit(cmd) => {
             let db = ready(&settings).await?;
-            let mut c = db.conn().await.map_err(|e| e.to_string())?;
-            let all = organizations::list(&mut c).await.map_err(|e| e.to_string())?;
-            drop(c);
+            let all = organizations::list_all(&db, &operator()).await.map_err(describe)?;
             let (slug, verify_mode, days) = match &cmd {
                 AuditCommand::Verify { org } => (org.clone(), true, 0),
                 AuditCommand::Purge { org, days } => (org.clone(), false, *days),
@@ -280,8 +267,9 @@ pub async fn run(cli: Cli) -> Result<(), String> {
             }
             let mut broken = false;
             for org in chosen {
+                let ctx = operator().in_org(&org.id);
                 if verify_mode {
-                    match audit::verify(&db, &org.id).await.map_err(describe)? {
+                    match audit::verify(&db, &ctx).await.map_err(describe)? {
                         Ok(n) => println!("{}: intact ({n} events checked)", org.slug),
                         Err(b) => {
                             broken = true;
@@ -289,7 +277,7 @@ pub async fn run(cli: Cli) -> Result<(), String> {
                         }
                     }
                 } else {
-                    let n = audit::purge(&db, &org.id, Timestamp::now_utc(), days).await.map_err(describe)?;
+                    let n = audit::purge(&db, &ctx, days).await.map_err(describe)?;
                     println!("{}: purged {n} events older than {days} days", org.slug);
                 }
             }
@@ -297,27 +285,25 @@ pub async fn run(cli: Cli) -> Result<(), String> {
         }
         Command::ApiKey(ApiKeyCommand::Create { org, name, scope }) => {
             let db = ready(&settings).await?;
-            let scopes: Vec<String> = scope
-                .iter()
-                .map(|s| match s {
-                    Scope::Admin => "admin".into(),
-                    Scope::Read => "read".into(),
-                })
-                .collect();
-            let (org, created) = api_keys::create_as_operator(&db, &org, &name, &scopes, Timestamp::now_utc())
-                .await
-                .map_err(describe)?;
+            let org = organizations::find(&db, &operator(), &org).await.map_err(describe)?;
+            let input = api_keys::CreateApiKey { name, scopes: scope, expires_at: None };
+            let created = api_keys::create(&db, &operator().in_org(&org.id), input).await.map_err(describe)?;
             println!(
                 "Created API key {} ({}) for {} with scopes {}.",
                 created.key.name,
                 created.key.id,
                 org.slug,
-                scopes.join(", ")
+                created.key.scopes.join(", ")
             );
             println!("Store it now; it is not shown again:\n{}", created.secret);
             Ok(())
         }
     }
+}
+
+/// The operator at this command line, now.
+fn operator() -> Ctx {
+    Ctx::operator(Timestamp::now_utc())
 }
 
 /// A domain error as one line, with its field errors.

@@ -7,7 +7,8 @@ use steward_core::ids::{OrgId, WorkspaceId};
 use steward_core::time::Timestamp;
 
 use crate::StoreResult;
-use crate::db::Conn;
+use crate::db::{Conn, WriteTx};
+use crate::scope::{OrgScope, WorkspaceScope};
 
 /// 15 minutes: every real time zone's offset is a multiple of it, so a week or
 /// month that starts at local midnight starts on a slot boundary.
@@ -33,7 +34,7 @@ pub fn bucket_of(t: Timestamp) -> i64 {
 }
 
 /// Adds `delta` to the slot holding `at`.
-pub async fn bump(c: &mut Conn, org: &OrgId, at: Timestamp, metric: Metric, delta: i64) -> StoreResult<()> {
+pub(crate) async fn bump(c: &mut Conn, org: &OrgId, at: Timestamp, metric: Metric, delta: i64) -> StoreResult<()> {
     let col = metric.column();
     let sql = format!(
         "INSERT INTO activity_buckets (org_id, bucket, {col}) VALUES ($1, $2, $3) \
@@ -44,7 +45,7 @@ pub async fn bump(c: &mut Conn, org: &OrgId, at: Timestamp, metric: Metric, delt
 }
 
 /// The total of a metric from `since` on.
-pub async fn sum_since(c: &mut Conn, org: &OrgId, since: Timestamp, metric: Metric) -> StoreResult<i64> {
+pub(crate) async fn sum_since(c: &mut Conn, org: &OrgId, since: Timestamp, metric: Metric) -> StoreResult<i64> {
     let col = metric.column();
     let sql = format!(
         "SELECT CAST(COALESCE(SUM({col}), 0) AS BIGINT) FROM activity_buckets WHERE org_id = $1 AND bucket >= $2"
@@ -55,7 +56,7 @@ pub async fn sum_since(c: &mut Conn, org: &OrgId, since: Timestamp, metric: Metr
 }
 
 /// Moves a workspace's active-campaign counter.
-pub async fn adjust_active(c: &mut Conn, ws: &WorkspaceId, delta: i64) -> StoreResult<()> {
+pub(crate) async fn adjust_active(c: &mut Conn, ws: &WorkspaceId, delta: i64) -> StoreResult<()> {
     if delta != 0 {
         sqlx::query("UPDATE workspaces SET active_campaign_count = active_campaign_count + $2 WHERE id = $1")
             .bind(ws.as_str())
@@ -86,7 +87,8 @@ async fn add_grouped(
 }
 
 /// Before a workspace is deleted: what it contributed stops counting.
-pub async fn forget_workspace(c: &mut Conn, org: &OrgId, ws: &WorkspaceId) -> StoreResult<()> {
+pub async fn forget_workspace(c: &mut WriteTx, ws: &WorkspaceScope) -> StoreResult<()> {
+    let org = ws.org_id();
     add_grouped(
         c,
         org,
@@ -103,8 +105,8 @@ pub async fn forget_workspace(c: &mut Conn, org: &OrgId, ws: &WorkspaceId) -> St
 }
 
 /// Recomputes an organization's rollups from its rows (after a bulk load, or to repair).
-pub async fn rebuild(c: &mut Conn, org: &OrgId) -> StoreResult<()> {
-    sqlx::query("DELETE FROM activity_buckets WHERE org_id = $1").bind(org.as_str()).execute(&mut *c).await?;
+pub async fn rebuild(c: &mut WriteTx, org: &OrgScope) -> StoreResult<()> {
+    sqlx::query("DELETE FROM activity_buckets WHERE org_id = $1").bind(org.as_str()).execute(&mut **c).await?;
     add_grouped(
         c,
         org,
@@ -122,7 +124,7 @@ pub async fn rebuild(c: &mut Conn, org: &OrgId) -> StoreResult<()> {
          (SELECT COUNT(*) FROM campaigns c WHERE c.workspace_id = workspaces.id AND c.status = 'active') WHERE org_id = $1",
     )
     .bind(org.as_str())
-    .execute(c)
+    .execute(&mut **c)
     .await?;
     Ok(())
 }

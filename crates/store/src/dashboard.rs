@@ -7,6 +7,7 @@ use steward_core::time::Timestamp;
 use crate::StoreResult;
 use crate::activity::{self, Metric};
 use crate::db::Conn;
+use crate::scope::OrgScope;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Figures {
@@ -23,7 +24,12 @@ async fn scalar(c: &mut Conn, sql: &'static str, org: &OrgId) -> StoreResult<i64
     Ok(sqlx::query_as::<_, (i64,)>(sql).bind(org.as_str()).fetch_one(c).await?.0)
 }
 
-pub async fn figures(c: &mut Conn, org: &OrgId, month_start: Timestamp, week_start: Timestamp) -> StoreResult<Figures> {
+pub async fn figures(
+    c: &mut Conn,
+    org: &OrgScope,
+    month_start: Timestamp,
+    week_start: Timestamp,
+) -> StoreResult<Figures> {
     // One pass over the organization's workspaces gives three figures.
     let (total_workspaces, active_campaigns, storage_bytes_used): (i64, i64, i64) = sqlx::query_as(
         "SELECT CAST(COALESCE(SUM(CASE WHEN status = 'active' THEN 1 ELSE 0 END), 0) AS BIGINT), \

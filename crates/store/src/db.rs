@@ -9,6 +9,7 @@ use sqlx::pool::PoolConnection;
 use sqlx::{Any, AnyPool, Executor};
 
 use crate::StoreResult;
+use crate::scope::OrgScope;
 
 pub type Tx = sqlx::Transaction<'static, Any>;
 pub type Conn = sqlx::AnyConnection;
@@ -103,15 +104,31 @@ impl Db {
         Ok(self.pool.acquire().await?)
     }
 
-    /// Starts a write transaction. On SQLite it takes the write lock at once
+    /// Starts a transaction. On SQLite it takes the write lock at once
     /// (`BEGIN IMMEDIATE`), so two writers queue on the busy timeout instead of
-    /// failing when a read lock is upgraded; on PostgreSQL writers serialize on
-    /// the row locks that [`lock_org`](crate::organizations::lock) takes.
-    pub async fn begin(&self) -> StoreResult<Tx> {
+    /// failing when a read lock is upgraded; on PostgreSQL writers of one
+    /// organization serialize on the row lock [`Db::write`] takes.
+    pub(crate) async fn begin(&self) -> StoreResult<Tx> {
         Ok(match self.engine {
             Engine::Sqlite => self.pool.begin_with("BEGIN IMMEDIATE").await?,
             Engine::Postgres => self.pool.begin().await?,
         })
+    }
+
+    /// A write in one organization: the transaction, holding the
+    /// organization's lock until it ends, so rules across rows ("at least one
+    /// Super Admin", the audit chain) see no concurrent writer.
+    pub async fn write(&self, org: &OrgScope) -> StoreResult<WriteTx> {
+        let mut tx = WriteTx { tx: self.begin().await? };
+        crate::organizations::lock(&mut tx, org.id()).await?;
+        Ok(tx)
+    }
+
+    /// A write of deployment-wide data (new organizations, sign-in throttling,
+    /// the setup token): no organization's lock; [`audit::append`](crate::audit::append)
+    /// takes the lock of the organization it writes to.
+    pub async fn write_deployment(&self) -> StoreResult<WriteTx> {
+        Ok(WriteTx { tx: self.begin().await? })
     }
 
     /// Whether the database answers (for `/readyz`).
@@ -125,8 +142,42 @@ impl Db {
     }
 }
 
-/// Commits a transaction (a function so use cases can `?` it into their error type).
-pub async fn commit(tx: Tx) -> StoreResult<()> {
-    tx.commit().await?;
-    Ok(())
+/// A write transaction, the only kind there is for changes: store functions
+/// that change tenant data take it, and [`audit::append`](crate::audit::append)
+/// only accepts it. [`WriteTx::commit`] wants the [`Audited`] proof that
+/// `append` returns, so a change without its audit event does not compile.
+pub struct WriteTx {
+    tx: Tx,
+}
+
+/// Proof that an audit event was appended in a transaction.
+#[derive(Debug, Clone, Copy)]
+pub struct Audited(pub(crate) ());
+
+impl WriteTx {
+    /// Commits a change together with its audit event(s).
+    pub async fn commit(self, _proof: Audited) -> StoreResult<()> {
+        self.tx.commit().await?;
+        Ok(())
+    }
+
+    /// Commits bookkeeping that is nobody's action and needs no event (a
+    /// throttle counter, the setup token, a key check).
+    pub async fn commit_unaudited(self) -> StoreResult<()> {
+        self.tx.commit().await?;
+        Ok(())
+    }
+}
+
+impl std::ops::Deref for WriteTx {
+    type Target = Conn;
+    fn deref(&self) -> &Conn {
+        &self.tx
+    }
+}
+
+impl std::ops::DerefMut for WriteTx {
+    fn deref_mut(&mut self) -> &mut Conn {
+        &mut self.tx
+    }
 }

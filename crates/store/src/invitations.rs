@@ -6,8 +6,9 @@ use steward_core::ids::{InvitationId, OrgId, UserId};
 use steward_core::time::Timestamp;
 
 use crate::StoreResult;
-use crate::db::Conn;
+use crate::db::{Conn, WriteTx};
 use crate::row::{opt_text, opt_time, text, time};
+use crate::scope::OrgScope;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Invitation {
@@ -34,20 +35,20 @@ fn from_row(r: &AnyRow) -> StoreResult<Invitation> {
     })
 }
 
-pub async fn insert(c: &mut Conn, i: &Invitation) -> StoreResult<()> {
+pub async fn insert(c: &mut WriteTx, org: &OrgScope, i: &Invitation) -> StoreResult<()> {
     sqlx::query(
         "INSERT INTO invitations (id, org_id, user_id, token_hash, created_by, created_at, expires_at, accepted_at) \
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
     )
     .bind(i.id.as_str())
-    .bind(i.org_id.as_str())
+    .bind(org.as_str())
     .bind(i.user_id.as_str())
     .bind(&i.token_hash)
     .bind(&i.created_by)
     .bind(i.created_at.millis())
     .bind(i.expires_at.millis())
     .bind(i.accepted_at.map(Timestamp::millis))
-    .execute(c)
+    .execute(&mut **c)
     .await?;
     Ok(())
 }
@@ -65,21 +66,21 @@ pub async fn by_token_hash(c: &mut Conn, token_hash: &str) -> StoreResult<Option
 }
 
 /// Marks the invitation used; false when it was used meanwhile (a replay).
-pub async fn mark_accepted(c: &mut Conn, id: &InvitationId, now: Timestamp) -> StoreResult<bool> {
+pub async fn mark_accepted(c: &mut WriteTx, id: &InvitationId, now: Timestamp) -> StoreResult<bool> {
     let res = sqlx::query("UPDATE invitations SET accepted_at = $2 WHERE id = $1 AND accepted_at IS NULL")
         .bind(id.as_str())
         .bind(now.millis())
-        .execute(c)
+        .execute(&mut **c)
         .await?;
     Ok(res.rows_affected() == 1)
 }
 
 /// Drops a user's unused invitations (a new one replaces them).
-pub async fn delete_pending_for_user(c: &mut Conn, org: &OrgId, user: &UserId) -> StoreResult<()> {
+pub async fn delete_pending_for_user(c: &mut WriteTx, org: &OrgScope, user: &UserId) -> StoreResult<()> {
     sqlx::query("DELETE FROM invitations WHERE org_id = $1 AND user_id = $2 AND accepted_at IS NULL")
         .bind(org.as_str())
         .bind(user.as_str())
-        .execute(c)
+        .execute(&mut **c)
         .await?;
     Ok(())
 }

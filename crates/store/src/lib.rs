@@ -18,6 +18,7 @@ pub mod media;
 pub mod migrations;
 pub mod organizations;
 mod row;
+pub mod scope;
 pub mod security;
 pub mod sessions;
 pub mod setup;
@@ -26,5 +27,6 @@ pub mod two_factor;
 pub mod users;
 pub mod workspaces;
 
-pub use db::{Conn, Db, Engine, Tx, commit};
+pub use db::{Audited, Conn, Db, Engine, WriteTx};
 pub use error::{StoreError, StoreResult};
+pub use scope::{OrgScope, WorkspaceScope};

@@ -5,8 +5,9 @@ use steward_core::ids::{MediaId, OrgId, WorkspaceId};
 use steward_core::time::Timestamp;
 
 use crate::StoreResult;
-use crate::db::Conn;
+use crate::db::{Conn, WriteTx};
 use crate::row::{int, opt_text, text, time};
+use crate::scope::WorkspaceScope;
 use crate::workspaces::{Counter, adjust};
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -36,41 +37,49 @@ fn from_row(r: &AnyRow) -> StoreResult<Media> {
     })
 }
 
-pub async fn insert(c: &mut Conn, x: &Media) -> StoreResult<()> {
+pub async fn insert(c: &mut WriteTx, ws: &WorkspaceScope, x: &Media) -> StoreResult<()> {
     sqlx::query(
         "INSERT INTO media (id, org_id, workspace_id, filename, content_type, bytes, created_by, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
     )
     .bind(x.id.as_str())
-    .bind(x.org_id.as_str())
-    .bind(x.workspace_id.as_str())
+    .bind(ws.org_id().as_str())
+    .bind(ws.id().as_str())
     .bind(&x.filename)
     .bind(&x.content_type)
     .bind(x.bytes)
     .bind(&x.created_by)
     .bind(x.created_at.millis())
-    .execute(&mut *c)
+    .execute(&mut **c)
     .await?;
-    adjust(c, &x.workspace_id, Counter::StorageBytes, x.bytes).await
+    adjust(c, ws.id(), Counter::StorageBytes, x.bytes).await
 }
 
-pub async fn get(c: &mut Conn, ws: &WorkspaceId, id: &MediaId) -> StoreResult<Option<Media>> {
-    let sql = format!("SELECT {COLUMNS} FROM media WHERE workspace_id = $1 AND id = $2");
-    crate::row::one(c, sql, vec![ws.as_str().into(), id.as_str().into()], from_row).await
+pub async fn get(c: &mut Conn, ws: &WorkspaceScope, id: &MediaId) -> StoreResult<Option<Media>> {
+    let sql = format!("SELECT {COLUMNS} FROM media WHERE workspace_id = $1 AND org_id = $3 AND id = $2");
+    crate::row::one(c, sql, vec![ws.as_str().into(), id.as_str().into(), ws.org_id().as_str().into()], from_row).await
 }
 
-pub async fn list(c: &mut Conn, ws: &WorkspaceId, after: Option<&str>, limit: i64) -> StoreResult<Vec<Media>> {
-    let sql = format!("SELECT {COLUMNS} FROM media WHERE workspace_id = $1 AND id > $2 ORDER BY id LIMIT $3");
-    crate::row::all(c, sql, vec![ws.as_str().into(), after.unwrap_or("").into(), limit.into()], from_row).await
+pub async fn list(c: &mut Conn, ws: &WorkspaceScope, after: Option<&str>, limit: i64) -> StoreResult<Vec<Media>> {
+    let sql =
+        format!("SELECT {COLUMNS} FROM media WHERE workspace_id = $1 AND org_id = $4 AND id > $2 ORDER BY id LIMIT $3");
+    crate::row::all(
+        c,
+        sql,
+        vec![ws.as_str().into(), after.unwrap_or("").into(), limit.into(), ws.org_id().as_str().into()],
+        from_row,
+    )
+    .await
 }
 
-pub async fn delete(c: &mut Conn, x: &Media) -> StoreResult<bool> {
-    let res = sqlx::query("DELETE FROM media WHERE workspace_id = $1 AND id = $2")
-        .bind(x.workspace_id.as_str())
+pub async fn delete(c: &mut WriteTx, ws: &WorkspaceScope, x: &Media) -> StoreResult<bool> {
+    let res = sqlx::query("DELETE FROM media WHERE workspace_id = $1 AND org_id = $3 AND id = $2")
+        .bind(ws.id().as_str())
         .bind(x.id.as_str())
-        .execute(&mut *c)
+        .bind(ws.org_id().as_str())
+        .execute(&mut **c)
         .await?;
     if res.rows_affected() == 1 {
-        adjust(c, &x.workspace_id, Counter::StorageBytes, -x.bytes).await?;
+        adjust(c, ws.id(), Counter::StorageBytes, -x.bytes).await?;
     }
     Ok(res.rows_affected() == 1)
 }

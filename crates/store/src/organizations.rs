@@ -6,8 +6,9 @@ use steward_core::ids::OrgId;
 use steward_core::time::Timestamp;
 
 use crate::StoreResult;
-use crate::db::{Conn, Engine};
+use crate::db::{Conn, Engine, WriteTx};
 use crate::row::{opt_text, text, time};
+use crate::scope::OrgScope;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Organization {
@@ -40,7 +41,7 @@ fn from_row(r: &AnyRow) -> StoreResult<Organization> {
     })
 }
 
-pub async fn insert(c: &mut Conn, org: &Organization) -> StoreResult<()> {
+pub async fn insert(c: &mut WriteTx, org: &Organization) -> StoreResult<()> {
     sqlx::query(
         "INSERT INTO organizations (id, name, slug, description, website, timezone, workspace_limit, created_at, updated_at) \
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
@@ -54,17 +55,17 @@ pub async fn insert(c: &mut Conn, org: &Organization) -> StoreResult<()> {
     .bind(org.workspace_limit)
     .bind(org.created_at.millis())
     .bind(org.updated_at.millis())
-    .execute(c)
+    .execute(&mut **c)
     .await?;
     Ok(())
 }
 
-pub async fn update(c: &mut Conn, org: &Organization) -> StoreResult<()> {
+pub async fn update(c: &mut WriteTx, scope: &OrgScope, org: &Organization) -> StoreResult<()> {
     sqlx::query(
         "UPDATE organizations SET name = $2, slug = $3, description = $4, website = $5, timezone = $6, workspace_limit = $7, \
          updated_at = $8 WHERE id = $1",
     )
-    .bind(org.id.as_str())
+    .bind(scope.as_str())
     .bind(&org.name)
     .bind(&org.slug)
     .bind(&org.description)
@@ -72,12 +73,13 @@ pub async fn update(c: &mut Conn, org: &Organization) -> StoreResult<()> {
     .bind(&org.timezone)
     .bind(org.workspace_limit)
     .bind(org.updated_at.millis())
-    .execute(c)
+    .execute(&mut **c)
     .await?;
     Ok(())
 }
 
-pub async fn get(c: &mut Conn, id: &OrgId) -> StoreResult<Option<Organization>> {
+/// The scope's organization. Operator commands find one by slug first ([`by_slug`]).
+pub async fn get(c: &mut Conn, id: &OrgScope) -> StoreResult<Option<Organization>> {
     let sql = format!("SELECT {COLUMNS} FROM organizations WHERE id = $1");
     sqlx::query(sqlx::AssertSqlSafe(sql)).bind(id.as_str()).fetch_optional(c).await?.as_ref().map(from_row).transpose()
 }

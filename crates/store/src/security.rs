@@ -1,16 +1,16 @@
 //! Security settings per organization, and login attempts per email.
 
 use sqlx::Row;
-use steward_core::ids::OrgId;
 use steward_core::security::{Complexity, Settings, TwoFactorMode};
 use steward_core::time::Timestamp;
 
 use crate::StoreResult;
-use crate::db::Conn;
+use crate::db::{Conn, WriteTx};
 use crate::row::{int, parsed};
+use crate::scope::OrgScope;
 
 /// The organization's settings, or the defaults when it never changed them.
-pub async fn get(c: &mut Conn, org: &OrgId) -> StoreResult<Settings> {
+pub async fn get(c: &mut Conn, org: &OrgScope) -> StoreResult<Settings> {
     let row = sqlx::query(
         "SELECT password_min_length, password_complexity, session_idle_timeout_minutes, session_absolute_timeout_hours, two_factor \
          FROM security_settings WHERE org_id = $1",
@@ -28,7 +28,7 @@ pub async fn get(c: &mut Conn, org: &OrgId) -> StoreResult<Settings> {
     })
 }
 
-pub async fn put(c: &mut Conn, org: &OrgId, s: &Settings, now: Timestamp) -> StoreResult<()> {
+pub async fn put(c: &mut WriteTx, org: &OrgScope, s: &Settings, now: Timestamp) -> StoreResult<()> {
     sqlx::query(
         "INSERT INTO security_settings (org_id, password_min_length, password_complexity, session_idle_timeout_minutes, \
          session_absolute_timeout_hours, two_factor, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7) \
@@ -44,14 +44,14 @@ pub async fn put(c: &mut Conn, org: &OrgId, s: &Settings, now: Timestamp) -> Sto
     .bind(s.session_absolute_timeout_hours)
     .bind(s.two_factor.as_str())
     .bind(now.millis())
-    .execute(c)
+    .execute(&mut **c)
     .await?;
     Ok(())
 }
 
 /// Applies new timeouts to the organization's open sessions: a shorter
 /// lifetime shortens them now; the idle timeout applies from the next request.
-pub async fn apply_to_sessions(c: &mut Conn, org: &OrgId, s: &Settings) -> StoreResult<()> {
+pub async fn apply_to_sessions(c: &mut WriteTx, org: &OrgScope, s: &Settings) -> StoreResult<()> {
     sqlx::query(
         "UPDATE sessions SET idle_secs = $2, absolute_expires_at = CASE WHEN created_at + $3 < absolute_expires_at \
          THEN created_at + $3 ELSE absolute_expires_at END, idle_expires_at = CASE WHEN last_seen_at + $4 < idle_expires_at \
@@ -61,7 +61,7 @@ pub async fn apply_to_sessions(c: &mut Conn, org: &OrgId, s: &Settings) -> Store
     .bind(s.idle_secs())
     .bind(s.absolute_secs() * 1000)
     .bind(s.idle_secs() * 1000)
-    .execute(c)
+    .execute(&mut **c)
     .await?;
     Ok(())
 }
@@ -93,7 +93,7 @@ pub async fn attempts(c: &mut Conn, email: &str) -> StoreResult<Option<Attempts>
     .transpose()
 }
 
-pub async fn save_attempts(c: &mut Conn, email: &str, a: &Attempts) -> StoreResult<()> {
+pub async fn save_attempts(c: &mut WriteTx, email: &str, a: &Attempts) -> StoreResult<()> {
     sqlx::query(
         "INSERT INTO login_attempts (email, failures, first_failed_at, last_failed_at, locked_until) VALUES ($1, $2, $3, $4, $5) \
          ON CONFLICT (email) DO UPDATE SET failures = excluded.failures, first_failed_at = excluded.first_failed_at, \
@@ -104,12 +104,12 @@ pub async fn save_attempts(c: &mut Conn, email: &str, a: &Attempts) -> StoreResu
     .bind(a.first_failed_at.millis())
     .bind(a.last_failed_at.millis())
     .bind(a.locked_until.map(Timestamp::millis))
-    .execute(c)
+    .execute(&mut **c)
     .await?;
     Ok(())
 }
 
-pub async fn clear_attempts(c: &mut Conn, email: &str) -> StoreResult<()> {
-    sqlx::query("DELETE FROM login_attempts WHERE email = $1").bind(email).execute(c).await?;
+pub async fn clear_attempts(c: &mut WriteTx, email: &str) -> StoreResult<()> {
+    sqlx::query("DELETE FROM login_attempts WHERE email = $1").bind(email).execute(&mut **c).await?;
     Ok(())
 }

@@ -6,8 +6,9 @@ use steward_core::people::{OrgRole, UserStatus};
 use steward_core::time::Timestamp;
 
 use crate::StoreResult;
-use crate::db::Conn;
+use crate::db::{Conn, WriteTx};
 use crate::row::{opt_text, parsed, text, time};
+use crate::scope::OrgScope;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Session {
@@ -58,13 +59,13 @@ fn from_row(r: &AnyRow) -> StoreResult<Session> {
     })
 }
 
-pub async fn insert(c: &mut Conn, s: &Session) -> StoreResult<()> {
+pub async fn insert(c: &mut WriteTx, org: &OrgScope, s: &Session) -> StoreResult<()> {
     sqlx::query(
         "INSERT INTO sessions (id, org_id, user_id, token_hash, csrf_token, ip, user_agent, created_at, last_seen_at, idle_expires_at, \
          absolute_expires_at, idle_secs, reauth_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)",
     )
     .bind(s.id.as_str())
-    .bind(s.org_id.as_str())
+    .bind(org.as_str())
     .bind(s.user_id.as_str())
     .bind(&s.token_hash)
     .bind(&s.csrf_token)
@@ -76,7 +77,7 @@ pub async fn insert(c: &mut Conn, s: &Session) -> StoreResult<()> {
     .bind(s.absolute_expires_at.millis())
     .bind(s.idle_secs)
     .bind(s.reauth_at.millis())
-    .execute(c)
+    .execute(&mut **c)
     .await?;
     Ok(())
 }
@@ -117,32 +118,38 @@ pub async fn touch(c: &mut Conn, id: &SessionId, now: Timestamp, idle_expires_at
     Ok(())
 }
 
-pub async fn delete(c: &mut Conn, org: &OrgId, id: &SessionId) -> StoreResult<bool> {
+/// Removes a session found expired when it was used (bookkeeping, no event).
+pub async fn expire(c: &mut Conn, id: &SessionId) -> StoreResult<()> {
+    sqlx::query("DELETE FROM sessions WHERE id = $1").bind(id.as_str()).execute(c).await?;
+    Ok(())
+}
+
+pub async fn delete(c: &mut WriteTx, org: &OrgScope, id: &SessionId) -> StoreResult<bool> {
     let res = sqlx::query("DELETE FROM sessions WHERE org_id = $1 AND id = $2")
         .bind(org.as_str())
         .bind(id.as_str())
-        .execute(c)
+        .execute(&mut **c)
         .await?;
     Ok(res.rows_affected() == 1)
 }
 
 /// Ends every session of a user; returns how many ended.
-pub async fn delete_for_user(c: &mut Conn, org: &OrgId, user: &UserId) -> StoreResult<u64> {
+pub async fn delete_for_user(c: &mut WriteTx, org: &OrgScope, user: &UserId) -> StoreResult<u64> {
     let res = sqlx::query("DELETE FROM sessions WHERE org_id = $1 AND user_id = $2")
         .bind(org.as_str())
         .bind(user.as_str())
-        .execute(c)
+        .execute(&mut **c)
         .await?;
     Ok(res.rows_affected())
 }
 
 /// Ends every session of a user but one (after a password change).
-pub async fn delete_others(c: &mut Conn, org: &OrgId, user: &UserId, keep: &SessionId) -> StoreResult<u64> {
+pub async fn delete_others(c: &mut WriteTx, org: &OrgScope, user: &UserId, keep: &SessionId) -> StoreResult<u64> {
     let res = sqlx::query("DELETE FROM sessions WHERE org_id = $1 AND user_id = $2 AND id <> $3")
         .bind(org.as_str())
         .bind(user.as_str())
         .bind(keep.as_str())
-        .execute(c)
+        .execute(&mut **c)
         .await?;
     Ok(res.rows_affected())
 }
@@ -150,7 +157,7 @@ pub async fn delete_others(c: &mut Conn, org: &OrgId, user: &UserId, keep: &Sess
 const COLUMNS: &str = "id, org_id, user_id, token_hash, csrf_token, ip, user_agent, created_at, last_seen_at, idle_expires_at, \
     absolute_expires_at, idle_secs, reauth_at";
 
-pub async fn get(c: &mut Conn, org: &OrgId, id: &SessionId) -> StoreResult<Option<Session>> {
+pub async fn get(c: &mut Conn, org: &OrgScope, id: &SessionId) -> StoreResult<Option<Session>> {
     let sql = format!("SELECT {COLUMNS} FROM sessions WHERE org_id = $1 AND id = $2");
     sqlx::query(sqlx::AssertSqlSafe(sql))
         .bind(org.as_str())
@@ -163,7 +170,7 @@ pub async fn get(c: &mut Conn, org: &OrgId, id: &SessionId) -> StoreResult<Optio
 }
 
 /// A user's sessions, most recently used first.
-pub async fn for_user(c: &mut Conn, org: &OrgId, user: &UserId) -> StoreResult<Vec<Session>> {
+pub async fn for_user(c: &mut Conn, org: &OrgScope, user: &UserId) -> StoreResult<Vec<Session>> {
     let sql = format!(
         "SELECT {COLUMNS} FROM sessions WHERE org_id = $1 AND user_id = $2 ORDER BY last_seen_at DESC LIMIT 200"
     );
@@ -178,11 +185,12 @@ pub async fn for_user(c: &mut Conn, org: &OrgId, user: &UserId) -> StoreResult<V
 }
 
 /// Marks a fresh proof of identity.
-pub async fn reauthenticated(c: &mut Conn, id: &SessionId, now: Timestamp) -> StoreResult<()> {
-    sqlx::query("UPDATE sessions SET reauth_at = $2 WHERE id = $1")
+pub async fn reauthenticated(c: &mut WriteTx, org: &OrgScope, id: &SessionId, now: Timestamp) -> StoreResult<()> {
+    sqlx::query("UPDATE sessions SET reauth_at = $3 WHERE org_id = $1 AND id = $2")
+        .bind(org.as_str())
         .bind(id.as_str())
         .bind(now.millis())
-        .execute(c)
+        .execute(&mut **c)
         .await?;
     Ok(())
 }

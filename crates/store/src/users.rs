@@ -9,8 +9,9 @@ use steward_core::people::{OrgRole, UserStatus};
 use steward_core::time::Timestamp;
 
 use crate::StoreResult;
-use crate::db::Conn;
+use crate::db::{Conn, WriteTx};
 use crate::row::{opt_text, opt_time, parsed, text, time};
+use crate::scope::OrgScope;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct User {
@@ -43,13 +44,13 @@ fn from_row(r: &AnyRow) -> StoreResult<User> {
     })
 }
 
-pub async fn insert(c: &mut Conn, u: &User) -> StoreResult<()> {
+pub async fn insert(c: &mut WriteTx, org: &OrgScope, u: &User) -> StoreResult<()> {
     sqlx::query(
         "INSERT INTO users (id, org_id, email, name, role, status, password_hash, created_at, updated_at, last_login_at) \
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
     )
     .bind(u.id.as_str())
-    .bind(u.org_id.as_str())
+    .bind(org.as_str())
     .bind(&u.email)
     .bind(&u.name)
     .bind(u.role.as_str())
@@ -58,18 +59,18 @@ pub async fn insert(c: &mut Conn, u: &User) -> StoreResult<()> {
     .bind(u.created_at.millis())
     .bind(u.updated_at.millis())
     .bind(u.last_login_at.map(Timestamp::millis))
-    .execute(c)
+    .execute(&mut **c)
     .await?;
     Ok(())
 }
 
 /// Writes every mutable field back.
-pub async fn update(c: &mut Conn, u: &User) -> StoreResult<()> {
+pub async fn update(c: &mut WriteTx, org: &OrgScope, u: &User) -> StoreResult<()> {
     sqlx::query(
         "UPDATE users SET email = $3, name = $4, role = $5, status = $6, password_hash = $7, updated_at = $8, last_login_at = $9 \
          WHERE org_id = $1 AND id = $2",
     )
-    .bind(u.org_id.as_str())
+    .bind(org.as_str())
     .bind(u.id.as_str())
     .bind(&u.email)
     .bind(&u.name)
@@ -78,17 +79,17 @@ pub async fn update(c: &mut Conn, u: &User) -> StoreResult<()> {
     .bind(&u.password_hash)
     .bind(u.updated_at.millis())
     .bind(u.last_login_at.map(Timestamp::millis))
-    .execute(c)
+    .execute(&mut **c)
     .await?;
     Ok(())
 }
 
-pub async fn get(c: &mut Conn, org: &OrgId, id: &UserId) -> StoreResult<Option<User>> {
+pub async fn get(c: &mut Conn, org: &OrgScope, id: &UserId) -> StoreResult<Option<User>> {
     let sql = format!("SELECT {COLUMNS} FROM users WHERE org_id = $1 AND id = $2");
     crate::row::one(c, sql, vec![org.as_str().into(), id.as_str().into()], from_row).await
 }
 
-pub async fn by_email(c: &mut Conn, org: &OrgId, email: &str) -> StoreResult<Option<User>> {
+pub async fn by_email(c: &mut Conn, org: &OrgScope, email: &str) -> StoreResult<Option<User>> {
     let sql = format!("SELECT {COLUMNS} FROM users WHERE org_id = $1 AND email = $2");
     crate::row::one(c, sql, vec![org.as_str().into(), email.into()], from_row).await
 }
@@ -101,7 +102,7 @@ pub async fn by_email_everywhere(c: &mut Conn, email: &str) -> StoreResult<Vec<U
 }
 
 /// One page, oldest first.
-pub async fn list(c: &mut Conn, org: &OrgId, page: &Page) -> StoreResult<Vec<User>> {
+pub async fn list(c: &mut Conn, org: &OrgScope, page: &Page) -> StoreResult<Vec<User>> {
     let sql = format!("SELECT {COLUMNS} FROM users WHERE org_id = $1 AND id > $2 ORDER BY id LIMIT $3");
     crate::row::all(
         c,
@@ -112,20 +113,28 @@ pub async fn list(c: &mut Conn, org: &OrgId, page: &Page) -> StoreResult<Vec<Use
     .await
 }
 
-pub async fn delete(c: &mut Conn, org: &OrgId, id: &UserId) -> StoreResult<bool> {
+pub async fn delete(c: &mut WriteTx, org: &OrgScope, id: &UserId) -> StoreResult<bool> {
     let res = sqlx::query("DELETE FROM users WHERE org_id = $1 AND id = $2")
         .bind(org.as_str())
         .bind(id.as_str())
-        .execute(c)
+        .execute(&mut **c)
         .await?;
     Ok(res.rows_affected() == 1)
 }
 
-pub async fn count_active_super_admins(c: &mut Conn, org: &OrgId) -> StoreResult<i64> {
+pub async fn count_active_super_admins(c: &mut Conn, org: &OrgScope) -> StoreResult<i64> {
     let row: (i64,) =
         sqlx::query_as("SELECT COUNT(*) FROM users WHERE org_id = $1 AND role = 'super_admin' AND status = 'active'")
             .bind(org.as_str())
             .fetch_one(c)
             .await?;
     Ok(row.0)
+}
+
+/// Every active Super Admin: whom members are told to contact.
+pub async fn active_super_admins(c: &mut Conn, org: &OrgScope) -> StoreResult<Vec<User>> {
+    let sql = format!(
+        "SELECT {COLUMNS} FROM users WHERE org_id = $1 AND role = 'super_admin' AND status = 'active' ORDER BY name, id"
+    );
+    crate::row::all(c, sql, vec![org.as_str().into()], from_row).await
 }

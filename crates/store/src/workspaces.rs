@@ -7,8 +7,9 @@ use steward_core::time::Timestamp;
 use steward_core::workspaces::{WorkspaceRole, WorkspaceStatus};
 
 use crate::StoreResult;
-use crate::db::{Conn, Engine};
+use crate::db::{Conn, Engine, WriteTx};
 use crate::row::{Arg, Sql, bind_all, int, like_pattern, opt_text, opt_time, parsed, text, time};
+use crate::scope::{OrgScope, WorkspaceScope};
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Workspace {
@@ -55,14 +56,14 @@ fn from_row(r: &AnyRow) -> StoreResult<Workspace> {
     })
 }
 
-pub async fn insert(c: &mut Conn, w: &Workspace) -> StoreResult<()> {
+pub async fn insert(c: &mut WriteTx, org: &OrgScope, w: &Workspace) -> StoreResult<()> {
     sqlx::query(
         "INSERT INTO workspaces (id, org_id, name, slug, description, timezone, default_language, status, status_reason, \
          status_changed_at, restore_status, member_count, campaign_count, storage_bytes, created_at, updated_at, sort_name) \
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, 0, 0, 0, $12, $13, $14)",
     )
     .bind(w.id.as_str())
-    .bind(w.org_id.as_str())
+    .bind(org.as_str())
     .bind(&w.name)
     .bind(&w.slug)
     .bind(&w.description)
@@ -75,7 +76,7 @@ pub async fn insert(c: &mut Conn, w: &Workspace) -> StoreResult<()> {
     .bind(w.created_at.millis())
     .bind(w.updated_at.millis())
     .bind(sort_name(&w.name))
-    .execute(c)
+    .execute(&mut **c)
     .await?;
     Ok(())
 }
@@ -86,14 +87,14 @@ pub fn sort_name(name: &str) -> String {
 }
 
 /// Writes the editable fields and the status fields (counters are adjusted separately).
-pub async fn update(c: &mut Conn, w: &Workspace) -> StoreResult<()> {
+pub async fn update(c: &mut WriteTx, ws: &WorkspaceScope, w: &Workspace) -> StoreResult<()> {
     sqlx::query(
         "UPDATE workspaces SET name = $3, slug = $4, description = $5, timezone = $6, default_language = $7, status = $8, \
          status_reason = $9, status_changed_at = $10, restore_status = $11, updated_at = $12, sort_name = $13 \
          WHERE org_id = $1 AND id = $2",
     )
-    .bind(w.org_id.as_str())
-    .bind(w.id.as_str())
+    .bind(ws.org_id().as_str())
+    .bind(ws.id().as_str())
     .bind(&w.name)
     .bind(&w.slug)
     .bind(&w.description)
@@ -105,24 +106,24 @@ pub async fn update(c: &mut Conn, w: &Workspace) -> StoreResult<()> {
     .bind(w.restore_status.map(|s| s.as_str()))
     .bind(w.updated_at.millis())
     .bind(sort_name(&w.name))
-    .execute(c)
+    .execute(&mut **c)
     .await?;
     Ok(())
 }
 
-pub async fn get(c: &mut Conn, org: &OrgId, id: &WorkspaceId) -> StoreResult<Option<Workspace>> {
+pub async fn get(c: &mut Conn, org: &OrgScope, id: &WorkspaceId) -> StoreResult<Option<Workspace>> {
     let sql = format!("SELECT {COLUMNS} FROM workspaces w WHERE w.org_id = $1 AND w.id = $2");
     crate::row::one(c, sql, vec![org.as_str().into(), id.as_str().into()], from_row).await
 }
 
-pub async fn by_slug(c: &mut Conn, org: &OrgId, slug: &str) -> StoreResult<Option<Workspace>> {
+pub async fn by_slug(c: &mut Conn, org: &OrgScope, slug: &str) -> StoreResult<Option<Workspace>> {
     let sql = format!("SELECT {COLUMNS} FROM workspaces w WHERE w.org_id = $1 AND w.slug = $2");
     crate::row::one(c, sql, vec![org.as_str().into(), slug.into()], from_row).await
 }
 
 /// (id, name) of those of `ids` that exist in the organization: names for a
 /// page of rows that mention workspaces, however many the organization has.
-pub async fn names(c: &mut Conn, org: &OrgId, ids: &[String]) -> StoreResult<Vec<(String, String)>> {
+pub async fn names(c: &mut Conn, org: &OrgScope, ids: &[String]) -> StoreResult<Vec<(String, String)>> {
     if ids.is_empty() {
         return Ok(Vec::new());
     }
@@ -134,7 +135,7 @@ pub async fn names(c: &mut Conn, org: &OrgId, ids: &[String]) -> StoreResult<Vec
     rows.iter().map(|r| Ok((text(r, "id")?, text(r, "name")?))).collect()
 }
 
-pub async fn slug_taken(c: &mut Conn, org: &OrgId, slug: &str, except: Option<&WorkspaceId>) -> StoreResult<bool> {
+pub async fn slug_taken(c: &mut Conn, org: &OrgScope, slug: &str, except: Option<&WorkspaceId>) -> StoreResult<bool> {
     let (n,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM workspaces WHERE org_id = $1 AND slug = $2 AND id <> $3")
         .bind(org.as_str())
         .bind(slug)
@@ -145,7 +146,7 @@ pub async fn slug_taken(c: &mut Conn, org: &OrgId, slug: &str, except: Option<&W
 }
 
 /// Slugs in use that start with `base` (to find a free `base-2`, `base-3` …).
-pub async fn slugs_like(c: &mut Conn, org: &OrgId, base: &str) -> StoreResult<Vec<String>> {
+pub async fn slugs_like(c: &mut Conn, org: &OrgScope, base: &str) -> StoreResult<Vec<String>> {
     let rows: Vec<(String,)> =
         sqlx::query_as("SELECT slug FROM workspaces WHERE org_id = $1 AND (slug = $2 OR slug LIKE $3)")
             .bind(org.as_str())
@@ -157,7 +158,7 @@ pub async fn slugs_like(c: &mut Conn, org: &OrgId, base: &str) -> StoreResult<Ve
 }
 
 /// Workspaces that count toward the plan: every one not archived.
-pub async fn count_counted(c: &mut Conn, org: &OrgId) -> StoreResult<i64> {
+pub async fn count_counted(c: &mut Conn, org: &OrgScope) -> StoreResult<i64> {
     let (n,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM workspaces WHERE org_id = $1 AND status <> 'archived'")
         .bind(org.as_str())
         .fetch_one(c)
@@ -165,11 +166,11 @@ pub async fn count_counted(c: &mut Conn, org: &OrgId) -> StoreResult<i64> {
     Ok(n)
 }
 
-pub async fn delete(c: &mut Conn, org: &OrgId, id: &WorkspaceId) -> StoreResult<bool> {
+pub async fn delete(c: &mut WriteTx, ws: &WorkspaceScope) -> StoreResult<bool> {
     let res = sqlx::query("DELETE FROM workspaces WHERE org_id = $1 AND id = $2")
-        .bind(org.as_str())
-        .bind(id.as_str())
-        .execute(c)
+        .bind(ws.org_id().as_str())
+        .bind(ws.id().as_str())
+        .execute(&mut **c)
         .await?;
     Ok(res.rows_affected() == 1)
 }
@@ -182,7 +183,7 @@ pub enum Counter {
     StorageBytes,
 }
 
-pub async fn adjust(c: &mut Conn, id: &WorkspaceId, counter: Counter, delta: i64) -> StoreResult<()> {
+pub(crate) async fn adjust(c: &mut Conn, id: &WorkspaceId, counter: Counter, delta: i64) -> StoreResult<()> {
     let sql = match counter {
         Counter::Members => "UPDATE workspaces SET member_count = member_count + $2 WHERE id = $1",
         Counter::Campaigns => "UPDATE workspaces SET campaign_count = campaign_count + $2 WHERE id = $1",
@@ -240,7 +241,7 @@ pub struct ListFilter {
     pub limit: i64,
 }
 
-pub async fn list(c: &mut Conn, org: &OrgId, f: &ListFilter) -> StoreResult<Vec<Workspace>> {
+pub async fn list(c: &mut Conn, org: &OrgScope, f: &ListFilter) -> StoreResult<Vec<Workspace>> {
     let mut sql = Sql::new(&format!("SELECT {COLUMNS} FROM workspaces w"));
     if let Some(user) = &f.member {
         sql.push(" JOIN workspace_members m ON m.workspace_id = w.id AND m.user_id = ?", [Arg::Text(user.to_string())]);
@@ -280,24 +281,40 @@ pub struct Member {
     pub updated_at: Timestamp,
 }
 
-pub async fn role_of(c: &mut Conn, ws: &WorkspaceId, user: &UserId) -> StoreResult<Option<WorkspaceRole>> {
+pub async fn role_of(c: &mut Conn, ws: &WorkspaceScope, user: &UserId) -> StoreResult<Option<WorkspaceRole>> {
     let row: Option<(String,)> =
-        sqlx::query_as("SELECT role FROM workspace_members WHERE workspace_id = $1 AND user_id = $2")
-            .bind(ws.as_str())
+        sqlx::query_as("SELECT role FROM workspace_members WHERE workspace_id = $1 AND user_id = $2 AND org_id = $3")
+            .bind(ws.id().as_str())
             .bind(user.as_str())
+            .bind(ws.org_id().as_str())
             .fetch_optional(c)
             .await?;
     Ok(row.and_then(|(r,)| WorkspaceRole::parse(&r)))
 }
 
-pub async fn members(c: &mut Conn, ws: &WorkspaceId, after: Option<&str>, limit: i64) -> StoreResult<Vec<Member>> {
+/// Whether a user of the organization is a member of one of its workspaces.
+pub async fn is_member(c: &mut Conn, org: &OrgScope, ws: &WorkspaceId, user: &UserId) -> StoreResult<bool> {
+    let (n,): (i64,) = sqlx::query_as(
+        "SELECT COUNT(*) FROM workspace_members WHERE org_id = $1 AND workspace_id = $2 AND user_id = $3",
+    )
+    .bind(org.as_str())
+    .bind(ws.as_str())
+    .bind(user.as_str())
+    .fetch_one(c)
+    .await?;
+    Ok(n > 0)
+}
+
+pub async fn members(c: &mut Conn, ws: &WorkspaceScope, after: Option<&str>, limit: i64) -> StoreResult<Vec<Member>> {
     let rows = sqlx::query(
         "SELECT m.workspace_id, m.user_id, m.role, u.email, u.name, m.created_at, m.updated_at FROM workspace_members m \
-         JOIN users u ON u.id = m.user_id WHERE m.workspace_id = $1 AND m.user_id > $2 ORDER BY m.user_id LIMIT $3",
+         JOIN users u ON u.id = m.user_id AND u.org_id = m.org_id \
+         WHERE m.org_id = $4 AND m.workspace_id = $1 AND m.user_id > $2 ORDER BY m.user_id LIMIT $3",
     )
-    .bind(ws.as_str())
+    .bind(ws.id().as_str())
     .bind(after.unwrap_or(""))
     .bind(limit)
+    .bind(ws.org_id().as_str())
     .fetch_all(c)
     .await?;
     rows.iter()
@@ -317,43 +334,46 @@ pub async fn members(c: &mut Conn, ws: &WorkspaceId, after: Option<&str>, limit:
 
 /// Adds or changes a membership; returns the previous role.
 pub async fn set_member(
-    c: &mut Conn,
-    org: &OrgId,
-    ws: &WorkspaceId,
+    c: &mut WriteTx,
+    ws: &WorkspaceScope,
     user: &UserId,
     role: WorkspaceRole,
     now: Timestamp,
 ) -> StoreResult<Option<WorkspaceRole>> {
     let previous = role_of(c, ws, user).await?;
     if previous.is_some() {
-        sqlx::query("UPDATE workspace_members SET role = $3, updated_at = $4 WHERE workspace_id = $1 AND user_id = $2")
-            .bind(ws.as_str())
-            .bind(user.as_str())
-            .bind(role.as_str())
-            .bind(now.millis())
-            .execute(&mut *c)
+        sqlx::query(
+            "UPDATE workspace_members SET role = $3, updated_at = $4 WHERE workspace_id = $1 AND user_id = $2 AND org_id = $5",
+        )
+        .bind(ws.id().as_str())
+        .bind(user.as_str())
+        .bind(role.as_str())
+        .bind(now.millis())
+        .bind(ws.org_id().as_str())
+        .execute(&mut **c)
             .await?;
     } else {
         sqlx::query(
             "INSERT INTO workspace_members (workspace_id, user_id, org_id, role, created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $5)",
         )
-        .bind(ws.as_str())
+        .bind(ws.id().as_str())
         .bind(user.as_str())
-        .bind(org.as_str())
+        .bind(ws.org_id().as_str())
         .bind(role.as_str())
         .bind(now.millis())
-        .execute(&mut *c)
+        .execute(&mut **c)
         .await?;
         adjust(c, ws, Counter::Members, 1).await?;
     }
     Ok(previous)
 }
 
-pub async fn remove_member(c: &mut Conn, ws: &WorkspaceId, user: &UserId) -> StoreResult<bool> {
-    let res = sqlx::query("DELETE FROM workspace_members WHERE workspace_id = $1 AND user_id = $2")
-        .bind(ws.as_str())
+pub async fn remove_member(c: &mut WriteTx, ws: &WorkspaceScope, user: &UserId) -> StoreResult<bool> {
+    let res = sqlx::query("DELETE FROM workspace_members WHERE workspace_id = $1 AND user_id = $2 AND org_id = $3")
+        .bind(ws.id().as_str())
         .bind(user.as_str())
-        .execute(&mut *c)
+        .bind(ws.org_id().as_str())
+        .execute(&mut **c)
         .await?;
     if res.rows_affected() == 1 {
         adjust(c, ws, Counter::Members, -1).await?;
@@ -362,25 +382,25 @@ pub async fn remove_member(c: &mut Conn, ws: &WorkspaceId, user: &UserId) -> Sto
 }
 
 /// Before a user is deleted: their memberships stop counting.
-pub async fn forget_user(c: &mut Conn, org: &OrgId, user: &UserId) -> StoreResult<()> {
+pub async fn forget_user(c: &mut WriteTx, org: &OrgScope, user: &UserId) -> StoreResult<()> {
     sqlx::query(
         "UPDATE workspaces SET member_count = member_count - 1 WHERE org_id = $1 AND id IN \
          (SELECT workspace_id FROM workspace_members WHERE user_id = $2)",
     )
     .bind(org.as_str())
     .bind(user.as_str())
-    .execute(&mut *c)
+    .execute(&mut **c)
     .await?;
     sqlx::query("DELETE FROM workspace_members WHERE org_id = $1 AND user_id = $2")
         .bind(org.as_str())
         .bind(user.as_str())
-        .execute(c)
+        .execute(&mut **c)
         .await?;
     Ok(())
 }
 
 /// How many workspaces match the filter (for "1–50 of 1,204").
-pub async fn count(c: &mut Conn, org: &OrgId, f: &ListFilter) -> StoreResult<i64> {
+pub async fn count(c: &mut Conn, org: &OrgScope, f: &ListFilter) -> StoreResult<i64> {
     let mut sql = Sql::new("SELECT COUNT(*) FROM workspaces w");
     if let Some(user) = &f.member {
         sql.push(" JOIN workspace_members m ON m.workspace_id = w.id AND m.user_id = ?", [Arg::Text(user.to_string())]);

@@ -3,14 +3,14 @@
 //! what the page path returns, and bulk appends keep the chain.
 
 use serde_json::{Value, json};
-use steward_core::authz::{Actor, ActorKind};
+use steward_core::authz::{Actor, ActorKind, Principal};
 use steward_core::ids::OrgId;
 use steward_core::time::Timestamp;
 use steward_store::audit::{self, AuditEvent, Filter, NewEvent};
 use steward_store::organizations::{self, Organization};
-use steward_store::{Db, testing};
+use steward_store::{Db, OrgScope, testing};
 
-async fn new_org(db: &Db, slug: &str) -> OrgId {
+async fn new_org(db: &Db, slug: &str) -> OrgScope {
     let at = Timestamp::from_millis(0);
     let org = Organization {
         id: OrgId::new(),
@@ -23,9 +23,10 @@ async fn new_org(db: &Db, slug: &str) -> OrgId {
         created_at: at,
         updated_at: at,
     };
-    let mut c = db.conn().await.unwrap();
-    organizations::insert(&mut c, &org).await.unwrap();
-    org.id
+    let mut tx = db.write_deployment().await.unwrap();
+    organizations::insert(&mut tx, &org).await.unwrap();
+    tx.commit_unaudited().await.unwrap();
+    OrgScope::of(&Principal::system("test").in_org(org.id)).unwrap()
 }
 
 fn event(org: &OrgId, action: &'static str, at_ms: i64, n: usize) -> NewEvent {
@@ -54,12 +55,12 @@ fn event(org: &OrgId, action: &'static str, at_ms: i64, n: usize) -> NewEvent {
 }
 
 async fn append(db: &Db, e: NewEvent) {
-    let mut tx = db.begin().await.unwrap();
-    audit::append(&mut tx, e).await.unwrap();
-    tx.commit().await.unwrap();
+    let mut tx = db.write_deployment().await.unwrap();
+    let done = audit::append(&mut tx, e).await.unwrap();
+    tx.commit(done).await.unwrap();
 }
 
-async fn search(db: &Db, org: &OrgId, f: &Filter, limit: i64) -> Vec<AuditEvent> {
+async fn search(db: &Db, org: &OrgScope, f: &Filter, limit: i64) -> Vec<AuditEvent> {
     let mut c = db.conn().await.unwrap();
     audit::search(&mut c, org, f, limit).await.unwrap()
 }
@@ -115,9 +116,9 @@ async fn bulk_appends_chain_and_the_export_path_matches_the_page_path() {
         let actions = ["workspace.updated", "session.created", "user.invited", "workspace.suspended"];
         let events: Vec<NewEvent> =
             (0..2_500).map(|n| event(&org, actions[n % actions.len()], 1_000 + n as i64, n)).collect();
-        let mut tx = t.db.begin().await.unwrap();
-        audit::append_many(&mut tx, &org, events).await.unwrap();
-        tx.commit().await.unwrap();
+        let mut tx = t.db.write(&org).await.unwrap();
+        let done = audit::append_many(&mut tx, &org, events).await.unwrap();
+        tx.commit(done).await.unwrap();
         append(&t.db, event(&org, "user.invited", 0, 2_500)).await;
 
         let mut c = t.db.conn().await.unwrap();
@@ -155,14 +156,14 @@ async fn bulk_appends_chain_and_the_export_path_matches_the_page_path() {
         // Retention in steps: at most `max` of the oldest go each time, and the
         // rest still verifies from the new anchor.
         let now = Timestamp::from_millis(10_000);
-        let mut tx = t.db.begin().await.unwrap();
+        let mut tx = t.db.write(&org).await.unwrap();
         let step = audit::purge_before(&mut tx, &org, Timestamp::from_millis(1_250), now, 100).await.unwrap();
-        tx.commit().await.unwrap();
+        tx.commit_unaudited().await.unwrap();
         assert_eq!(step, (100, Some(100)));
         assert_eq!(audit::verify(&mut c, &org).await.unwrap(), Ok(2_401));
-        let mut tx = t.db.begin().await.unwrap();
+        let mut tx = t.db.write(&org).await.unwrap();
         let step = audit::purge_before(&mut tx, &org, Timestamp::from_millis(1_250), now, 1_000).await.unwrap();
-        tx.commit().await.unwrap();
+        tx.commit_unaudited().await.unwrap();
         assert_eq!(step, (150, Some(250)), "only events before the cutoff go");
         assert_eq!(audit::verify(&mut c, &org).await.unwrap(), Ok(2_251));
 

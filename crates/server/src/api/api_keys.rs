@@ -28,7 +28,7 @@ pub struct CreatedApiKeyView {
 }
 
 /// Keys that are not revoked, oldest first. Never shows a secret.
-#[utoipa::path(get, path = "/api-keys", tag = "api_keys", params(ListQuery), responses((status = 200, body = ApiKeyList), (status = 403, body = Problem)))]
+#[utoipa::path(get, path = "/api-keys", tag = "api_keys", extensions(("x-permission" = json!("api_keys:read"))), params(ListQuery), responses((status = 200, body = ApiKeyList), (status = 403, body = Problem)))]
 async fn list_api_keys(
     State(s): State<AppState>,
     ctx: Ctx,
@@ -39,7 +39,7 @@ async fn list_api_keys(
 }
 
 /// Create a key with scopes `admin` and/or `read`. The secret is in this response only.
-#[utoipa::path(post, path = "/api-keys", tag = "api_keys", request_body = CreateApiKey,
+#[utoipa::path(post, path = "/api-keys", tag = "api_keys", extensions(("x-permission" = json!("api_keys:write"))), request_body = CreateApiKey,
     responses((status = 201, body = CreatedApiKeyView), (status = 403, body = Problem), (status = 422, body = Problem)))]
 async fn create_api_key(
     State(s): State<AppState>,
@@ -54,7 +54,7 @@ async fn create_api_key(
 }
 
 /// Revoke a key; it stops working at once.
-#[utoipa::path(delete, path = "/api-keys/{id}", tag = "api_keys", params(("id" = String, Path, description = "key_…")),
+#[utoipa::path(delete, path = "/api-keys/{id}", tag = "api_keys", extensions(("x-permission" = json!("api_keys:write"))), params(("id" = String, Path, description = "key_…")),
     responses((status = 204), (status = 404, body = Problem)))]
 async fn revoke_api_key(State(s): State<AppState>, ctx: Ctx, Path(id): Path<String>) -> ApiResult<StatusCode> {
     let id: ApiKeyId = parse_id(&id, "API key")?;

@@ -24,7 +24,7 @@ pub fn router() -> OpenApiRouter<AppState> {
 
 /// The organization's audit trail, newest first, filtered by date range, actor,
 /// action (or `group.*`), workspace and target.
-#[utoipa::path(get, path = "/audit-events", tag = "audit", params(AuditQuery),
+#[utoipa::path(get, path = "/audit-events", tag = "audit", extensions(("x-permission" = json!("audit:read"))), params(AuditQuery),
     responses((status = 200, body = AuditEventList), (status = 400, body = Problem, description = "invalid_cursor"),
         (status = 403, body = Problem), (status = 422, body = Problem, description = "a bad filter")))]
 async fn list_audit_events(
@@ -126,7 +126,7 @@ fn push_csv_row(out: &mut String, e: &AuditEvent) {
 
 /// Export the filtered trail, newest first. Streamed in batches, so memory stays
 /// flat however many events match. The export itself is audited.
-#[utoipa::path(get, path = "/audit-events/export", tag = "audit", params(ExportQuery),
+#[utoipa::path(get, path = "/audit-events/export", tag = "audit", extensions(("x-permission" = json!("audit:export"))), params(ExportQuery),
     responses((status = 200, description = "text/csv or application/jsonl"), (status = 422, body = Problem)))]
 async fn export_audit_events(
     State(s): State<AppState>,
@@ -134,11 +134,11 @@ async fn export_audit_events(
     ApiQuery(q): ApiQuery<ExportQuery>,
 ) -> ApiResult<Response> {
     let format = q.format.clone().unwrap_or_else(|| "csv".into());
-    let filter = audit::start_export(&s.db, &ctx, &q.filters(), &format).await?;
+    let (org, filter) = audit::start_export(&s.db, &ctx, &q.filters(), &format).await?;
     let csv = format == "csv";
     // State: (next batch starts before this seq, finished?, header written?).
     let stream = futures_util::stream::unfold((None::<i64>, false, false), move |(before, done, header)| {
-        let (s, ctx, filter) = (s.clone(), ctx.clone(), filter.clone());
+        let (s, org, filter) = (s.clone(), org.clone(), filter.clone());
         async move {
             if done {
                 return None;
@@ -146,7 +146,7 @@ async fn export_audit_events(
             if csv && !header {
                 return Some((Ok::<_, std::io::Error>(CSV_HEADER.to_owned()), (before, false, true)));
             }
-            match audit::export_batch(&s.db, &ctx, &filter, before, BATCH).await {
+            match audit::export_batch(&s.db, &org, &filter, before, BATCH).await {
                 Ok(rows) if rows.is_empty() => None,
                 Ok(rows) => {
                     let last = rows.last().map(|e| e.seq);

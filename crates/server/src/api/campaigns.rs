@@ -19,7 +19,7 @@ pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new().routes(routes!(list_campaigns, create_campaign)).routes(routes!(get_campaign, update_campaign))
 }
 
-#[utoipa::path(get, path = "/workspaces/{id}/campaigns", tag = "campaigns", params(("id" = String, Path), ListQuery),
+#[utoipa::path(get, path = "/workspaces/{id}/campaigns", tag = "campaigns", extensions(("x-permission" = json!("workspaces:read"))), params(("id" = String, Path), ListQuery),
     responses((status = 200, body = CampaignList), (status = 403, body = Problem), (status = 404, body = Problem)))]
 async fn list_campaigns(
     State(s): State<AppState>,
@@ -33,7 +33,7 @@ async fn list_campaigns(
 }
 
 /// Create a campaign (editors and above).
-#[utoipa::path(post, path = "/workspaces/{id}/campaigns", tag = "campaigns", request_body = CreateCampaign, params(("id" = String, Path)),
+#[utoipa::path(post, path = "/workspaces/{id}/campaigns", tag = "campaigns", extensions(("x-permission" = json!("content:write"))), request_body = CreateCampaign, params(("id" = String, Path)),
     responses((status = 201, body = CampaignView), (status = 403, body = Problem), (status = 422, body = Problem)))]
 async fn create_campaign(
     State(s): State<AppState>,
@@ -45,7 +45,7 @@ async fn create_campaign(
     Ok((StatusCode::CREATED, Json(CampaignView::from(&campaigns::create(&s.db, &ctx, &ws, body).await?))))
 }
 
-#[utoipa::path(get, path = "/workspaces/{id}/campaigns/{campaign_id}", tag = "campaigns", params(("id" = String, Path), ("campaign_id" = String, Path)),
+#[utoipa::path(get, path = "/workspaces/{id}/campaigns/{campaign_id}", tag = "campaigns", extensions(("x-permission" = json!("workspaces:read"))), params(("id" = String, Path), ("campaign_id" = String, Path)),
     responses((status = 200, body = CampaignView), (status = 404, body = Problem)))]
 async fn get_campaign(
     State(s): State<AppState>,
@@ -58,7 +58,7 @@ async fn get_campaign(
 }
 
 /// Rename, change the cost, or move along draft → active ⇄ paused → completed.
-#[utoipa::path(patch, path = "/workspaces/{id}/campaigns/{campaign_id}", tag = "campaigns", request_body = CampaignPatch,
+#[utoipa::path(patch, path = "/workspaces/{id}/campaigns/{campaign_id}", tag = "campaigns", extensions(("x-permission" = json!("content:write"))), request_body = CampaignPatch,
     params(("id" = String, Path), ("campaign_id" = String, Path)),
     responses((status = 200, body = CampaignView), (status = 404, body = Problem), (status = 409, body = Problem, description = "invalid_status_transition")))]
 async fn update_campaign(

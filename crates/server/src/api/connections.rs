@@ -21,7 +21,7 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(update_connection, delete_connection))
 }
 
-#[utoipa::path(get, path = "/workspaces/{id}/connections", tag = "connections", params(("id" = String, Path), ListQuery),
+#[utoipa::path(get, path = "/workspaces/{id}/connections", tag = "connections", extensions(("x-permission" = json!("workspaces:read"))), params(("id" = String, Path), ListQuery),
     responses((status = 200, body = ConnectionList), (status = 404, body = Problem)))]
 async fn list_connections(
     State(s): State<AppState>,
@@ -35,7 +35,7 @@ async fn list_connections(
 }
 
 /// Connect a platform account (workspace admins).
-#[utoipa::path(post, path = "/workspaces/{id}/connections", tag = "connections", request_body = CreateConnection, params(("id" = String, Path)),
+#[utoipa::path(post, path = "/workspaces/{id}/connections", tag = "connections", extensions(("x-permission" = json!("workspaces:write"))), request_body = CreateConnection, params(("id" = String, Path)),
     responses((status = 201, body = ConnectionView), (status = 403, body = Problem), (status = 422, body = Problem)))]
 async fn create_connection(
     State(s): State<AppState>,
@@ -47,7 +47,7 @@ async fn create_connection(
     Ok((StatusCode::CREATED, Json(ConnectionView::from(&connections::create(&s.db, &ctx, &ws, body).await?))))
 }
 
-#[utoipa::path(patch, path = "/workspaces/{id}/connections/{connection_id}", tag = "connections", request_body = ConnectionPatch,
+#[utoipa::path(patch, path = "/workspaces/{id}/connections/{connection_id}", tag = "connections", extensions(("x-permission" = json!("workspaces:write"))), request_body = ConnectionPatch,
     params(("id" = String, Path), ("connection_id" = String, Path)),
     responses((status = 200, body = ConnectionView), (status = 404, body = Problem), (status = 422, body = Problem)))]
 async fn update_connection(
@@ -61,7 +61,7 @@ async fn update_connection(
     Ok(Json(ConnectionView::from(&connections::update(&s.db, &ctx, &ws, &cid, body).await?)))
 }
 
-#[utoipa::path(delete, path = "/workspaces/{id}/connections/{connection_id}", tag = "connections", params(("id" = String, Path), ("connection_id" = String, Path)),
+#[utoipa::path(delete, path = "/workspaces/{id}/connections/{connection_id}", tag = "connections", extensions(("x-permission" = json!("workspaces:write"))), params(("id" = String, Path), ("connection_id" = String, Path)),
     responses((status = 204), (status = 404, body = Problem)))]
 async fn delete_connection(
     State(s): State<AppState>,

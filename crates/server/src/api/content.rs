@@ -23,7 +23,7 @@ pub fn router() -> OpenApiRouter<AppState> {
     ))
 }
 
-#[utoipa::path(get, path = "/workspaces/{id}/content", tag = "content", params(("id" = String, Path), ListQuery),
+#[utoipa::path(get, path = "/workspaces/{id}/content", tag = "content", extensions(("x-permission" = json!("workspaces:read"))), params(("id" = String, Path), ListQuery),
     responses((status = 200, body = ContentList), (status = 404, body = Problem)))]
 async fn list_content(
     State(s): State<AppState>,
@@ -36,7 +36,7 @@ async fn list_content(
     Ok(Json(ContentList::new(&rows, next)))
 }
 
-#[utoipa::path(post, path = "/workspaces/{id}/content", tag = "content", request_body = CreateContent, params(("id" = String, Path)),
+#[utoipa::path(post, path = "/workspaces/{id}/content", tag = "content", extensions(("x-permission" = json!("content:write"))), request_body = CreateContent, params(("id" = String, Path)),
     responses((status = 201, body = ContentView), (status = 403, body = Problem), (status = 422, body = Problem)))]
 async fn create_content(
     State(s): State<AppState>,
@@ -48,7 +48,7 @@ async fn create_content(
     Ok((StatusCode::CREATED, Json(ContentView::from(&content::create(&s.db, &ctx, &ws, body).await?))))
 }
 
-#[utoipa::path(get, path = "/workspaces/{id}/content/{content_id}", tag = "content", params(("id" = String, Path), ("content_id" = String, Path)),
+#[utoipa::path(get, path = "/workspaces/{id}/content/{content_id}", tag = "content", extensions(("x-permission" = json!("workspaces:read"))), params(("id" = String, Path), ("content_id" = String, Path)),
     responses((status = 200, body = ContentView), (status = 404, body = Problem)))]
 async fn get_content(
     State(s): State<AppState>,
@@ -61,7 +61,7 @@ async fn get_content(
 }
 
 /// Edit, schedule (`scheduled_at` in the future) or publish.
-#[utoipa::path(patch, path = "/workspaces/{id}/content/{content_id}", tag = "content", request_body = ContentPatch,
+#[utoipa::path(patch, path = "/workspaces/{id}/content/{content_id}", tag = "content", extensions(("x-permission" = json!("content:write"))), request_body = ContentPatch,
     params(("id" = String, Path), ("content_id" = String, Path)),
     responses((status = 200, body = ContentView), (status = 404, body = Problem), (status = 409, body = Problem), (status = 422, body = Problem)))]
 async fn update_content(
@@ -76,7 +76,7 @@ async fn update_content(
 }
 
 /// Delete (kept 30 days before purge).
-#[utoipa::path(delete, path = "/workspaces/{id}/content/{content_id}", tag = "content", params(("id" = String, Path), ("content_id" = String, Path)),
+#[utoipa::path(delete, path = "/workspaces/{id}/content/{content_id}", tag = "content", extensions(("x-permission" = json!("content:write"))), params(("id" = String, Path), ("content_id" = String, Path)),
     responses((status = 204), (status = 404, body = Problem)))]
 async fn delete_content(
     State(s): State<AppState>,

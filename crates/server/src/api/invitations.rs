@@ -25,7 +25,7 @@ pub struct AcceptedView {
 
 /// Accept an invitation with the token from its link; the user becomes active
 /// and can sign in with `POST /sessions`.
-#[utoipa::path(post, path = "/invitations/{token}/accept", tag = "people", request_body = AcceptInvitation, security(()),
+#[utoipa::path(post, path = "/invitations/{token}/accept", tag = "people", extensions(("x-permission" = json!("none"))), request_body = AcceptInvitation, security(()),
     params(("token" = String, Path, description = "the token at the end of `invite_url`")),
     responses((status = 200, body = AcceptedView), (status = 404, body = Problem, description = "invitation_not_found"),
         (status = 410, body = Problem, description = "invitation_expired"), (status = 422, body = Problem)))]

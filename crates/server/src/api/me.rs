@@ -3,18 +3,15 @@
 use axum::Json;
 use axum::extract::State;
 use serde::Serialize;
-use steward_core::Error;
 use steward_core::authz::Credential;
 use steward_core::ids::ApiKeyId;
-use steward_core::people::ApiScope;
-use steward_store::{organizations, users};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use super::sessions::OrganizationSummary;
 use super::views::UserView;
 use crate::error::{ApiResult, Problem};
-use crate::services::Ctx;
+use crate::services::{Ctx, people};
 use crate::state::AppState;
 
 pub fn router() -> OpenApiRouter<AppState> {
@@ -25,7 +22,7 @@ pub fn router() -> OpenApiRouter<AppState> {
 pub struct KeySummary {
     pub id: ApiKeyId,
     pub name: String,
-    pub scopes: Vec<ApiScope>,
+    pub scopes: Vec<String>,
 }
 
 #[derive(Debug, Serialize, utoipa::ToSchema)]
@@ -39,22 +36,17 @@ pub struct MeView {
 }
 
 /// The signed-in user (or API key) and its organization. Any member may call it.
-#[utoipa::path(get, path = "/me", tag = "sessions", responses((status = 200, body = MeView), (status = 401, body = Problem)))]
+#[utoipa::path(get, path = "/me", tag = "sessions", extensions(("x-permission" = json!("none"))), responses((status = 200, body = MeView), (status = 401, body = Problem)))]
 async fn get_me(State(s): State<AppState>, ctx: Ctx) -> ApiResult<Json<MeView>> {
-    let mut c = s.db.conn().await?;
-    let org = organizations::get(&mut c, ctx.org_id()).await?.ok_or_else(Error::internal)?;
-    let organization = OrganizationSummary { id: org.id, name: org.name, slug: org.slug };
-    let view = match &ctx.principal.credential {
-        Credential::Session { user_id, .. } => {
-            let user = users::get(&mut c, ctx.org_id(), user_id).await?.ok_or_else(Error::internal)?;
-            MeView { kind: "user".into(), user: Some(UserView::from(&user)), api_key: None, organization }
+    let me = people::me(&s.db, &ctx).await?;
+    let o = me.organization;
+    let organization = OrganizationSummary { id: o.id, name: o.name, slug: o.slug };
+    let api_key = match &ctx.principal.credential {
+        Credential::ApiKey { key_id, name, scopes, .. } => {
+            Some(KeySummary { id: key_id.clone(), name: name.clone(), scopes: scopes.clone() })
         }
-        Credential::ApiKey { key_id, name, scopes } => MeView {
-            kind: "api_key".into(),
-            user: None,
-            api_key: Some(KeySummary { id: key_id.clone(), name: name.clone(), scopes: scopes.clone() }),
-            organization,
-        },
+        _ => None,
     };
-    Ok(Json(view))
+    let kind = if me.user.is_some() { "user" } else { "api_key" };
+    Ok(Json(MeView { kind: kind.into(), user: me.user.as_ref().map(UserView::from), api_key, organization }))
 }

@@ -33,7 +33,7 @@ pub struct UploadParams {
     pub filename: Option<String>,
 }
 
-#[utoipa::path(get, path = "/workspaces/{id}/media", tag = "media", params(("id" = String, Path), ListQuery),
+#[utoipa::path(get, path = "/workspaces/{id}/media", tag = "media", extensions(("x-permission" = json!("workspaces:read"))), params(("id" = String, Path), ListQuery),
     responses((status = 200, body = MediaList), (status = 404, body = Problem)))]
 async fn list_media(
     State(s): State<AppState>,
@@ -47,7 +47,7 @@ async fn list_media(
 }
 
 /// Upload a file (workspace admins), at most 25 MiB; its bytes count toward storage.
-#[utoipa::path(post, path = "/workspaces/{id}/media", tag = "media", params(("id" = String, Path), UploadParams),
+#[utoipa::path(post, path = "/workspaces/{id}/media", tag = "media", extensions(("x-permission" = json!("workspaces:write"))), params(("id" = String, Path), UploadParams),
     request_body(content = Vec<u8>, content_type = "application/octet-stream"),
     responses((status = 201, body = MediaView), (status = 413, body = Problem), (status = 422, body = Problem)))]
 async fn upload_media(
@@ -72,7 +72,7 @@ async fn upload_media(
 }
 
 /// The file itself, always as a download (never rendered in Steward's origin).
-#[utoipa::path(get, path = "/workspaces/{id}/media/{media_id}", tag = "media", params(("id" = String, Path), ("media_id" = String, Path)),
+#[utoipa::path(get, path = "/workspaces/{id}/media/{media_id}", tag = "media", extensions(("x-permission" = json!("workspaces:read"))), params(("id" = String, Path), ("media_id" = String, Path)),
     responses((status = 200, description = "the file's bytes"), (status = 404, body = Problem)))]
 async fn download_media(
     State(s): State<AppState>,
@@ -98,7 +98,7 @@ async fn download_media(
     Ok(res)
 }
 
-#[utoipa::path(delete, path = "/workspaces/{id}/media/{media_id}", tag = "media", params(("id" = String, Path), ("media_id" = String, Path)),
+#[utoipa::path(delete, path = "/workspaces/{id}/media/{media_id}", tag = "media", extensions(("x-permission" = json!("workspaces:write"))), params(("id" = String, Path), ("media_id" = String, Path)),
     responses((status = 204), (status = 404, body = Problem)))]
 async fn delete_media(
     State(s): State<AppState>,

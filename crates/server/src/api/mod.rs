@@ -10,6 +10,7 @@ pub mod invitations;
 pub mod me;
 pub mod media;
 pub mod organization;
+pub mod permissions;
 pub mod security;
 pub mod sessions;
 pub mod setup;
@@ -31,6 +32,7 @@ pub fn router() -> OpenApiRouter<AppState> {
         .merge(setup::router())
         .merge(sessions::router())
         .merge(me::router())
+        .merge(permissions::router())
         .merge(organization::router())
         .merge(users::router())
         .merge(invitations::router())

@@ -21,7 +21,7 @@ pub fn router() -> OpenApiRouter<AppState> {
 }
 
 /// The caller's organization (Super Admins and API keys).
-#[utoipa::path(get, path = "/organization", tag = "organization",
+#[utoipa::path(get, path = "/organization", tag = "organization", extensions(("x-permission" = json!("organization:read"))),
     responses((status = 200, body = OrganizationView), (status = 401, body = Problem), (status = 403, body = Problem)))]
 async fn get_organization(State(s): State<AppState>, ctx: Ctx) -> ApiResult<Json<OrganizationView>> {
     let org = organizations::get(&s.db, &ctx).await?;
@@ -29,7 +29,7 @@ async fn get_organization(State(s): State<AppState>, ctx: Ctx) -> ApiResult<Json
 }
 
 /// Edit name, slug, description or website; effective immediately, audited.
-#[utoipa::path(patch, path = "/organization", tag = "organization", request_body = OrganizationPatch,
+#[utoipa::path(patch, path = "/organization", tag = "organization", extensions(("x-permission" = json!("organization:write"))), request_body = OrganizationPatch,
     responses((status = 200, body = OrganizationView), (status = 409, body = Problem, description = "slug_taken"),
         (status = 422, body = Problem, description = "validation_failed")))]
 async fn update_organization(
@@ -58,7 +58,7 @@ pub struct DashboardView {
     pub timezone: String,
 }
 
-#[utoipa::path(get, path = "/organization/dashboard", tag = "organization",
+#[utoipa::path(get, path = "/organization/dashboard", tag = "organization", extensions(("x-permission" = json!("organization:read"))),
     responses((status = 200, body = DashboardView), (status = 403, body = Problem)))]
 async fn get_dashboard(State(s): State<AppState>, ctx: Ctx) -> ApiResult<Json<DashboardView>> {
     let (f, timezone) = crate::services::dashboard::figures(&s.db, &ctx).await?;
@@ -96,12 +96,11 @@ pub struct LogoView {
 }
 
 /// The organization's logo (200×200 PNG, or sanitized SVG).
-#[utoipa::path(get, path = "/organization/logo", tag = "organization",
+#[utoipa::path(get, path = "/organization/logo", tag = "organization", extensions(("x-permission" = json!("organization:read"))),
     responses((status = 200, description = "the logo"), (status = 404, body = Problem)))]
 async fn get_logo(State(s): State<AppState>, ctx: Ctx) -> ApiResult<axum::response::Response> {
-    ctx.principal.require(steward_core::authz::Access::OrgRead)?;
-    match crate::services::logo::read(&s.config.storage_dir, ctx.org_id()).await {
-        Some((ct, bytes)) => Ok(crate::console::logo::logo_response(ct, bytes)),
+    match crate::services::logo::get(&ctx, &s.config.storage_dir).await? {
+        Some((ct, bytes)) => Ok(crate::responses::logo(ct, bytes)),
         None => Err(steward_core::Error::not_found("logo").into()),
     }
 }
@@ -109,7 +108,7 @@ async fn get_logo(State(s): State<AppState>, ctx: Ctx) -> ApiResult<axum::respon
 /// Upload a logo: the raw PNG, JPG or SVG file as the body (at most 2 MB), checked
 /// by its content; cropped to a square (centered unless `crop_*` say otherwise)
 /// and stored at 200×200.
-#[utoipa::path(put, path = "/organization/logo", tag = "organization", params(CropParams),
+#[utoipa::path(put, path = "/organization/logo", tag = "organization", extensions(("x-permission" = json!("organization:write"))), params(CropParams),
     request_body(content = Vec<u8>, content_type = "image/png"),
     responses((status = 200, body = LogoView), (status = 413, body = Problem, description = "logo_too_large"),
         (status = 415, body = Problem, description = "unsupported_logo_type"),
@@ -150,7 +149,7 @@ async fn put_logo(
     }))
 }
 
-#[utoipa::path(delete, path = "/organization/logo", tag = "organization",
+#[utoipa::path(delete, path = "/organization/logo", tag = "organization", extensions(("x-permission" = json!("organization:write"))),
     responses((status = 204), (status = 404, body = Problem)))]
 async fn delete_logo(State(s): State<AppState>, ctx: Ctx) -> ApiResult<axum::http::StatusCode> {
     crate::services::logo::remove(&s.db, &ctx, &s.config.storage_dir).await?;

@@ -39,14 +39,14 @@ impl From<Settings> for SecurityView {
 }
 
 /// The organization's security settings (the safe defaults until changed).
-#[utoipa::path(get, path = "/security", tag = "security", responses((status = 200, body = SecurityView), (status = 403, body = Problem)))]
+#[utoipa::path(get, path = "/security", tag = "security", extensions(("x-permission" = json!("security:read"))), responses((status = 200, body = SecurityView), (status = 403, body = Problem)))]
 async fn get_security(State(s): State<AppState>, ctx: Ctx) -> ApiResult<Json<SecurityView>> {
     Ok(Json(security::get(&s.db, &ctx).await?.into()))
 }
 
 /// Change the password policy or session timeouts. Audited with before/after;
 /// shorter timeouts apply to open sessions at once.
-#[utoipa::path(patch, path = "/security", tag = "security", request_body = SecurityPatch,
+#[utoipa::path(patch, path = "/security", tag = "security", extensions(("x-permission" = json!("security:write"))), request_body = SecurityPatch,
     responses((status = 200, body = SecurityView), (status = 403, body = Problem), (status = 422, body = Problem, description = "a value out of bounds")))]
 async fn update_security(
     State(s): State<AppState>,

@@ -84,7 +84,7 @@ fn session_response(s: &AppState, new: NewSession) -> Response {
 }
 
 /// Sign in with email and password. Sets the session cookie and returns the token.
-#[utoipa::path(post, path = "/sessions", tag = "sessions", request_body = Login, security(()),
+#[utoipa::path(post, path = "/sessions", tag = "sessions", extensions(("x-permission" = json!("none"))), request_body = Login, security(()),
     responses((status = 201, body = SessionView), (status = 401, body = Problem, description = "invalid_credentials or account_inactive"),
         (status = 409, body = Problem, description = "organization_required")))]
 async fn create_session(
@@ -97,7 +97,7 @@ async fn create_session(
 }
 
 /// Sign out: ends the session the request is made with.
-#[utoipa::path(delete, path = "/sessions/current", tag = "sessions",
+#[utoipa::path(delete, path = "/sessions/current", tag = "sessions", extensions(("x-permission" = json!("none"))),
     responses((status = 204), (status = 401, body = Problem)))]
 async fn delete_current_session(State(s): State<AppState>, ctx: Ctx) -> ApiResult<Response> {
     sessions::logout(&s.db, &ctx).await?;
@@ -109,7 +109,7 @@ async fn delete_current_session(State(s): State<AppState>, ctx: Ctx) -> ApiResul
 }
 
 /// Confirm it's you (password, or a 2FA code): sensitive actions need this within 10 minutes.
-#[utoipa::path(post, path = "/sessions/current/reauthenticate", tag = "sessions", request_body = sessions::Reauthenticate,
+#[utoipa::path(post, path = "/sessions/current/reauthenticate", tag = "sessions", extensions(("x-permission" = json!("none"))), request_body = sessions::Reauthenticate,
     responses((status = 204), (status = 422, body = Problem, description = "wrong password or code")))]
 async fn reauthenticate(
     State(s): State<AppState>,
@@ -139,7 +139,7 @@ pub struct SessionList {
 }
 
 /// Your sessions: where and when each was used.
-#[utoipa::path(get, path = "/me/sessions", tag = "sessions", responses((status = 200, body = SessionList), (status = 409, body = Problem)))]
+#[utoipa::path(get, path = "/me/sessions", tag = "sessions", extensions(("x-permission" = json!("none"))), responses((status = 200, body = SessionList), (status = 409, body = Problem)))]
 async fn list_my_sessions(State(s): State<AppState>, ctx: Ctx) -> ApiResult<Json<SessionList>> {
     let (rows, current) = sessions::mine(&s.db, &ctx).await?;
     let data = rows
@@ -158,7 +158,7 @@ async fn list_my_sessions(State(s): State<AppState>, ctx: Ctx) -> ApiResult<Json
 }
 
 /// End one of your sessions (sign out that device).
-#[utoipa::path(delete, path = "/me/sessions/{id}", tag = "sessions", params(("id" = String, Path, description = "ses_…")),
+#[utoipa::path(delete, path = "/me/sessions/{id}", tag = "sessions", extensions(("x-permission" = json!("none"))), params(("id" = String, Path, description = "ses_…")),
     responses((status = 204), (status = 404, body = Problem)))]
 async fn end_my_session(
     State(s): State<AppState>,
@@ -176,13 +176,13 @@ pub struct EndedView {
 }
 
 /// End all your other sessions (everywhere but here).
-#[utoipa::path(post, path = "/me/sessions/end-others", tag = "sessions", responses((status = 200, body = EndedView)))]
+#[utoipa::path(post, path = "/me/sessions/end-others", tag = "sessions", extensions(("x-permission" = json!("none"))), responses((status = 200, body = EndedView)))]
 async fn end_my_other_sessions(State(s): State<AppState>, ctx: Ctx) -> ApiResult<Json<EndedView>> {
     Ok(Json(EndedView { sessions_ended: sessions::end_mine(&s.db, &ctx, None).await? }))
 }
 
 /// A Super Admin signs someone out everywhere.
-#[utoipa::path(post, path = "/users/{id}/sessions/end", tag = "people", params(("id" = String, Path)),
+#[utoipa::path(post, path = "/users/{id}/sessions/end", tag = "people", extensions(("x-permission" = json!("people:write"))), params(("id" = String, Path)),
     responses((status = 200, body = EndedView), (status = 404, body = Problem)))]
 async fn end_user_sessions(
     State(s): State<AppState>,

@@ -25,7 +25,7 @@ pub struct SetupView {
 
 /// Creates the first organization and its Super Admin with the token the server
 /// printed at start. Works once; afterwards it answers `409 setup_already_completed`.
-#[utoipa::path(post, path = "/setup", tag = "setup", request_body = SetupRequest, security(()),
+#[utoipa::path(post, path = "/setup", tag = "setup", extensions(("x-permission" = json!("none"))), request_body = SetupRequest, security(()),
     responses((status = 201, body = SetupView), (status = 403, body = Problem, description = "invalid_setup_token"),
         (status = 409, body = Problem, description = "setup_already_completed"), (status = 422, body = Problem)))]
 async fn run_setup(

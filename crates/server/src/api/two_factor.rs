@@ -54,7 +54,7 @@ pub struct PasswordBody {
 }
 
 /// Start TOTP enrollment: a new secret, its otpauth URL and QR code.
-#[utoipa::path(post, path = "/me/two-factor/totp", tag = "two_factor",
+#[utoipa::path(post, path = "/me/two-factor/totp", tag = "two_factor", extensions(("x-permission" = json!("none"))),
     responses((status = 201, body = EnrollmentView), (status = 409, body = Problem, description = "two_factor_already_enabled")))]
 async fn start_totp(State(s): State<AppState>, ctx: Ctx) -> ApiResult<(StatusCode, Json<EnrollmentView>)> {
     let e = two_factor::start(&s.db, &s.sealer, &ctx).await?;
@@ -66,7 +66,7 @@ async fn start_totp(State(s): State<AppState>, ctx: Ctx) -> ApiResult<(StatusCod
 }
 
 /// Finish enrollment with a code from the app; answers the recovery codes (once).
-#[utoipa::path(post, path = "/me/two-factor/totp/confirm", tag = "two_factor", request_body = CodeBody,
+#[utoipa::path(post, path = "/me/two-factor/totp/confirm", tag = "two_factor", extensions(("x-permission" = json!("none"))), request_body = CodeBody,
     responses((status = 200, body = RecoveryCodesView), (status = 409, body = Problem), (status = 422, body = Problem, description = "wrong code")))]
 async fn confirm_totp(
     State(s): State<AppState>,
@@ -77,7 +77,7 @@ async fn confirm_totp(
 }
 
 /// New recovery codes (the old ones stop working); needs a current code.
-#[utoipa::path(post, path = "/me/two-factor/recovery-codes", tag = "two_factor", request_body = CodeBody,
+#[utoipa::path(post, path = "/me/two-factor/recovery-codes", tag = "two_factor", extensions(("x-permission" = json!("none"))), request_body = CodeBody,
     responses((status = 200, body = RecoveryCodesView), (status = 409, body = Problem), (status = 422, body = Problem)))]
 async fn regenerate_recovery_codes(
     State(s): State<AppState>,
@@ -90,7 +90,7 @@ async fn regenerate_recovery_codes(
 }
 
 /// Turn one's own 2FA off (needs the password; refused while the organization requires 2FA).
-#[utoipa::path(post, path = "/me/two-factor/disable", tag = "two_factor", request_body = PasswordBody,
+#[utoipa::path(post, path = "/me/two-factor/disable", tag = "two_factor", extensions(("x-permission" = json!("none"))), request_body = PasswordBody,
     responses((status = 204), (status = 409, body = Problem, description = "two_factor_required_by_organization"), (status = 422, body = Problem)))]
 async fn disable_two_factor(
     State(s): State<AppState>,
@@ -102,7 +102,7 @@ async fn disable_two_factor(
 }
 
 /// A Super Admin removes someone's 2FA (e.g. a lost phone); their sessions end.
-#[utoipa::path(post, path = "/users/{id}/two-factor/reset", tag = "two_factor", params(("id" = String, Path)),
+#[utoipa::path(post, path = "/users/{id}/two-factor/reset", tag = "two_factor", extensions(("x-permission" = json!("people:write"))), params(("id" = String, Path)),
     responses((status = 204), (status = 404, body = Problem), (status = 409, body = Problem, description = "two_factor_not_enabled")))]
 async fn reset_two_factor(State(s): State<AppState>, ctx: Ctx, Path(id): Path<String>) -> ApiResult<StatusCode> {
     let id: UserId = parse_id(&id, "user")?;

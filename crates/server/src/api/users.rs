@@ -42,7 +42,7 @@ fn invitation_view(s: &AppState, inv: &Invited) -> InvitationView {
 }
 
 /// People of the organization, oldest first.
-#[utoipa::path(get, path = "/users", tag = "people", params(ListQuery),
+#[utoipa::path(get, path = "/users", tag = "people", extensions(("x-permission" = json!("people:read"))), params(ListQuery),
     responses((status = 200, body = UserList), (status = 403, body = Problem)))]
 async fn list_users(
     State(s): State<AppState>,
@@ -54,7 +54,7 @@ async fn list_users(
 }
 
 /// Invite someone by email. Answers the accept link as `invite_url`.
-#[utoipa::path(post, path = "/users", tag = "people", request_body = InviteUser,
+#[utoipa::path(post, path = "/users", tag = "people", extensions(("x-permission" = json!("people:write"))), request_body = InviteUser,
     responses((status = 201, body = InvitationView), (status = 409, body = Problem, description = "email_taken"), (status = 422, body = Problem)))]
 async fn invite_user(
     State(s): State<AppState>,
@@ -65,7 +65,7 @@ async fn invite_user(
     Ok((StatusCode::CREATED, Json(invitation_view(&s, &invited))))
 }
 
-#[utoipa::path(get, path = "/users/{id}", tag = "people", params(("id" = String, Path, description = "usr_…")),
+#[utoipa::path(get, path = "/users/{id}", tag = "people", extensions(("x-permission" = json!("people:read"))), params(("id" = String, Path, description = "usr_…")),
     responses((status = 200, body = UserView), (status = 404, body = Problem)))]
 async fn get_user(State(s): State<AppState>, ctx: Ctx, Path(id): Path<String>) -> ApiResult<Json<UserView>> {
     let id: UserId = parse_id(&id, "user")?;
@@ -74,7 +74,7 @@ async fn get_user(State(s): State<AppState>, ctx: Ctx, Path(id): Path<String>) -
 
 /// Change name, org role (`super_admin`/`member`) or status (`active`/`deactivated`).
 /// The last active Super Admin can't be demoted or deactivated.
-#[utoipa::path(patch, path = "/users/{id}", tag = "people", request_body = UserPatch, params(("id" = String, Path)),
+#[utoipa::path(patch, path = "/users/{id}", tag = "people", extensions(("x-permission" = json!("people:write"))), request_body = UserPatch, params(("id" = String, Path)),
     responses((status = 200, body = UserView), (status = 404, body = Problem), (status = 409, body = Problem, description = "last_super_admin")))]
 async fn update_user(
     State(s): State<AppState>,
@@ -87,7 +87,7 @@ async fn update_user(
 }
 
 /// Remove someone from the organization. Their audit history remains.
-#[utoipa::path(delete, path = "/users/{id}", tag = "people", params(("id" = String, Path)),
+#[utoipa::path(delete, path = "/users/{id}", tag = "people", extensions(("x-permission" = json!("people:write"))), params(("id" = String, Path)),
     responses((status = 204), (status = 404, body = Problem), (status = 409, body = Problem, description = "last_super_admin")))]
 async fn delete_user(State(s): State<AppState>, ctx: Ctx, Path(id): Path<String>) -> ApiResult<StatusCode> {
     let id: UserId = parse_id(&id, "user")?;
@@ -96,7 +96,7 @@ async fn delete_user(State(s): State<AppState>, ctx: Ctx, Path(id): Path<String>
 }
 
 /// A new invitation link for someone who hasn't accepted (the old link stops working).
-#[utoipa::path(post, path = "/users/{id}/invitation", tag = "people", params(("id" = String, Path)),
+#[utoipa::path(post, path = "/users/{id}/invitation", tag = "people", extensions(("x-permission" = json!("people:write"))), params(("id" = String, Path)),
     responses((status = 201, body = InvitationView), (status = 409, body = Problem, description = "not_invited")))]
 async fn resend_invitation(
     State(s): State<AppState>,

@@ -5,7 +5,7 @@ use serde::Serialize;
 use serde_json::Value;
 use steward_core::authz::Actor;
 use steward_core::ids::{ApiKeyId, EventId, OrgId, UserId};
-use steward_core::people::{ApiScope, OrgRole, UserStatus};
+use steward_core::people::{OrgRole, UserStatus};
 use steward_core::time::Timestamp;
 use steward_store::api_keys::ApiKey;
 use steward_store::audit::AuditEvent;
@@ -78,7 +78,8 @@ pub struct ApiKeyView {
     pub prefix: String,
     /// Its last four characters.
     pub last4: String,
-    pub scopes: Vec<ApiScope>,
+    /// Permission names and bundles (`admin`, `read`) the key was given.
+    pub scopes: Vec<String>,
     /// The user who created it; null when the operator's CLI or another key did.
     pub created_by: Option<UserId>,
     pub created_by_name: Option<String>,

@@ -30,7 +30,7 @@ pub fn router() -> OpenApiRouter<AppState> {
 }
 
 /// Members see only their workspaces (never archived ones); Super Admins and keys see all.
-#[utoipa::path(get, path = "/workspaces", tag = "workspaces", params(ListParams),
+#[utoipa::path(get, path = "/workspaces", tag = "workspaces", extensions(("x-permission" = json!("workspaces:read"))), params(ListParams),
     responses((status = 200, body = WorkspaceList), (status = 400, body = Problem), (status = 422, body = Problem)))]
 async fn list_workspaces(
     State(s): State<AppState>,
@@ -42,7 +42,7 @@ async fn list_workspaces(
 }
 
 /// Create a workspace (Super Admins). Refused with `workspace_limit_reached` at the plan's limit.
-#[utoipa::path(post, path = "/workspaces", tag = "workspaces", request_body = CreateWorkspace,
+#[utoipa::path(post, path = "/workspaces", tag = "workspaces", extensions(("x-permission" = json!("workspaces:write"))), request_body = CreateWorkspace,
     responses((status = 201, body = WorkspaceView), (status = 403, body = Problem, description = "workspace_limit_reached"),
         (status = 409, body = Problem, description = "slug_taken"), (status = 422, body = Problem)))]
 async fn create_workspace(
@@ -54,7 +54,7 @@ async fn create_workspace(
     Ok((StatusCode::CREATED, Json(WorkspaceView::from(&ws))))
 }
 
-#[utoipa::path(get, path = "/workspaces/{id}", tag = "workspaces", params(("id" = String, Path, description = "ws_…")),
+#[utoipa::path(get, path = "/workspaces/{id}", tag = "workspaces", extensions(("x-permission" = json!("workspaces:read"))), params(("id" = String, Path, description = "ws_…")),
     responses((status = 200, body = WorkspaceView), (status = 403, body = Problem, description = "workspace_suspended"), (status = 404, body = Problem)))]
 async fn get_workspace(State(s): State<AppState>, ctx: Ctx, Path(id): Path<String>) -> ApiResult<Json<WorkspaceView>> {
     let id: WorkspaceId = parse_id(&id, "workspace")?;
@@ -62,7 +62,7 @@ async fn get_workspace(State(s): State<AppState>, ctx: Ctx, Path(id): Path<Strin
 }
 
 /// Edit details and settings (Super Admins and the workspace's admins).
-#[utoipa::path(patch, path = "/workspaces/{id}", tag = "workspaces", request_body = WorkspacePatch, params(("id" = String, Path)),
+#[utoipa::path(patch, path = "/workspaces/{id}", tag = "workspaces", extensions(("x-permission" = json!("workspaces:write"))), request_body = WorkspacePatch, params(("id" = String, Path)),
     responses((status = 200, body = WorkspaceView), (status = 404, body = Problem), (status = 409, body = Problem), (status = 422, body = Problem)))]
 async fn update_workspace(
     State(s): State<AppState>,
@@ -82,7 +82,7 @@ pub struct DeleteParams {
 }
 
 /// Delete permanently with everything it holds, only with `?confirm=<slug>`. The audit trail remains.
-#[utoipa::path(delete, path = "/workspaces/{id}", tag = "workspaces", params(("id" = String, Path), DeleteParams),
+#[utoipa::path(delete, path = "/workspaces/{id}", tag = "workspaces", extensions(("x-permission" = json!("workspaces:lifecycle"))), params(("id" = String, Path), DeleteParams),
     responses((status = 204), (status = 400, body = Problem, description = "confirmation_required"), (status = 404, body = Problem),
         (status = 422, body = Problem, description = "the confirmation doesn't match the slug")))]
 async fn delete_workspace(
@@ -129,7 +129,7 @@ async fn step(
 }
 
 /// Suspend: members lose access (403 `workspace_suspended` with the reason), active campaigns pause, nothing is deleted.
-#[utoipa::path(post, path = "/workspaces/{id}/suspend", tag = "workspaces", params(("id" = String, Path)), request_body(content = Option<Reason>),
+#[utoipa::path(post, path = "/workspaces/{id}/suspend", tag = "workspaces", extensions(("x-permission" = json!("workspaces:lifecycle"))), params(("id" = String, Path)), request_body(content = Option<Reason>),
     responses((status = 200, body = TransitionView), (status = 409, body = Problem, description = "invalid_status_transition")))]
 async fn suspend_workspace(
     State(s): State<AppState>,
@@ -141,7 +141,7 @@ async fn suspend_workspace(
 }
 
 /// Reactivate a suspended workspace: access returns and exactly the campaigns the suspension paused resume.
-#[utoipa::path(post, path = "/workspaces/{id}/reactivate", tag = "workspaces", params(("id" = String, Path)),
+#[utoipa::path(post, path = "/workspaces/{id}/reactivate", tag = "workspaces", extensions(("x-permission" = json!("workspaces:lifecycle"))), params(("id" = String, Path)),
     responses((status = 200, body = TransitionView), (status = 409, body = Problem, description = "invalid_status_transition")))]
 async fn reactivate_workspace(
     State(s): State<AppState>,
@@ -152,7 +152,7 @@ async fn reactivate_workspace(
 }
 
 /// Archive (soft delete): hidden from everyone but Super Admins, data kept, frees a plan slot.
-#[utoipa::path(post, path = "/workspaces/{id}/archive", tag = "workspaces", params(("id" = String, Path)), request_body(content = Option<Reason>),
+#[utoipa::path(post, path = "/workspaces/{id}/archive", tag = "workspaces", extensions(("x-permission" = json!("workspaces:lifecycle"))), params(("id" = String, Path)), request_body(content = Option<Reason>),
     responses((status = 200, body = TransitionView), (status = 409, body = Problem, description = "invalid_status_transition")))]
 async fn archive_workspace(
     State(s): State<AppState>,
@@ -164,7 +164,7 @@ async fn archive_workspace(
 }
 
 /// Restore an archived workspace to the status it had before (counts toward the plan again).
-#[utoipa::path(post, path = "/workspaces/{id}/restore", tag = "workspaces", params(("id" = String, Path)),
+#[utoipa::path(post, path = "/workspaces/{id}/restore", tag = "workspaces", extensions(("x-permission" = json!("workspaces:lifecycle"))), params(("id" = String, Path)),
     responses((status = 200, body = TransitionView), (status = 403, body = Problem, description = "workspace_limit_reached"),
         (status = 409, body = Problem, description = "invalid_status_transition")))]
 async fn restore_workspace(
@@ -175,7 +175,7 @@ async fn restore_workspace(
     step(&s, &ctx, &id, Lifecycle::Restore, None).await
 }
 
-#[utoipa::path(get, path = "/workspaces/{id}/members", tag = "workspaces", params(("id" = String, Path), ListQuery),
+#[utoipa::path(get, path = "/workspaces/{id}/members", tag = "workspaces", extensions(("x-permission" = json!("workspaces:read"))), params(("id" = String, Path), ListQuery),
     responses((status = 200, body = MemberList), (status = 404, body = Problem)))]
 async fn list_members(
     State(s): State<AppState>,
@@ -189,7 +189,7 @@ async fn list_members(
 }
 
 /// Add a person of the organization with a role, or change their role.
-#[utoipa::path(put, path = "/workspaces/{id}/members/{user_id}", tag = "workspaces", request_body = SetMember,
+#[utoipa::path(put, path = "/workspaces/{id}/members/{user_id}", tag = "workspaces", extensions(("x-permission" = json!("workspaces:write"))), request_body = SetMember,
     params(("id" = String, Path), ("user_id" = String, Path)),
     responses((status = 200, body = MemberView, description = "role changed"), (status = 201, body = MemberView, description = "added"),
         (status = 404, body = Problem), (status = 422, body = Problem)))]
@@ -205,7 +205,7 @@ async fn set_member(
     Ok((if added { StatusCode::CREATED } else { StatusCode::OK }, Json(MemberView::from(&m))))
 }
 
-#[utoipa::path(delete, path = "/workspaces/{id}/members/{user_id}", tag = "workspaces", params(("id" = String, Path), ("user_id" = String, Path)),
+#[utoipa::path(delete, path = "/workspaces/{id}/members/{user_id}", tag = "workspaces", extensions(("x-permission" = json!("workspaces:write"))), params(("id" = String, Path), ("user_id" = String, Path)),
     responses((status = 204), (status = 404, body = Problem)))]
 async fn remove_member(
     State(s): State<AppState>,

@@ -9,15 +9,13 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use steward_core::ids::WorkspaceId;
-use steward_core::people::{OrgRole, UserStatus};
-use steward_store::workspaces as store;
 
 use super::organization::layout;
 use super::session::{ConsoleSession, Layout};
 use super::workspaces::{WsRow, row};
 use super::{error_page, format};
 use crate::services::workspaces;
-use crate::services::{campaigns, content};
+use crate::services::{campaigns, content, people};
 use crate::state::AppState;
 
 pub fn router() -> Router<AppState> {
@@ -33,27 +31,9 @@ struct MinePage {
 
 /// The workspace switcher: only the caller's own workspaces (never archived).
 async fn mine(State(s): State<AppState>, session: ConsoleSession) -> Response {
-    // Super Admins see every workspace in the organization area; here, like
-    // everyone, only the ones they are a member of.
-    let mut c = match s.db.conn().await {
-        Ok(c) => c,
-        Err(e) => return error_page(&e.into()),
-    };
-    let filter = store::ListFilter {
-        statuses: vec![
-            steward_core::workspaces::WorkspaceStatus::Active,
-            steward_core::workspaces::WorkspaceStatus::Suspended,
-        ],
-        query: None,
-        member: Some(session.user.id.clone()),
-        sort: store::SortKey::Name,
-        descending: false,
-        after: None,
-        limit: 200,
-    };
-    let rows = match store::list(&mut c, &session.org.id, &filter).await {
+    let rows = match workspaces::mine(&s.db, &session.ctx()).await {
         Ok(r) => r,
-        Err(e) => return error_page(&e.into()),
+        Err(e) => return error_page(&e),
     };
     MinePage {
         layout: layout(&s, &session, "Your workspaces", "mine").await,
@@ -84,17 +64,12 @@ struct SuspendedPage {
 async fn one(State(s): State<AppState>, session: ConsoleSession, Path(id): Path<String>) -> Response {
     let Ok(id) = id.parse::<WorkspaceId>() else { return super::not_found_page() };
     let ctx = session.ctx();
-    match workspaces::get(&s.db, &ctx, &id).await {
-        Ok(w) => {
+    match workspaces::get_with_role(&s.db, &ctx, &id).await {
+        Ok((w, role)) => {
             let page = steward_core::pagination::Page { limit: 50, after: None };
             let camps = campaigns::list(&s.db, &ctx, &id, &page).await.map(|r| r.0).unwrap_or_default();
             let items = content::list(&s.db, &ctx, &id, &page).await.map(|r| r.0).unwrap_or_default();
-            let role = match s.db.conn().await {
-                Ok(mut c) => {
-                    store::role_of(&mut c, &id, &session.user.id).await.ok().flatten().map(|r| r.as_str().to_owned())
-                }
-                Err(_) => None,
-            };
+            let role = role.map(|r| r.as_str().to_owned());
             OnePage {
                 layout: layout(&s, &session, &w.name, "mine").await,
                 role: role
@@ -109,12 +84,7 @@ async fn one(State(s): State<AppState>, session: ConsoleSession, Path(id): Path<
             .into_response()
         }
         Err(e) if e.code == "workspace_suspended" => {
-            let name = match s.db.conn().await {
-                Ok(mut c) => {
-                    store::get(&mut c, &session.org.id, &id).await.ok().flatten().map(|w| w.name).unwrap_or_default()
-                }
-                Err(_) => String::new(),
-            };
+            let name = workspaces::name_for_member(&s.db, &ctx, &id).await.ok().flatten().unwrap_or_default();
             let reason = e.extensions.get("reason").and_then(|v| v.as_str()).map(str::to_owned);
             let admins = super_admins(&s, &session).await;
             let page = SuspendedPage {
@@ -130,15 +100,10 @@ async fn one(State(s): State<AppState>, session: ConsoleSession, Path(id): Path<
 }
 
 async fn super_admins(s: &AppState, session: &ConsoleSession) -> Vec<(String, String)> {
-    let page = steward_core::pagination::Page { limit: 200, after: None };
-    match s.db.conn().await {
-        Ok(mut c) => steward_store::users::list(&mut c, &session.org.id, &page)
-            .await
-            .unwrap_or_default()
-            .into_iter()
-            .filter(|u| u.role == OrgRole::SuperAdmin && u.status == UserStatus::Active)
-            .map(|u| (u.name, u.email))
-            .collect(),
-        Err(_) => Vec::new(),
-    }
+    people::super_admins(&s.db, &session.ctx())
+        .await
+        .unwrap_or_default()
+        .into_iter()
+        .map(|u| (u.name, u.email))
+        .collect()
 }

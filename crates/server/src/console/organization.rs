@@ -10,7 +10,6 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::{Form, Router};
 use serde::Deserialize;
-use steward_core::people::{OrgRole, UserStatus};
 use steward_store::organizations::Organization;
 
 use super::session::{ConsoleSession, Layout, notice_text, see_other};
@@ -37,18 +36,9 @@ struct AskAdminPage {
 
 /// ORG-1: anyone else gets a page that says whom to ask.
 pub async fn ask_admin(s: &AppState, session: &ConsoleSession) -> Response {
-    let page = steward_core::pagination::Page { limit: 200, after: None };
-    let mut c = match s.db.conn().await {
-        Ok(c) => c,
-        Err(e) => return error_page(&e.into()),
-    };
-    let admins = match steward_store::users::list(&mut c, &session.org.id, &page).await {
-        Ok(users) => users
-            .into_iter()
-            .filter(|u| u.role == OrgRole::SuperAdmin && u.status == UserStatus::Active)
-            .map(|u| (u.name, u.email))
-            .collect(),
-        Err(e) => return error_page(&e.into()),
+    let admins = match crate::services::people::super_admins(&s.db, &session.ctx()).await {
+        Ok(users) => users.into_iter().map(|u| (u.name, u.email)).collect(),
+        Err(e) => return error_page(&e),
     };
     (StatusCode::FORBIDDEN, AskAdminPage { layout: session.layout("Ask a Super Admin", "none"), admins })
         .into_response()
@@ -98,7 +88,7 @@ async fn show_dashboard(State(s): State<AppState>, session: ConsoleSession, Quer
 /// The frame, knowing whether the organization has a logo.
 pub async fn layout(s: &AppState, session: &ConsoleSession, title: &str, tab: &'static str) -> Layout {
     let mut l = session.layout(title, tab);
-    l.has_logo = super::logo::exists(s, &session.org.id).await;
+    l.has_logo = super::logo::exists(s, session).await;
     l
 }
 

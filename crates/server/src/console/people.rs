@@ -98,10 +98,7 @@ async fn render(s: &AppState, session: &ConsoleSession, extra: Extra) -> Respons
     let all = ListParams { status: None, q: None, sort: None, limit: Some(200), cursor: None };
     let ws = workspaces::list(&s.db, &ctx, &all).await.map(|r| r.0).unwrap_or_default();
     let tz = session.org.timezone.clone();
-    let with_2fa = match s.db.conn().await {
-        Ok(mut c) => steward_store::two_factor::users_with_factor(&mut c, &session.org.id).await.unwrap_or_default(),
-        Err(_) => Vec::new(),
-    };
+    let with_2fa = crate::services::two_factor::enrolled_people(&s.db, &ctx).await.unwrap_or_default();
     let page = PeoplePage {
         layout: layout(s, session, "People", "people").await.with_notice(extra.notice),
         people: users

@@ -7,13 +7,13 @@ use axum::http::{Method, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
 use steward_core::authz::Principal;
 use steward_core::time::Timestamp;
-use steward_store::organizations::{self, Organization};
-use steward_store::users::{self, User};
+use steward_store::organizations::Organization;
+use steward_store::users::User;
 
 use super::{error_page, message};
 use crate::auth::{authenticate_session, check_same_site, cookie_value};
 use crate::extract::request_meta;
-use crate::services::{Ctx, RequestMeta};
+use crate::services::{Ctx, RequestMeta, people};
 use crate::state::AppState;
 
 /// A console request by a signed-in person. Without a valid session the page
@@ -54,25 +54,18 @@ impl FromRequestParts<AppState> for ConsoleSession {
         if parts.method != Method::GET && parts.method != Method::HEAD {
             check_same_site(&parts.headers, &state.config.public_url).map_err(|e| error_page(&e))?;
         }
-        let mut c = state.db.conn().await.map_err(|e| error_page(&e.into()))?;
-        let user_id = principal.user_id().cloned().ok_or_else(|| login(false))?;
-        let user = users::get(&mut c, &principal.org_id, &user_id)
-            .await
-            .map_err(|e| error_page(&e.into()))?
-            .ok_or_else(|| login(true))?;
-        let org = organizations::get(&mut c, &principal.org_id)
-            .await
-            .map_err(|e| error_page(&e.into()))?
-            .ok_or_else(|| login(true))?;
-        let idle_secs = steward_store::security::get(&mut c, &org.id).await.map(|s| s.idle_secs()).unwrap_or(30 * 60);
+        let meta = request_meta(parts, &state.config.trusted_proxies);
+        let ctx = Ctx { principal, meta, now: state.now() };
+        let frame = people::console_frame(&state.db, &ctx).await.map_err(|e| error_page(&e))?;
+        let Some(user) = frame.me.user else { return Err(login(false)) };
         Ok(ConsoleSession {
-            principal,
+            principal: ctx.principal,
             csrf,
             user,
-            org,
-            meta: request_meta(parts, &state.config.trusted_proxies),
-            now: state.now(),
-            idle_secs,
+            org: frame.me.organization,
+            meta: ctx.meta,
+            now: ctx.now,
+            idle_secs: frame.idle_secs,
         })
     }
 }

@@ -141,7 +141,7 @@ async fn list(State(s): State<AppState>, session: ConsoleSession, Query(q): Quer
         Ok((rows, next)) => (rows, next, None),
         Err(e) => (Vec::new(), None, Some(e.detail)),
     };
-    let active = active_counts(&s, &rows).await;
+    let active = active_counts(&s, &session, &rows).await;
     let start = q.start.unwrap_or(1).max(1);
     let base_query = format!(
         "status={}&q={}&sort={}",
@@ -188,12 +188,9 @@ async fn list(State(s): State<AppState>, session: ConsoleSession, Query(q): Quer
     .into_response()
 }
 
-async fn active_counts(s: &AppState, rows: &[Workspace]) -> HashMap<String, i64> {
+async fn active_counts(s: &AppState, session: &ConsoleSession, rows: &[Workspace]) -> HashMap<String, i64> {
     let ids: Vec<WorkspaceId> = rows.iter().map(|w| w.id.clone()).collect();
-    match s.db.conn().await {
-        Ok(mut c) => steward_store::campaigns::active_counts(&mut c, &ids).await.unwrap_or_default(),
-        Err(_) => HashMap::new(),
-    }
+    workspaces::active_campaign_counts(&s.db, &session.ctx(), &ids).await.unwrap_or_default()
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -540,10 +537,7 @@ async fn render(
     let (camps, more) = campaigns::list(&s.db, &ctx, id, &page50).await.unwrap_or_default();
     let items = content::list(&s.db, &ctx, id, &page50).await.map(|r| r.0).unwrap_or_default();
     let conns = connections::list(&s.db, &ctx, id, &page50).await.map(|r| r.0).unwrap_or_default();
-    let everyone = match s.db.conn().await {
-        Ok(mut c) => steward_store::users::list(&mut c, &session.org.id, &page200).await.unwrap_or_default(),
-        Err(_) => Vec::new(),
-    };
+    let everyone = crate::services::people::list_all(&s.db, &ctx).await.unwrap_or_default();
     let tz = session.org.timezone.clone();
     let active = campaigns_active(&camps);
     let page = WorkspacePage {

@@ -3,24 +3,23 @@
 use serde::Deserialize;
 use serde_json::json;
 use steward_core::audit::{Changes, target};
-use steward_core::authz::{Access, Actor, Credential};
+use steward_core::authz::Credential;
 use steward_core::ids::{ApiKeyId, UserId};
 use steward_core::pagination::{self, Page};
-use steward_core::people::ApiScope;
+use steward_core::permissions::{self, KeyGrantError, Permission, PermissionSet};
 use steward_core::time::Timestamp;
 use steward_core::tokens::{api_key_display_prefix, api_key_last4, hash_secret, new_api_key};
 use steward_core::validate::{self, Fields};
-use steward_core::{Error, FieldError, Result};
+use steward_core::{Error, Result};
 use steward_store::api_keys::{self, ApiKey};
-use steward_store::organizations::Organization;
-use steward_store::{Db, audit, commit, organizations};
+use steward_store::{Db, OrgScope, audit};
 
-use super::{Ctx, EventExt, RequestMeta, event};
+use super::{Ctx, EventExt};
 
 pub async fn list(db: &Db, ctx: &Ctx, page: &Page) -> Result<(Vec<ApiKey>, Option<String>)> {
-    ctx.principal.require(Access::OrgRead)?;
+    let org = ctx.authorize(Permission::ApiKeysRead)?;
     let mut c = db.conn().await?;
-    let rows = api_keys::list(&mut c, ctx.org_id(), page).await?;
+    let rows = api_keys::list(&mut c, &org, page).await?;
     Ok(pagination::finish(rows, page, |k| k.id.to_string()))
 }
 
@@ -29,8 +28,9 @@ pub async fn list(db: &Db, ctx: &Ctx, page: &Page) -> Result<(Vec<ApiKey>, Optio
 pub struct CreateApiKey {
     /// What the key is for ("CI deploys").
     pub name: String,
-    /// `admin` and/or `read`.
-    #[schema(value_type = Vec<String>, example = json!(["read"]))]
+    /// Permission names (`people:read`, `credits:debit`; see `GET /api/v1/permissions`),
+    /// or the bundles `admin` (every permission a key may hold) and `read` (every `…:read`).
+    #[schema(value_type = Vec<String>, example = json!(["people:read", "audit:read"]))]
     pub scopes: Vec<String>,
     /// When the key stops working; never when absent.
     pub expires_at: Option<Timestamp>,
@@ -45,22 +45,42 @@ pub struct CreatedKey {
 
 struct ValidKey {
     name: String,
-    scopes: Vec<ApiScope>,
+    scopes: Vec<String>,
     expires_at: Option<Timestamp>,
 }
 
-fn validate_key(input: &CreateApiKey, now: Timestamp) -> Result<ValidKey> {
+/// A key holds at most what its creator holds, so no key can mint a stronger one.
+fn validate_key(input: &CreateApiKey, creator: PermissionSet, now: Timestamp) -> Result<ValidKey> {
     let mut fields = Fields::new();
     let name = fields.check(validate::name("name", &input.name));
     let mut scopes = Vec::new();
     if input.scopes.is_empty() {
-        fields.push("scopes", "required", "name at least one scope: admin or read");
+        fields.push(
+            "scopes",
+            "required",
+            "name at least one permission (see GET /api/v1/permissions), or admin or read",
+        );
     }
     for (i, s) in input.scopes.iter().enumerate() {
-        if let Some(scope) = fields.check(ApiScope::parse_field(&format!("scopes[{i}]"), s))
-            && !scopes.contains(&scope)
-        {
-            scopes.push(scope);
+        let field = format!("scopes[{i}]");
+        match permissions::for_key(s) {
+            Ok(set) if set.iter().any(|p| !creator.contains(p)) => fields.push(
+                &field,
+                "not_held",
+                format!("`{s}` grants permissions you don't hold; a key can't have more than whoever creates it"),
+            ),
+            Ok(_) if !scopes.contains(s) => scopes.push(s.clone()),
+            Ok(_) => {}
+            Err(KeyGrantError::Unknown) => fields.push(
+                &field,
+                "unknown_permission",
+                format!("`{s}` is not a permission; see GET /api/v1/permissions for the list"),
+            ),
+            Err(KeyGrantError::OperatorOnly) => fields.push(
+                &field,
+                "not_assignable",
+                format!("`{s}` belongs to the platform operator; an API key may not hold it"),
+            ),
         }
     }
     if input.expires_at.is_some_and(|t| t <= now) {
@@ -71,7 +91,7 @@ fn validate_key(input: &CreateApiKey, now: Timestamp) -> Result<ValidKey> {
 }
 
 fn build(
-    org: &Organization,
+    org: &OrgScope,
     v: ValidKey,
     created_by: Option<UserId>,
     created_by_name: Option<String>,
@@ -80,7 +100,7 @@ fn build(
     let secret = new_api_key();
     let key = ApiKey {
         id: ApiKeyId::new(),
-        org_id: org.id.clone(),
+        org_id: org.id().clone(),
         name: v.name,
         prefix: api_key_display_prefix(&secret),
         last4: api_key_last4(&secret),
@@ -103,67 +123,39 @@ fn created_event_changes(key: &ApiKey) -> serde_json::Value {
 }
 
 pub async fn create(db: &Db, ctx: &Ctx, input: CreateApiKey) -> Result<CreatedKey> {
-    ctx.principal.require(Access::OrgWrite)?;
-    let v = validate_key(&input, ctx.now)?;
-    let mut tx = db.begin().await?;
-    organizations::lock(&mut tx, ctx.org_id()).await?;
+    let org = ctx.authorize(Permission::ApiKeysWrite)?;
+    let v = validate_key(&input, ctx.principal.permissions(), ctx.now)?;
+    let mut tx = db.write(&org).await?;
     super::sessions::require_recent_auth(&mut tx, ctx).await?;
-    let org = organizations::get(&mut tx, ctx.org_id()).await?.ok_or_else(Error::internal)?;
     let (by, by_name) = match &ctx.principal.credential {
         Credential::Session { user_id, email, .. } => (Some(user_id.clone()), Some(email.clone())),
         Credential::ApiKey { name, .. } => (None, Some(format!("API key {name}"))),
+        Credential::Operator { name } => (None, Some(format!("operator ({name})"))),
+        Credential::System { job } => (None, Some(format!("system ({job})"))),
     };
     let created = build(&org, v, by, by_name, ctx.now);
-    api_keys::insert(&mut tx, &created.key).await?;
-    audit::append(
+    api_keys::insert(&mut tx, &org, &created.key).await?;
+    let done = audit::append(
         &mut tx,
-        ctx.event("api_key.created", target::API_KEY, &created.key.id).changes(created_event_changes(&created.key)),
+        ctx.event(&org, "api_key.created", target::API_KEY, &created.key.id)
+            .changes(created_event_changes(&created.key)),
     )
     .await?;
-    commit(tx).await?;
+    tx.commit(done).await?;
     Ok(created)
 }
 
-/// The operator's CLI: a key for any organization, created by "system".
-pub async fn create_as_operator(
-    db: &Db,
-    org_slug: &str,
-    name: &str,
-    scopes: &[String],
-    now: Timestamp,
-) -> Result<(Organization, CreatedKey)> {
-    let v = validate_key(&CreateApiKey { name: name.to_owned(), scopes: scopes.to_vec(), expires_at: None }, now)?;
-    let mut tx = db.begin().await?;
-    let org = organizations::by_slug(&mut tx, org_slug).await?.ok_or_else(|| {
-        Error::not_found("organization").with_field(FieldError::new(
-            "org",
-            "not_found",
-            format!("no organization has the slug `{org_slug}`"),
-        ))
-    })?;
-    organizations::lock(&mut tx, &org.id).await?;
-    let created = build(&org, v, None, Some("operator (CLI)".into()), now);
-    api_keys::insert(&mut tx, &created.key).await?;
-    let e = event(&org.id, "api_key.created", Actor::system("cli"), &RequestMeta::default(), now)
-        .target(target::API_KEY, &created.key.id)
-        .changes(created_event_changes(&created.key));
-    audit::append(&mut tx, e).await?;
-    commit(tx).await?;
-    Ok((org, created))
-}
-
 pub async fn revoke(db: &Db, ctx: &Ctx, id: &ApiKeyId) -> Result<()> {
-    ctx.principal.require(Access::OrgWrite)?;
-    let mut tx = db.begin().await?;
-    organizations::lock(&mut tx, ctx.org_id()).await?;
-    let key = api_keys::get(&mut tx, ctx.org_id(), id).await?.ok_or_else(|| Error::not_found("API key"))?;
-    api_keys::revoke(&mut tx, ctx.org_id(), id, ctx.now).await?;
-    audit::append(
+    let org = ctx.authorize(Permission::ApiKeysWrite)?;
+    let mut tx = db.write(&org).await?;
+    let key = api_keys::get(&mut tx, &org, id).await?.ok_or_else(|| Error::not_found("API key"))?;
+    api_keys::revoke(&mut tx, &org, id, ctx.now).await?;
+    let done = audit::append(
         &mut tx,
-        ctx.event("api_key.revoked", target::API_KEY, &key.id)
+        ctx.event(&org, "api_key.revoked", target::API_KEY, &key.id)
             .metadata(json!({ "name": key.name, "prefix": key.prefix })),
     )
     .await?;
-    commit(tx).await?;
+    tx.commit(done).await?;
     Ok(())
 }

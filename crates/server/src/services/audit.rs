@@ -4,14 +4,14 @@ use std::collections::HashMap;
 
 use serde::Deserialize;
 use steward_core::audit::{ACTIONS, action_groups};
-use steward_core::authz::Access;
 use steward_core::ids::{ApiKeyId, UserId, WorkspaceId};
 use steward_core::pagination::{Page, decode_cursor, encode_cursor};
+use steward_core::permissions::Permission;
 use steward_core::time::Timestamp;
 use steward_core::validate::Fields;
 use steward_core::{Error, Result};
-use steward_store::Db;
 use steward_store::audit::{self, AuditEvent, Filter};
+use steward_store::{Db, OrgScope};
 
 use super::Ctx;
 
@@ -102,7 +102,7 @@ pub fn filter(q: &AuditQuery) -> Result<Filter> {
 }
 
 pub async fn list(db: &Db, ctx: &Ctx, q: &AuditQuery) -> Result<(Vec<AuditEvent>, Option<String>)> {
-    ctx.principal.require(Access::OrgRead)?;
+    let org = ctx.authorize(Permission::AuditRead)?;
     let mut f = filter(q)?;
     let page = Page::parse(q.limit, None)?;
     if let Some(c) = q.cursor.as_deref().filter(|c| !c.is_empty()) {
@@ -110,7 +110,7 @@ pub async fn list(db: &Db, ctx: &Ctx, q: &AuditQuery) -> Result<(Vec<AuditEvent>
         f.before_seq = Some(seq);
     }
     let mut c = db.conn().await?;
-    let mut rows = audit::search(&mut c, ctx.org_id(), &f, page.fetch_limit()).await?;
+    let mut rows = audit::search(&mut c, &org, &f, page.fetch_limit()).await?;
     let next = if rows.len() > page.limit as usize {
         rows.truncate(page.limit as usize);
         rows.last().map(|e| encode_cursor(&e.seq.to_string()))
@@ -121,42 +121,44 @@ pub async fn list(db: &Db, ctx: &Ctx, q: &AuditQuery) -> Result<(Vec<AuditEvent>
 }
 
 /// Events for an export, a batch at a time (constant memory): the next batch
-/// after `before_seq`.
+/// after `before_seq`, in the scope [`start_export`] gave.
 pub async fn export_batch(
     db: &Db,
-    ctx: &Ctx,
+    org: &OrgScope,
     f: &Filter,
     before_seq: Option<i64>,
     size: i64,
 ) -> Result<Vec<AuditEvent>> {
     let mut c = db.conn().await?;
     let f = Filter { before_seq, ..f.clone() };
-    Ok(audit::search_batch(&mut c, ctx.org_id(), &f, size).await?)
+    Ok(audit::search_batch(&mut c, org, &f, size).await?)
 }
 
-/// Checks access to exports and records that one was taken.
-pub async fn start_export(db: &Db, ctx: &Ctx, q: &AuditQuery, format: &str) -> Result<Filter> {
-    ctx.principal.require(Access::OrgRead)?;
+/// Checks access to exports and records that one was taken; the scope and
+/// filter the batches are read with.
+pub async fn start_export(db: &Db, ctx: &Ctx, q: &AuditQuery, format: &str) -> Result<(OrgScope, Filter)> {
+    let org = ctx.authorize(Permission::AuditExport)?;
     let f = filter(q)?;
     if !matches!(format, "csv" | "json") {
         return Err(Error::validation(vec![steward_core::FieldError::new("format", "invalid", "must be csv or json")]));
     }
-    let mut tx = db.begin().await?;
+    let mut tx = db.write(&org).await?;
     let meta = serde_json::json!({ "format": format, "from": q.from, "to": q.to, "actor": q.actor, "action": q.action, "workspace": q.workspace });
-    audit::append(&mut tx, super::EventExt::metadata(ctx.event("audit.exported", "organization", ctx.org_id()), meta))
-        .await?;
-    steward_store::commit(tx).await?;
-    Ok(f)
+    let e = super::EventExt::metadata(ctx.event(&org, "audit.exported", "organization", org.id()), meta);
+    let done = audit::append(&mut tx, e).await?;
+    tx.commit(done).await?;
+    Ok((org, f))
 }
 
 /// The console's user filter takes an email (or an id); the API's takes ids.
 pub async fn resolve_actor(db: &Db, ctx: &Ctx, input: &str) -> Result<String> {
+    let org = ctx.authorize(Permission::AuditRead)?;
     let input = input.trim();
     if input.parse::<UserId>().is_ok() || input.parse::<ApiKeyId>().is_ok() {
         return Ok(input.to_owned());
     }
     let mut c = db.conn().await?;
-    match steward_store::users::by_email(&mut c, ctx.org_id(), &input.to_lowercase()).await? {
+    match steward_store::users::by_email(&mut c, &org, &input.to_lowercase()).await? {
         Some(u) => Ok(u.id.to_string()),
         None => Err(Error::validation(vec![steward_core::FieldError::new(
             "actor",
@@ -168,12 +170,13 @@ pub async fn resolve_actor(db: &Db, ctx: &Ctx, input: &str) -> Result<String> {
 
 /// The console's workspace filter takes a slug (or an id).
 pub async fn resolve_workspace(db: &Db, ctx: &Ctx, input: &str) -> Result<String> {
+    let org = ctx.authorize(Permission::AuditRead)?;
     let input = input.trim();
     if input.parse::<WorkspaceId>().is_ok() {
         return Ok(input.to_owned());
     }
     let mut c = db.conn().await?;
-    match steward_store::workspaces::by_slug(&mut c, ctx.org_id(), &input.to_lowercase()).await? {
+    match steward_store::workspaces::by_slug(&mut c, &org, &input.to_lowercase()).await? {
         Some(w) => Ok(w.id.to_string()),
         None => Err(Error::validation(vec![steward_core::FieldError::new(
             "workspace",
@@ -186,14 +189,15 @@ pub async fn resolve_workspace(db: &Db, ctx: &Ctx, input: &str) -> Result<String
 /// Names of the workspaces a page of events mentions; a deleted one's name
 /// comes from its `workspace.deleted` event, marked "(deleted)".
 pub async fn workspace_names(db: &Db, ctx: &Ctx, events: &[AuditEvent]) -> Result<HashMap<String, String>> {
+    let org = ctx.authorize(Permission::AuditRead)?;
     let mut ids: Vec<String> = events.iter().filter_map(|e| e.workspace_id.clone()).collect();
     ids.sort();
     ids.dedup();
     let mut c = db.conn().await?;
     let mut names: HashMap<String, String> =
-        steward_store::workspaces::names(&mut c, ctx.org_id(), &ids).await?.into_iter().collect();
+        steward_store::workspaces::names(&mut c, &org, &ids).await?.into_iter().collect();
     ids.retain(|id| !names.contains_key(id));
-    for (id, name) in audit::deleted_workspace_names(&mut c, ctx.org_id(), &ids).await? {
+    for (id, name) in audit::deleted_workspace_names(&mut c, &org, &ids).await? {
         names.insert(id, format!("{name} (deleted)"));
     }
     Ok(names)
@@ -207,13 +211,15 @@ pub const RETENTION_DAYS: i64 = 90;
 /// in short steps (about 0.3 s each on SQLite).
 const PURGE_CHUNK: i64 = 10_000;
 
-/// Purges an organization's events older than `days`, in steps; each step
-/// records what it removed (with the anchor) as a new event in its own
-/// transaction. Returns how many went.
-pub async fn purge(db: &Db, org: &steward_core::ids::OrgId, now: Timestamp, days: i64) -> Result<i64> {
+/// Purges the events of the caller's organization older than `days`, in
+/// steps; each step records what it removed (with the anchor) as a new event
+/// in its own transaction. The operator (`steward audit purge`) or the daily
+/// retention job acts. Returns how many went.
+pub async fn purge(db: &Db, ctx: &Ctx, days: i64) -> Result<i64> {
+    let org = ctx.authorize(Permission::AuditPurge)?;
     let mut total = 0;
     loop {
-        let purged = purge_step(db, org, now, days).await?;
+        let purged = purge_step(db, ctx, &org, days).await?;
         total += purged;
         if purged < PURGE_CHUNK {
             return Ok(total);
@@ -221,42 +227,40 @@ pub async fn purge(db: &Db, org: &steward_core::ids::OrgId, now: Timestamp, days
     }
 }
 
-async fn purge_step(db: &Db, org: &steward_core::ids::OrgId, now: Timestamp, days: i64) -> Result<i64> {
-    let cutoff = now.plus_seconds(-days * 86_400);
-    let mut tx = db.begin().await?;
-    steward_store::organizations::lock(&mut tx, org).await?;
-    let (purged, anchor) = audit::purge_before(&mut tx, org, cutoff, now, PURGE_CHUNK).await?;
-    if purged > 0 {
-        let e = super::event(
-            org,
-            "audit.purged",
-            steward_core::authz::Actor::system("retention"),
-            &super::RequestMeta::default(),
-            now,
-        );
-        let meta =
-            serde_json::json!({ "purged": purged, "before": cutoff, "anchor_seq": anchor, "retention_days": days });
-        audit::append(&mut tx, super::EventExt::metadata(e, meta)).await?;
+async fn purge_step(db: &Db, ctx: &Ctx, org: &OrgScope, days: i64) -> Result<i64> {
+    let cutoff = ctx.now.plus_seconds(-days * 86_400);
+    let mut tx = db.write(org).await?;
+    let (purged, anchor) = audit::purge_before(&mut tx, org, cutoff, ctx.now, PURGE_CHUNK).await?;
+    if purged == 0 {
+        tx.commit_unaudited().await?;
+        return Ok(0);
     }
-    steward_store::commit(tx).await?;
+    let meta = serde_json::json!({ "purged": purged, "before": cutoff, "anchor_seq": anchor, "retention_days": days });
+    let e = super::EventExt::metadata(ctx.event(org, "audit.purged", "organization", org.id()), meta);
+    let done = audit::append(&mut tx, e).await?;
+    tx.commit(done).await?;
     Ok(purged)
 }
 
-/// Purges every organization (the daily job).
+/// Purges every organization (the daily job), each as its own pass so one
+/// organization's failure does not stop the others.
 pub async fn purge_all(db: &Db, now: Timestamp) -> Result<i64> {
-    let orgs = {
-        let mut c = db.conn().await?;
-        steward_store::organizations::list(&mut c).await?
-    };
+    let orgs = super::organizations::list_all(db, &Ctx::system("retention", now)).await?;
     let mut total = 0;
     for org in orgs {
-        total += purge(db, &org.id, now, RETENTION_DAYS).await?;
+        let ctx = Ctx::system("retention", now).in_org(&org.id);
+        match purge(db, &ctx, RETENTION_DAYS).await {
+            Ok(n) => total += n,
+            Err(e) => tracing::warn!(org = %org.id, error = %e, "audit retention pass failed for an organization"),
+        }
     }
     Ok(total)
 }
 
-/// Checks an organization's chain: the number of events verified, or the first break.
-pub async fn verify(db: &Db, org: &steward_core::ids::OrgId) -> Result<std::result::Result<i64, audit::Break>> {
+/// Checks the caller's organization's chain: the number of events verified,
+/// or the first break.
+pub async fn verify(db: &Db, ctx: &Ctx) -> Result<std::result::Result<i64, audit::Break>> {
+    let org = ctx.authorize(Permission::AuditPurge)?;
     let mut c = db.conn().await?;
-    Ok(audit::verify(&mut c, org).await?)
+    Ok(audit::verify(&mut c, &org).await?)
 }

@@ -4,28 +4,28 @@ use serde::Deserialize;
 use steward_core::audit::Changes;
 use steward_core::ids::{CampaignId, WorkspaceId};
 use steward_core::pagination::{self, Page};
+use steward_core::permissions::Permission;
 use steward_core::validate::{self, Fields};
-use steward_core::workspaces::{self as rules, CampaignStatus, WsAction};
+use steward_core::workspaces::{self as rules, CampaignStatus};
 use steward_core::{Error, FieldError, Result};
 use steward_store::campaigns::{self, Campaign};
-use steward_store::{Db, audit, commit, organizations};
+use steward_store::{Db, audit};
 
-use super::workspaces::load;
 use super::{Ctx, EventExt};
 
 const TARGET: &str = "campaign";
 
 pub async fn list(db: &Db, ctx: &Ctx, ws: &WorkspaceId, page: &Page) -> Result<(Vec<Campaign>, Option<String>)> {
     let mut c = db.conn().await?;
-    load(&mut c, ctx, ws, WsAction::Read).await?;
-    let rows = campaigns::list(&mut c, ws, page.after.as_deref(), page.fetch_limit()).await?;
+    let w = ctx.workspace(&mut c, ws, Permission::WorkspacesRead).await?;
+    let rows = campaigns::list(&mut c, &w.scope, page.after.as_deref(), page.fetch_limit()).await?;
     Ok(pagination::finish(rows, page, |x| x.id.to_string()))
 }
 
 pub async fn get(db: &Db, ctx: &Ctx, ws: &WorkspaceId, id: &CampaignId) -> Result<Campaign> {
     let mut c = db.conn().await?;
-    load(&mut c, ctx, ws, WsAction::Read).await?;
-    campaigns::get(&mut c, ws, id).await?.ok_or_else(|| Error::not_found("campaign"))
+    let w = ctx.workspace(&mut c, ws, Permission::WorkspacesRead).await?;
+    campaigns::get(&mut c, &w.scope, id).await?.ok_or_else(|| Error::not_found("campaign"))
 }
 
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
@@ -59,14 +59,13 @@ pub async fn create(db: &Db, ctx: &Ctx, ws: &WorkspaceId, input: CreateCampaign)
     f.finish()?;
     let (Some(name), Some(status)) = (name, status) else { return Err(Error::internal()) };
 
-    let mut tx = db.begin().await?;
-    organizations::lock(&mut tx, ctx.org_id()).await?;
-    let (w, _) = load(&mut tx, ctx, ws, WsAction::Edit).await?;
-    rules::require_active_for_changes(w.status, w.status_reason.as_deref())?;
+    let mut tx = db.write(&ctx.org()?).await?;
+    let w = ctx.workspace(&mut tx, ws, Permission::ContentWrite).await?;
+    rules::require_active_for_changes(w.workspace.status, w.workspace.status_reason.as_deref())?;
     let x = Campaign {
         id: CampaignId::new(),
-        org_id: ctx.org_id().clone(),
-        workspace_id: ws.clone(),
+        org_id: w.scope.org_id().clone(),
+        workspace_id: w.scope.id().clone(),
         name,
         status,
         paused_by: None,
@@ -75,13 +74,12 @@ pub async fn create(db: &Db, ctx: &Ctx, ws: &WorkspaceId, input: CreateCampaign)
         created_at: ctx.now,
         updated_at: ctx.now,
     };
-    campaigns::insert(&mut tx, &x).await?;
+    campaigns::insert(&mut tx, &w.scope, &x).await?;
     let mut changes = Changes::new();
     changes.created("name", &x.name).created("status", &x.status).created("cost_credits", &x.cost_credits);
-    let mut e = ctx.event("campaign.created", TARGET, &x.id).changes(changes.into_value());
-    e.workspace_id = Some(ws.to_string());
-    audit::append(&mut tx, e).await?;
-    commit(tx).await?;
+    let e = ctx.ws_event(&w.scope, "campaign.created", TARGET, &x.id).changes(changes.into_value());
+    let done = audit::append(&mut tx, e).await?;
+    tx.commit(done).await?;
     Ok(x)
 }
 
@@ -102,11 +100,10 @@ pub async fn update(db: &Db, ctx: &Ctx, ws: &WorkspaceId, id: &CampaignId, patch
     check_cost(&mut f, patch.cost_credits);
     f.finish()?;
 
-    let mut tx = db.begin().await?;
-    organizations::lock(&mut tx, ctx.org_id()).await?;
-    let (w, _) = load(&mut tx, ctx, ws, WsAction::Edit).await?;
-    rules::require_active_for_changes(w.status, w.status_reason.as_deref())?;
-    let before = campaigns::get(&mut tx, ws, id).await?.ok_or_else(|| Error::not_found("campaign"))?;
+    let mut tx = db.write(&ctx.org()?).await?;
+    let w = ctx.workspace(&mut tx, ws, Permission::ContentWrite).await?;
+    rules::require_active_for_changes(w.workspace.status, w.workspace.status_reason.as_deref())?;
+    let before = campaigns::get(&mut tx, &w.scope, id).await?.ok_or_else(|| Error::not_found("campaign"))?;
     let mut after = before.clone();
     if let Some(n) = name {
         after.name = n;
@@ -141,10 +138,9 @@ pub async fn update(db: &Db, ctx: &Ctx, ws: &WorkspaceId, id: &CampaignId, patch
         return Ok(before);
     }
     after.updated_at = ctx.now;
-    campaigns::update(&mut tx, &after).await?;
-    let mut e = ctx.event("campaign.updated", TARGET, &after.id).changes(changes.into_value());
-    e.workspace_id = Some(ws.to_string());
-    audit::append(&mut tx, e).await?;
-    commit(tx).await?;
+    campaigns::update(&mut tx, &w.scope, &after).await?;
+    let e = ctx.ws_event(&w.scope, "campaign.updated", TARGET, &after.id).changes(changes.into_value());
+    let done = audit::append(&mut tx, e).await?;
+    tx.commit(done).await?;
     Ok(after)
 }

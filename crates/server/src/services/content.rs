@@ -4,14 +4,14 @@ use serde::Deserialize;
 use steward_core::audit::Changes;
 use steward_core::ids::{CampaignId, ContentId, WorkspaceId};
 use steward_core::pagination::{self, Page};
+use steward_core::permissions::Permission;
 use steward_core::time::Timestamp;
 use steward_core::validate::Fields;
-use steward_core::workspaces::{self as rules, ContentStatus, WsAction};
+use steward_core::workspaces::{self as rules, ContentStatus};
 use steward_core::{Error, FieldError, Result};
 use steward_store::content::{self, Content};
-use steward_store::{Conn, Db, audit, campaigns, commit, organizations};
+use steward_store::{Conn, Db, WorkspaceScope, audit, campaigns};
 
-use super::workspaces::load;
 use super::{Ctx, EventExt};
 
 const TARGET: &str = "content";
@@ -20,15 +20,15 @@ const BODY_MAX: usize = 10_000;
 
 pub async fn list(db: &Db, ctx: &Ctx, ws: &WorkspaceId, page: &Page) -> Result<(Vec<Content>, Option<String>)> {
     let mut c = db.conn().await?;
-    load(&mut c, ctx, ws, WsAction::Read).await?;
-    let rows = content::list(&mut c, ws, page.after.as_deref(), page.fetch_limit()).await?;
+    let w = ctx.workspace(&mut c, ws, Permission::WorkspacesRead).await?;
+    let rows = content::list(&mut c, &w.scope, page.after.as_deref(), page.fetch_limit()).await?;
     Ok(pagination::finish(rows, page, |x| x.id.to_string()))
 }
 
 pub async fn get(db: &Db, ctx: &Ctx, ws: &WorkspaceId, id: &ContentId) -> Result<Content> {
     let mut c = db.conn().await?;
-    load(&mut c, ctx, ws, WsAction::Read).await?;
-    content::get(&mut c, ws, id).await?.ok_or_else(|| Error::not_found("content item"))
+    let w = ctx.workspace(&mut c, ws, Permission::WorkspacesRead).await?;
+    content::get(&mut c, &w.scope, id).await?.ok_or_else(|| Error::not_found("content item"))
 }
 
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
@@ -95,7 +95,7 @@ fn apply_status(x: &mut Content, next: ContentStatus, scheduled_at: Option<Times
     Ok(())
 }
 
-async fn check_campaign(c: &mut Conn, ws: &WorkspaceId, raw: Option<&str>) -> Result<Option<CampaignId>> {
+async fn check_campaign(c: &mut Conn, ws: &WorkspaceScope, raw: Option<&str>) -> Result<Option<CampaignId>> {
     let Some(raw) = raw else { return Ok(None) };
     let invalid =
         || Error::validation(vec![FieldError::new("campaign_id", "not_found", "is not a campaign of this workspace")]);
@@ -114,15 +114,14 @@ pub async fn create(db: &Db, ctx: &Ctx, ws: &WorkspaceId, input: CreateContent) 
     f.finish()?;
     let (Some(title), Some(status)) = (title, status) else { return Err(Error::internal()) };
 
-    let mut tx = db.begin().await?;
-    organizations::lock(&mut tx, ctx.org_id()).await?;
-    let (w, _) = load(&mut tx, ctx, ws, WsAction::Edit).await?;
-    rules::require_active_for_changes(w.status, w.status_reason.as_deref())?;
-    let campaign_id = check_campaign(&mut tx, ws, input.campaign_id.as_deref()).await?;
+    let mut tx = db.write(&ctx.org()?).await?;
+    let w = ctx.workspace(&mut tx, ws, Permission::ContentWrite).await?;
+    rules::require_active_for_changes(w.workspace.status, w.workspace.status_reason.as_deref())?;
+    let campaign_id = check_campaign(&mut tx, &w.scope, input.campaign_id.as_deref()).await?;
     let mut x = Content {
         id: ContentId::new(),
-        org_id: ctx.org_id().clone(),
-        workspace_id: ws.clone(),
+        org_id: w.scope.org_id().clone(),
+        workspace_id: w.scope.id().clone(),
         campaign_id,
         title,
         body: input.body.filter(|b| !b.trim().is_empty()),
@@ -135,13 +134,12 @@ pub async fn create(db: &Db, ctx: &Ctx, ws: &WorkspaceId, input: CreateContent) 
         updated_at: ctx.now,
     };
     apply_status(&mut x, status, input.scheduled_at, ctx.now)?;
-    content::insert(&mut tx, &x).await?;
+    content::insert(&mut tx, &w.scope, &x).await?;
     let mut changes = Changes::new();
     changes.created("title", &x.title).created("status", &x.status);
-    let mut e = ctx.event("content.created", TARGET, &x.id).changes(changes.into_value());
-    e.workspace_id = Some(ws.to_string());
-    audit::append(&mut tx, e).await?;
-    commit(tx).await?;
+    let e = ctx.ws_event(&w.scope, "content.created", TARGET, &x.id).changes(changes.into_value());
+    let done = audit::append(&mut tx, e).await?;
+    tx.commit(done).await?;
     Ok(x)
 }
 
@@ -151,11 +149,10 @@ pub async fn update(db: &Db, ctx: &Ctx, ws: &WorkspaceId, id: &ContentId, patch:
     let status = patch.status.as_deref().and_then(|s| f.check(ContentStatus::parse_field("status", s)));
     f.finish()?;
 
-    let mut tx = db.begin().await?;
-    organizations::lock(&mut tx, ctx.org_id()).await?;
-    let (w, _) = load(&mut tx, ctx, ws, WsAction::Edit).await?;
-    rules::require_active_for_changes(w.status, w.status_reason.as_deref())?;
-    let before = content::get(&mut tx, ws, id).await?.ok_or_else(|| Error::not_found("content item"))?;
+    let mut tx = db.write(&ctx.org()?).await?;
+    let w = ctx.workspace(&mut tx, ws, Permission::ContentWrite).await?;
+    rules::require_active_for_changes(w.workspace.status, w.workspace.status_reason.as_deref())?;
+    let before = content::get(&mut tx, &w.scope, id).await?.ok_or_else(|| Error::not_found("content item"))?;
     let mut after = before.clone();
     if let Some(t) = title {
         after.title = t;
@@ -192,27 +189,24 @@ pub async fn update(db: &Db, ctx: &Ctx, ws: &WorkspaceId, id: &ContentId, patch:
         return Ok(before);
     }
     after.updated_at = ctx.now;
-    content::update(&mut tx, &after).await?;
-    let mut e = ctx.event("content.updated", TARGET, &after.id).changes(changes.into_value());
-    e.workspace_id = Some(ws.to_string());
-    audit::append(&mut tx, e).await?;
-    commit(tx).await?;
+    content::update(&mut tx, &w.scope, &after).await?;
+    let e = ctx.ws_event(&w.scope, "content.updated", TARGET, &after.id).changes(changes.into_value());
+    let done = audit::append(&mut tx, e).await?;
+    tx.commit(done).await?;
     Ok(after)
 }
 
 /// Soft delete: kept (and purged by the retention policy later).
 pub async fn delete(db: &Db, ctx: &Ctx, ws: &WorkspaceId, id: &ContentId) -> Result<()> {
-    let mut tx = db.begin().await?;
-    organizations::lock(&mut tx, ctx.org_id()).await?;
-    let (w, _) = load(&mut tx, ctx, ws, WsAction::Edit).await?;
-    rules::require_active_for_changes(w.status, w.status_reason.as_deref())?;
-    let mut x = content::get(&mut tx, ws, id).await?.ok_or_else(|| Error::not_found("content item"))?;
+    let mut tx = db.write(&ctx.org()?).await?;
+    let w = ctx.workspace(&mut tx, ws, Permission::ContentWrite).await?;
+    rules::require_active_for_changes(w.workspace.status, w.workspace.status_reason.as_deref())?;
+    let mut x = content::get(&mut tx, &w.scope, id).await?.ok_or_else(|| Error::not_found("content item"))?;
     x.deleted_at = Some(ctx.now);
     x.updated_at = ctx.now;
-    content::update(&mut tx, &x).await?;
-    let mut e = ctx.event("content.deleted", TARGET, &x.id).metadata(serde_json::json!({ "title": x.title }));
-    e.workspace_id = Some(ws.to_string());
-    audit::append(&mut tx, e).await?;
-    commit(tx).await?;
+    content::update(&mut tx, &w.scope, &x).await?;
+    let e = ctx.ws_event(&w.scope, "content.deleted", TARGET, &x.id).metadata(serde_json::json!({ "title": x.title }));
+    let done = audit::append(&mut tx, e).await?;
+    tx.commit(done).await?;
     Ok(())
 }

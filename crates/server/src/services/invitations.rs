@@ -2,14 +2,14 @@
 
 use serde::Deserialize;
 use steward_core::audit::target;
-use steward_core::authz::Actor;
+use steward_core::authz::{Actor, Principal};
 use steward_core::people::UserStatus;
 use steward_core::time::Timestamp;
 use steward_core::tokens::hash_secret;
 use steward_core::{Error, Result, password, validate};
 use steward_store::organizations::{self, Organization};
 use steward_store::users::{self, User};
-use steward_store::{Db, audit, commit, invitations};
+use steward_store::{Db, OrgScope, audit, invitations};
 
 use super::{EventExt, RequestMeta, event};
 
@@ -44,8 +44,10 @@ pub async fn lookup(db: &Db, token: &str, now: Timestamp) -> Result<(User, Organ
             "This invitation has expired. Ask a Super Admin to send a new one.",
         ));
     }
-    let user = users::get(&mut c, &inv.org_id, &inv.user_id).await?.ok_or_else(invitation_not_found)?;
-    let org = organizations::get(&mut c, &inv.org_id).await?.ok_or_else(invitation_not_found)?;
+    // The token proves the invitation: its organization is where the invitee acts.
+    let scope = OrgScope::of(&Principal::system("invitation").in_org(inv.org_id.clone()))?;
+    let user = users::get(&mut c, &scope, &inv.user_id).await?.ok_or_else(invitation_not_found)?;
+    let org = organizations::get(&mut c, &scope).await?.ok_or_else(invitation_not_found)?;
     Ok((user, org))
 }
 
@@ -57,9 +59,10 @@ pub async fn accept(
     input: AcceptInvitation,
 ) -> Result<(User, Organization)> {
     let (user, org) = lookup(db, token, now).await?;
+    let scope = OrgScope::of(&Principal::system("invitation").in_org(org.id.clone()))?;
     let settings = {
         let mut c = db.conn().await?;
-        steward_store::security::get(&mut c, &org.id).await?
+        steward_store::security::get(&mut c, &scope).await?
     };
     let mut fields = validate::Fields::new();
     let words = [org.name.as_str(), org.slug.as_str(), user.email.as_str(), user.name.as_str()];
@@ -74,24 +77,23 @@ pub async fn accept(
     }
     let hash = password::hash(&input.password)?;
 
-    let mut tx = db.begin().await?;
-    organizations::lock(&mut tx, &org.id).await?;
+    let mut tx = db.write(&scope).await?;
     let inv = invitations::by_token_hash(&mut tx, &hash_secret(token)).await?.ok_or_else(invitation_not_found)?;
     // Single use, even when two requests race with the same link.
     if !invitations::mark_accepted(&mut tx, &inv.id, now).await? {
         return Err(invitation_not_found());
     }
-    let mut user = users::get(&mut tx, &org.id, &user.id).await?.ok_or_else(invitation_not_found)?;
+    let mut user = users::get(&mut tx, &scope, &user.id).await?.ok_or_else(invitation_not_found)?;
     user.password_hash = Some(hash);
     user.status = UserStatus::Active;
     if let Some(name) = name {
         user.name = name;
     }
     user.updated_at = now;
-    users::update(&mut tx, &user).await?;
+    users::update(&mut tx, &scope, &user).await?;
     let e = event(&org.id, "invitation.accepted", Actor::user(&user.id, &user.email), meta, now)
         .target(target::USER, &user.id);
-    audit::append(&mut tx, e).await?;
-    commit(tx).await?;
+    let done = audit::append(&mut tx, e).await?;
+    tx.commit(done).await?;
     Ok((user, org))
 }

@@ -6,12 +6,12 @@ use std::path::{Path, PathBuf};
 
 use steward_core::ids::{MediaId, OrgId, WorkspaceId};
 use steward_core::pagination::{self, Page};
-use steward_core::workspaces::{self as rules, WsAction};
+use steward_core::permissions::Permission;
+use steward_core::workspaces as rules;
 use steward_core::{Error, FieldError, Result};
 use steward_store::media::{self, Media};
-use steward_store::{Db, audit, commit, organizations};
+use steward_store::{Db, audit};
 
-use super::workspaces::load;
 use super::{Ctx, EventExt};
 
 const TARGET: &str = "media";
@@ -28,8 +28,8 @@ fn file_path(storage: &Path, m: &Media) -> PathBuf {
 
 pub async fn list(db: &Db, ctx: &Ctx, ws: &WorkspaceId, page: &Page) -> Result<(Vec<Media>, Option<String>)> {
     let mut c = db.conn().await?;
-    load(&mut c, ctx, ws, WsAction::Read).await?;
-    let rows = media::list(&mut c, ws, page.after.as_deref(), page.fetch_limit()).await?;
+    let w = ctx.workspace(&mut c, ws, Permission::WorkspacesRead).await?;
+    let rows = media::list(&mut c, &w.scope, page.after.as_deref(), page.fetch_limit()).await?;
     Ok(pagination::finish(rows, page, |x| x.id.to_string()))
 }
 
@@ -76,14 +76,13 @@ pub async fn upload(
     if bytes.is_empty() {
         return Err(Error::validation(vec![FieldError::new("body", "required", "the upload is empty")]));
     }
-    let mut tx = db.begin().await?;
-    organizations::lock(&mut tx, ctx.org_id()).await?;
-    let (w, _) = load(&mut tx, ctx, ws, WsAction::Manage).await?;
-    rules::require_active_for_changes(w.status, w.status_reason.as_deref())?;
+    let mut tx = db.write(&ctx.org()?).await?;
+    let w = ctx.workspace(&mut tx, ws, Permission::WorkspacesWrite).await?;
+    rules::require_active_for_changes(w.workspace.status, w.workspace.status_reason.as_deref())?;
     let m = Media {
         id: MediaId::new(),
-        org_id: ctx.org_id().clone(),
-        workspace_id: ws.clone(),
+        org_id: w.scope.org_id().clone(),
+        workspace_id: w.scope.id().clone(),
         filename,
         content_type: clean_content_type(content_type),
         bytes: bytes.len() as i64,
@@ -103,12 +102,11 @@ pub async fn upload(
         Error::internal()
     })?;
     let saved = async {
-        media::insert(&mut tx, &m).await?;
+        media::insert(&mut tx, &w.scope, &m).await?;
         let meta = serde_json::json!({ "filename": m.filename, "content_type": m.content_type, "bytes": m.bytes });
-        let mut e = ctx.event("media.uploaded", TARGET, &m.id).metadata(meta);
-        e.workspace_id = Some(ws.to_string());
-        audit::append(&mut tx, e).await?;
-        commit(tx).await
+        let e = ctx.ws_event(&w.scope, "media.uploaded", TARGET, &m.id).metadata(meta);
+        let done = audit::append(&mut tx, e).await?;
+        tx.commit(done).await
     };
     if let Err(e) = saved.await {
         let _ = tokio::fs::remove_file(&path).await;
@@ -120,8 +118,8 @@ pub async fn upload(
 /// The file's record and bytes.
 pub async fn download(db: &Db, ctx: &Ctx, storage: &Path, ws: &WorkspaceId, id: &MediaId) -> Result<(Media, Vec<u8>)> {
     let mut c = db.conn().await?;
-    load(&mut c, ctx, ws, WsAction::Read).await?;
-    let m = media::get(&mut c, ws, id).await?.ok_or_else(|| Error::not_found("media file"))?;
+    let w = ctx.workspace(&mut c, ws, Permission::WorkspacesRead).await?;
+    let m = media::get(&mut c, &w.scope, id).await?.ok_or_else(|| Error::not_found("media file"))?;
     let bytes = tokio::fs::read(file_path(storage, &m)).await.map_err(|e| {
         tracing::error!(error = %e, "a media file is missing from storage");
         Error::internal()
@@ -130,18 +128,16 @@ pub async fn download(db: &Db, ctx: &Ctx, storage: &Path, ws: &WorkspaceId, id: 
 }
 
 pub async fn delete(db: &Db, ctx: &Ctx, storage: &Path, ws: &WorkspaceId, id: &MediaId) -> Result<()> {
-    let mut tx = db.begin().await?;
-    organizations::lock(&mut tx, ctx.org_id()).await?;
-    let (w, _) = load(&mut tx, ctx, ws, WsAction::Manage).await?;
-    rules::require_active_for_changes(w.status, w.status_reason.as_deref())?;
-    let m = media::get(&mut tx, ws, id).await?.ok_or_else(|| Error::not_found("media file"))?;
-    media::delete(&mut tx, &m).await?;
-    let mut e = ctx
-        .event("media.deleted", TARGET, &m.id)
+    let mut tx = db.write(&ctx.org()?).await?;
+    let w = ctx.workspace(&mut tx, ws, Permission::WorkspacesWrite).await?;
+    rules::require_active_for_changes(w.workspace.status, w.workspace.status_reason.as_deref())?;
+    let m = media::get(&mut tx, &w.scope, id).await?.ok_or_else(|| Error::not_found("media file"))?;
+    media::delete(&mut tx, &w.scope, &m).await?;
+    let e = ctx
+        .ws_event(&w.scope, "media.deleted", TARGET, &m.id)
         .metadata(serde_json::json!({ "filename": m.filename, "bytes": m.bytes }));
-    e.workspace_id = Some(ws.to_string());
-    audit::append(&mut tx, e).await?;
-    commit(tx).await?;
+    let done = audit::append(&mut tx, e).await?;
+    tx.commit(done).await?;
     let _ = tokio::fs::remove_file(file_path(storage, &m)).await;
     Ok(())
 }

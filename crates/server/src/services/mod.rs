@@ -21,10 +21,14 @@ pub mod two_factor;
 pub mod workspaces;
 
 use serde_json::Value;
+use steward_core::Result;
 use steward_core::authz::{Actor, Principal};
-use steward_core::ids::OrgId;
+use steward_core::ids::{OrgId, WorkspaceId};
+use steward_core::permissions::Permission;
 use steward_core::time::Timestamp;
+use steward_store::Conn;
 use steward_store::audit::NewEvent;
+use steward_store::scope::{self, OrgScope, WorkspaceAccess, WorkspaceScope};
 
 /// Where a request came from, for the audit trail.
 #[derive(Debug, Clone, Default)]
@@ -33,7 +37,8 @@ pub struct RequestMeta {
     pub user_agent: Option<String>,
 }
 
-/// Who acts, from where, and when.
+/// Who acts, from where, and when: what every use case takes, whether the
+/// API, the console, the CLI or a job calls it.
 #[derive(Debug, Clone)]
 pub struct Ctx {
     pub principal: Principal,
@@ -42,13 +47,68 @@ pub struct Ctx {
 }
 
 impl Ctx {
-    pub fn org_id(&self) -> &OrgId {
-        &self.principal.org_id
+    /// The platform operator at the command line.
+    pub fn operator(now: Timestamp) -> Self {
+        Ctx { principal: Principal::operator("cli"), meta: RequestMeta::default(), now }
     }
 
-    /// An audit event by this caller in its organization.
-    pub fn event(&self, action: &'static str, target_type: &'static str, target_id: impl ToString) -> NewEvent {
-        event(self.org_id(), action, self.principal.actor(), &self.meta, self.now).target(target_type, target_id)
+    /// A background job, named for what it does.
+    pub fn system(job: &'static str, now: Timestamp) -> Self {
+        Ctx { principal: Principal::system(job), meta: RequestMeta::default(), now }
+    }
+
+    /// The operator or the system pointed at one organization.
+    pub fn in_org(mut self, org: &OrgId) -> Self {
+        self.principal = self.principal.in_org(org.clone());
+        self
+    }
+
+    /// The use case's one permission, on the organization: its scope, or the
+    /// problem that names what is missing.
+    pub fn authorize(&self, permission: Permission) -> Result<OrgScope> {
+        scope::organization(&self.principal, permission)
+    }
+
+    /// A permission over the whole deployment (the operator's and the
+    /// system's), asked before any organization is chosen.
+    pub fn authorize_deployment(&self, permission: Permission) -> Result<()> {
+        steward_core::authz::check(&self.principal, permission, steward_core::authz::Resource::Organization)
+    }
+
+    /// The caller's organization with no permission asked: for one's own
+    /// account, and before [`Ctx::workspace`] asks on the workspace.
+    pub fn org(&self) -> Result<OrgScope> {
+        OrgScope::of(&self.principal)
+    }
+
+    /// A workspace of the caller's organization, with `permission` checked on
+    /// it (workspace roles count there).
+    pub async fn workspace(&self, c: &mut Conn, id: &WorkspaceId, permission: Permission) -> Result<WorkspaceAccess> {
+        scope::workspace(c, &self.principal, id, permission).await
+    }
+
+    /// An audit event by this caller in the organization.
+    pub fn event(
+        &self,
+        org: &OrgScope,
+        action: &'static str,
+        target_type: &'static str,
+        target_id: impl ToString,
+    ) -> NewEvent {
+        event(org.id(), action, self.principal.actor(), &self.meta, self.now).target(target_type, target_id)
+    }
+
+    /// An audit event filed under a workspace.
+    pub fn ws_event(
+        &self,
+        ws: &WorkspaceScope,
+        action: &'static str,
+        target_type: &'static str,
+        target_id: impl ToString,
+    ) -> NewEvent {
+        let mut e = self.event(ws.org(), action, target_type, target_id);
+        e.workspace_id = Some(ws.id().to_string());
+        e
     }
 }
 

@@ -2,18 +2,18 @@
 
 use serde::Deserialize;
 use steward_core::audit::{Changes, target};
-use steward_core::authz::Access;
+use steward_core::permissions::Permission;
 use steward_core::validate::{self, Fields};
 use steward_core::{Error, FieldError, Result};
 use steward_store::organizations::{self, Organization};
-use steward_store::{Db, audit, commit};
+use steward_store::{Db, audit};
 
 use super::{Ctx, EventExt};
 
 pub async fn get(db: &Db, ctx: &Ctx) -> Result<Organization> {
-    ctx.principal.require(Access::OrgRead)?;
+    let org = ctx.authorize(Permission::OrganizationRead)?;
     let mut c = db.conn().await?;
-    organizations::get(&mut c, ctx.org_id()).await?.ok_or_else(|| Error::not_found("organization"))
+    organizations::get(&mut c, &org).await?.ok_or_else(|| Error::not_found("organization"))
 }
 
 /// A partial update: absent fields stay, `null` clears an optional field.
@@ -35,7 +35,7 @@ pub struct OrganizationPatch {
 }
 
 pub async fn update(db: &Db, ctx: &Ctx, patch: OrganizationPatch) -> Result<Organization> {
-    ctx.principal.require(Access::OrgWrite)?;
+    let org = ctx.authorize(Permission::OrganizationWrite)?;
     let mut fields = Fields::new();
     let name = patch.name.as_deref().map(|n| fields.check(validate::name("name", n)));
     let slug = patch.slug.as_deref().map(|s| fields.check(validate::slug("slug", s)));
@@ -46,9 +46,8 @@ pub async fn update(db: &Db, ctx: &Ctx, patch: OrganizationPatch) -> Result<Orga
         patch.timezone.as_deref().and_then(|t| fields.check(steward_core::workspaces::timezone("timezone", t)));
     fields.finish()?;
 
-    let mut tx = db.begin().await?;
-    organizations::lock(&mut tx, ctx.org_id()).await?;
-    let before = organizations::get(&mut tx, ctx.org_id()).await?.ok_or_else(|| Error::not_found("organization"))?;
+    let mut tx = db.write(&org).await?;
+    let before = organizations::get(&mut tx, &org).await?.ok_or_else(|| Error::not_found("organization"))?;
     let mut after = before.clone();
     if let Some(Some(name)) = name {
         after.name = name;
@@ -79,19 +78,68 @@ pub async fn update(db: &Db, ctx: &Ctx, patch: OrganizationPatch) -> Result<Orga
         return Ok(before);
     }
     after.updated_at = ctx.now;
-    organizations::update(&mut tx, &after)
+    organizations::update(&mut tx, &org, &after)
         .await
         .map_err(|e| if e.is_unique_violation() { slug_taken(&after.slug) } else { e.into() })?;
-    audit::append(
+    let done = audit::append(
         &mut tx,
-        ctx.event("organization.updated", target::ORGANIZATION, &after.id).changes(changes.into_value()),
+        ctx.event(&org, "organization.updated", target::ORGANIZATION, &after.id).changes(changes.into_value()),
     )
     .await?;
-    commit(tx).await?;
+    tx.commit(done).await?;
     Ok(after)
 }
 
 pub fn slug_taken(slug: &str) -> Error {
     Error::conflict("slug_taken", format!("The slug `{slug}` is already used by another organization. Choose another."))
         .with_field(FieldError::new("slug", "taken", "is already in use"))
+}
+
+/// Every organization of the deployment, by slug (the operator's list).
+pub async fn list_all(db: &Db, ctx: &Ctx) -> Result<Vec<Organization>> {
+    ctx.authorize_deployment(Permission::OrganizationsManage)?;
+    let mut c = db.conn().await?;
+    Ok(organizations::list(&mut c).await?)
+}
+
+/// The organization with this slug, for the operator's commands (`--org SLUG`).
+pub async fn find(db: &Db, ctx: &Ctx, slug: &str) -> Result<Organization> {
+    ctx.authorize_deployment(Permission::OrganizationsManage)?;
+    let mut c = db.conn().await?;
+    organizations::by_slug(&mut c, slug).await?.ok_or_else(|| {
+        Error::not_found("organization").with_field(FieldError::new(
+            "org",
+            "not_found",
+            format!("no organization has the slug `{slug}`"),
+        ))
+    })
+}
+
+/// The platform operator sets how many (non-archived) workspaces the
+/// organization may have; `None` lifts the limit.
+pub async fn set_workspace_limit(db: &Db, ctx: &Ctx, limit: Option<i64>) -> Result<Organization> {
+    let org = ctx.authorize(Permission::LimitsDecide)?;
+    if limit.is_some_and(|l| !(0..=1_000_000).contains(&l)) {
+        return Err(Error::validation(vec![FieldError::new(
+            "workspace_limit",
+            "out_of_range",
+            "must be between 0 and 1,000,000, or none",
+        )]));
+    }
+    let mut tx = db.write(&org).await?;
+    let before = organizations::get(&mut tx, &org).await?.ok_or_else(|| Error::not_found("organization"))?;
+    let mut after = before.clone();
+    after.workspace_limit = limit;
+    let mut changes = Changes::new();
+    changes.field("workspace_limit", &before.workspace_limit, &after.workspace_limit);
+    if changes.is_empty() {
+        return Ok(before);
+    }
+    after.updated_at = ctx.now;
+    organizations::update(&mut tx, &org, &after).await?;
+    let e =
+        ctx.event(&org, "organization.limits_changed", target::ORGANIZATION, org.id()).changes(changes.into_value());
+    let done = audit::append(&mut tx, e).await?;
+    tx.commit(done).await?;
+    Ok(after)
 }

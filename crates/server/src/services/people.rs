@@ -4,31 +4,49 @@
 use serde::Deserialize;
 use serde_json::json;
 use steward_core::audit::{Changes, target};
-use steward_core::authz::Access;
 use steward_core::ids::{InvitationId, UserId};
 use steward_core::pagination::{self, Page};
 use steward_core::people::{OrgRole, UserStatus};
+use steward_core::permissions::Permission;
 use steward_core::time::Timestamp;
 use steward_core::tokens::{hash_secret, random_token};
 use steward_core::validate::{self, Fields};
 use steward_core::{Error, FieldError, Result, password};
 use steward_store::invitations::{self, Invitation};
 use steward_store::users::{self, User};
-use steward_store::{Conn, Db, audit, commit, organizations, sessions};
+use steward_store::{Conn, Db, OrgScope, WriteTx, audit, organizations, sessions};
 
 use super::{Ctx, EventExt};
 
 pub async fn list(db: &Db, ctx: &Ctx, page: &Page) -> Result<(Vec<User>, Option<String>)> {
-    ctx.principal.require(Access::OrgRead)?;
+    let org = ctx.authorize(Permission::PeopleRead)?;
     let mut c = db.conn().await?;
-    let rows = users::list(&mut c, ctx.org_id(), page).await?;
+    let rows = users::list(&mut c, &org, page).await?;
     Ok(pagination::finish(rows, page, |u| u.id.to_string()))
 }
 
 pub async fn get(db: &Db, ctx: &Ctx, id: &UserId) -> Result<User> {
-    ctx.principal.require(Access::OrgRead)?;
+    let org = ctx.authorize(Permission::PeopleRead)?;
     let mut c = db.conn().await?;
-    users::get(&mut c, ctx.org_id(), id).await?.ok_or_else(|| Error::not_found("user"))
+    users::get(&mut c, &org, id).await?.ok_or_else(|| Error::not_found("user"))
+}
+
+/// Everyone in the organization, every page (the console's pickers).
+pub async fn list_all(db: &Db, ctx: &Ctx) -> Result<Vec<User>> {
+    let org = ctx.authorize(Permission::PeopleRead)?;
+    let mut c = db.conn().await?;
+    let mut page = Page { limit: 200, after: None };
+    let mut all = Vec::new();
+    loop {
+        let rows = users::list(&mut c, &org, &page).await?;
+        let done = (rows.len() as i64) <= i64::from(page.limit);
+        let rows: Vec<User> = rows.into_iter().take(page.limit as usize).collect();
+        page.after = rows.last().map(|u| u.id.to_string());
+        all.extend(rows);
+        if done {
+            return Ok(all);
+        }
+    }
 }
 
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
@@ -51,7 +69,7 @@ pub struct Invited {
 }
 
 pub async fn invite(db: &Db, ctx: &Ctx, input: InviteUser, ttl_hours: i64) -> Result<Invited> {
-    ctx.principal.require(Access::OrgWrite)?;
+    let org = ctx.authorize(Permission::PeopleWrite)?;
     let mut fields = Fields::new();
     let email = fields.check(validate::email("email", &input.email));
     let name = match (&input.name, &email) {
@@ -66,14 +84,13 @@ pub async fn invite(db: &Db, ctx: &Ctx, input: InviteUser, ttl_hours: i64) -> Re
     fields.finish()?;
     let (Some(email), Some(name), Some(role)) = (email, name, role) else { return Err(Error::internal()) };
 
-    let mut tx = db.begin().await?;
-    organizations::lock(&mut tx, ctx.org_id()).await?;
-    if users::by_email(&mut tx, ctx.org_id(), &email).await?.is_some() {
+    let mut tx = db.write(&org).await?;
+    if users::by_email(&mut tx, &org, &email).await?.is_some() {
         return Err(email_taken());
     }
     let user = User {
         id: UserId::new(),
-        org_id: ctx.org_id().clone(),
+        org_id: org.id().clone(),
         email,
         name,
         role,
@@ -83,29 +100,35 @@ pub async fn invite(db: &Db, ctx: &Ctx, input: InviteUser, ttl_hours: i64) -> Re
         updated_at: ctx.now,
         last_login_at: None,
     };
-    users::insert(&mut tx, &user).await.map_err(|e| if e.is_unique_violation() { email_taken() } else { e.into() })?;
-    let (token, expires_at) = new_invitation(&mut tx, &user, ctx.principal.actor().id, ctx.now, ttl_hours).await?;
+    users::insert(&mut tx, &org, &user)
+        .await
+        .map_err(|e| if e.is_unique_violation() { email_taken() } else { e.into() })?;
+    let (token, expires_at) =
+        new_invitation(&mut tx, &org, &user, ctx.principal.actor().id, ctx.now, ttl_hours).await?;
     let mut changes = Changes::new();
     changes.created("email", &user.email).created("name", &user.name).created("role", &user.role);
-    audit::append(&mut tx, ctx.event("user.invited", target::USER, &user.id).changes(changes.into_value())).await?;
-    commit(tx).await?;
+    let done =
+        audit::append(&mut tx, ctx.event(&org, "user.invited", target::USER, &user.id).changes(changes.into_value()))
+            .await?;
+    tx.commit(done).await?;
     Ok(Invited { user, token, expires_at })
 }
 
 /// Replaces a user's pending invitations with a new one; returns its token.
 pub(crate) async fn new_invitation(
-    c: &mut Conn,
+    c: &mut WriteTx,
+    org: &OrgScope,
     user: &User,
     created_by: Option<String>,
     now: Timestamp,
     ttl_hours: i64,
 ) -> Result<(String, Timestamp)> {
-    invitations::delete_pending_for_user(c, &user.org_id, &user.id).await?;
+    invitations::delete_pending_for_user(c, org, &user.id).await?;
     let token = random_token();
     let expires_at = now.plus_seconds(ttl_hours * 3600);
     let inv = Invitation {
         id: InvitationId::new(),
-        org_id: user.org_id.clone(),
+        org_id: org.id().clone(),
         user_id: user.id.clone(),
         token_hash: hash_secret(&token),
         created_by,
@@ -113,16 +136,15 @@ pub(crate) async fn new_invitation(
         expires_at,
         accepted_at: None,
     };
-    invitations::insert(c, &inv).await?;
+    invitations::insert(c, org, &inv).await?;
     Ok((token, expires_at))
 }
 
 /// Sends a fresh invitation link to someone who hasn't accepted yet.
 pub async fn resend_invitation(db: &Db, ctx: &Ctx, id: &UserId, ttl_hours: i64) -> Result<Invited> {
-    ctx.principal.require(Access::OrgWrite)?;
-    let mut tx = db.begin().await?;
-    organizations::lock(&mut tx, ctx.org_id()).await?;
-    let user = users::get(&mut tx, ctx.org_id(), id).await?.ok_or_else(|| Error::not_found("user"))?;
+    let org = ctx.authorize(Permission::PeopleWrite)?;
+    let mut tx = db.write(&org).await?;
+    let user = users::get(&mut tx, &org, id).await?.ok_or_else(|| Error::not_found("user"))?;
     if user.status != UserStatus::Invited {
         return Err(Error::conflict(
             "not_invited",
@@ -130,9 +152,10 @@ pub async fn resend_invitation(db: &Db, ctx: &Ctx, id: &UserId, ttl_hours: i64) 
         )
         .with_extension("current_status", user.status.as_str()));
     }
-    let (token, expires_at) = new_invitation(&mut tx, &user, ctx.principal.actor().id, ctx.now, ttl_hours).await?;
-    audit::append(&mut tx, ctx.event("user.invitation_resent", target::USER, &user.id)).await?;
-    commit(tx).await?;
+    let (token, expires_at) =
+        new_invitation(&mut tx, &org, &user, ctx.principal.actor().id, ctx.now, ttl_hours).await?;
+    let done = audit::append(&mut tx, ctx.event(&org, "user.invitation_resent", target::USER, &user.id)).await?;
+    tx.commit(done).await?;
     Ok(Invited { user, token, expires_at })
 }
 
@@ -149,7 +172,7 @@ pub struct UserPatch {
 }
 
 pub async fn update(db: &Db, ctx: &Ctx, id: &UserId, patch: UserPatch) -> Result<User> {
-    ctx.principal.require(Access::OrgWrite)?;
+    let org = ctx.authorize(Permission::PeopleWrite)?;
     let mut fields = Fields::new();
     let name = patch.name.as_deref().and_then(|n| fields.check(validate::name("name", n)));
     let role = patch.role.as_deref().and_then(|r| fields.check(OrgRole::parse_field("role", r)));
@@ -164,9 +187,8 @@ pub async fn update(db: &Db, ctx: &Ctx, id: &UserId, patch: UserPatch) -> Result
     };
     fields.finish()?;
 
-    let mut tx = db.begin().await?;
-    organizations::lock(&mut tx, ctx.org_id()).await?;
-    let before = users::get(&mut tx, ctx.org_id(), id).await?.ok_or_else(|| Error::not_found("user"))?;
+    let mut tx = db.write(&org).await?;
+    let before = users::get(&mut tx, &org, id).await?.ok_or_else(|| Error::not_found("user"))?;
     let mut after = before.clone();
     if let Some(name) = name {
         after.name = name;
@@ -188,7 +210,7 @@ pub async fn update(db: &Db, ctx: &Ctx, id: &UserId, patch: UserPatch) -> Result
         && before.status == UserStatus::Active
         && (after.role != OrgRole::SuperAdmin || after.status != UserStatus::Active);
     if losing_admin {
-        ensure_another_super_admin(&mut tx, ctx, &before).await?;
+        ensure_another_super_admin(&mut tx, &org, &before).await?;
     }
     let mut changes = Changes::new();
     changes.field("name", &before.name, &after.name).field("role", &before.role, &after.role).field(
@@ -200,7 +222,7 @@ pub async fn update(db: &Db, ctx: &Ctx, id: &UserId, patch: UserPatch) -> Result
         return Ok(before);
     }
     after.updated_at = ctx.now;
-    users::update(&mut tx, &after).await?;
+    users::update(&mut tx, &org, &after).await?;
     let action = if before.status != after.status {
         if after.status == UserStatus::Deactivated { "user.deactivated" } else { "user.reactivated" }
     } else if before.role != after.role {
@@ -214,35 +236,35 @@ pub async fn update(db: &Db, ctx: &Ctx, id: &UserId, patch: UserPatch) -> Result
     if (after.status == UserStatus::Deactivated && before.status != UserStatus::Deactivated)
         || after.role != before.role
     {
-        ended = sessions::delete_for_user(&mut tx, ctx.org_id(), &after.id).await?;
+        ended = sessions::delete_for_user(&mut tx, &org, &after.id).await?;
     }
-    let event = ctx.event(action, target::USER, &after.id).changes(changes.into_value());
+    let event = ctx.event(&org, action, target::USER, &after.id).changes(changes.into_value());
     let event = if ended > 0 { event.metadata(json!({ "sessions_ended": ended })) } else { event };
-    audit::append(&mut tx, event).await?;
-    commit(tx).await?;
+    let done = audit::append(&mut tx, event).await?;
+    tx.commit(done).await?;
     Ok(after)
 }
 
 pub async fn delete(db: &Db, ctx: &Ctx, id: &UserId) -> Result<()> {
-    ctx.principal.require(Access::OrgWrite)?;
-    let mut tx = db.begin().await?;
-    organizations::lock(&mut tx, ctx.org_id()).await?;
-    let user = users::get(&mut tx, ctx.org_id(), id).await?.ok_or_else(|| Error::not_found("user"))?;
+    let org = ctx.authorize(Permission::PeopleWrite)?;
+    let mut tx = db.write(&org).await?;
+    let user = users::get(&mut tx, &org, id).await?.ok_or_else(|| Error::not_found("user"))?;
     if user.role == OrgRole::SuperAdmin && user.status == UserStatus::Active {
-        ensure_another_super_admin(&mut tx, ctx, &user).await?;
+        ensure_another_super_admin(&mut tx, &org, &user).await?;
     }
-    steward_store::workspaces::forget_user(&mut tx, ctx.org_id(), id).await?;
-    users::delete(&mut tx, ctx.org_id(), id).await?;
-    let event =
-        ctx.event("user.deleted", target::USER, &user.id).metadata(json!({ "email": user.email, "role": user.role }));
-    audit::append(&mut tx, event).await?;
-    commit(tx).await?;
+    steward_store::workspaces::forget_user(&mut tx, &org, id).await?;
+    users::delete(&mut tx, &org, id).await?;
+    let event = ctx
+        .event(&org, "user.deleted", target::USER, &user.id)
+        .metadata(json!({ "email": user.email, "role": user.role }));
+    let done = audit::append(&mut tx, event).await?;
+    tx.commit(done).await?;
     Ok(())
 }
 
 /// TROUBLE-2: the last active Super Admin can't be demoted, deactivated or removed.
-async fn ensure_another_super_admin(c: &mut Conn, ctx: &Ctx, user: &User) -> Result<()> {
-    if users::count_active_super_admins(c, ctx.org_id()).await? <= 1 {
+async fn ensure_another_super_admin(c: &mut Conn, org: &OrgScope, user: &User) -> Result<()> {
+    if users::count_active_super_admins(c, org).await? <= 1 {
         return Err(Error::conflict(
             "last_super_admin",
             format!(
@@ -266,20 +288,22 @@ pub async fn rename_self(db: &Db, ctx: &Ctx, name: &str) -> Result<User> {
         .user_id()
         .ok_or_else(|| Error::forbidden("user_required", "Only a signed-in person has a name to change."))?;
     let name = validate::name("name", name)?;
-    let mut tx = db.begin().await?;
-    organizations::lock(&mut tx, ctx.org_id()).await?;
-    let before = users::get(&mut tx, ctx.org_id(), user_id).await?.ok_or_else(|| Error::not_found("user"))?;
+    let org = ctx.org()?;
+    let mut tx = db.write(&org).await?;
+    let before = users::get(&mut tx, &org, user_id).await?.ok_or_else(|| Error::not_found("user"))?;
     if before.name == name {
         return Ok(before);
     }
     let mut after = before.clone();
     after.name = name;
     after.updated_at = ctx.now;
-    users::update(&mut tx, &after).await?;
+    users::update(&mut tx, &org, &after).await?;
     let mut changes = Changes::new();
     changes.field("name", &before.name, &after.name);
-    audit::append(&mut tx, ctx.event("user.updated", target::USER, &after.id).changes(changes.into_value())).await?;
-    commit(tx).await?;
+    let done =
+        audit::append(&mut tx, ctx.event(&org, "user.updated", target::USER, &after.id).changes(changes.into_value()))
+            .await?;
+    tx.commit(done).await?;
     Ok(after)
 }
 
@@ -288,12 +312,13 @@ pub async fn change_own_password(db: &Db, ctx: &Ctx, current: &str, new: &str) -
     let steward_core::authz::Credential::Session { user_id, session_id, .. } = &ctx.principal.credential else {
         return Err(Error::forbidden("user_required", "Only a signed-in person has a password to change."));
     };
+    let org = ctx.org()?;
     let mut c = db.conn().await?;
-    let user = users::get(&mut c, ctx.org_id(), user_id).await?.ok_or_else(|| Error::not_found("user"))?;
-    let settings = steward_store::security::get(&mut c, ctx.org_id()).await?;
-    let org = organizations::get(&mut c, ctx.org_id()).await?.ok_or_else(Error::internal)?;
+    let user = users::get(&mut c, &org, user_id).await?.ok_or_else(|| Error::not_found("user"))?;
+    let settings = steward_store::security::get(&mut c, &org).await?;
+    let organization = organizations::get(&mut c, &org).await?.ok_or_else(Error::internal)?;
     drop(c);
-    let words = [org.name.as_str(), org.slug.as_str(), user.email.as_str(), user.name.as_str()];
+    let words = [organization.name.as_str(), organization.slug.as_str(), user.email.as_str(), user.name.as_str()];
     steward_core::security::check_password(&settings, "new_password", new, &words)?;
     if !user.password_hash.as_deref().is_some_and(|h| password::verify(current, h)) {
         return Err(Error::validation(vec![FieldError::new(
@@ -303,18 +328,58 @@ pub async fn change_own_password(db: &Db, ctx: &Ctx, current: &str, new: &str) -
         )]));
     }
     let hash = password::hash(new)?;
-    let mut tx = db.begin().await?;
-    organizations::lock(&mut tx, ctx.org_id()).await?;
-    let mut user = users::get(&mut tx, ctx.org_id(), user_id).await?.ok_or_else(|| Error::not_found("user"))?;
+    let mut tx = db.write(&org).await?;
+    let mut user = users::get(&mut tx, &org, user_id).await?.ok_or_else(|| Error::not_found("user"))?;
     user.password_hash = Some(hash);
     user.updated_at = ctx.now;
-    users::update(&mut tx, &user).await?;
-    let ended = sessions::delete_others(&mut tx, ctx.org_id(), user_id, session_id).await?;
-    audit::append(
+    users::update(&mut tx, &org, &user).await?;
+    let ended = sessions::delete_others(&mut tx, &org, user_id, session_id).await?;
+    let done = audit::append(
         &mut tx,
-        ctx.event("user.password_changed", target::USER, user_id).metadata(json!({ "other_sessions_ended": ended })),
+        ctx.event(&org, "user.password_changed", target::USER, user_id)
+            .metadata(json!({ "other_sessions_ended": ended })),
     )
     .await?;
-    commit(tx).await?;
+    tx.commit(done).await?;
     Ok(())
+}
+
+/// Who the caller is: their organization and, for a person, their account.
+pub struct Me {
+    pub organization: steward_store::organizations::Organization,
+    pub user: Option<User>,
+}
+
+/// `GET /me`: any caller, about itself.
+pub async fn me(db: &Db, ctx: &Ctx) -> Result<Me> {
+    let org = ctx.org()?;
+    let mut c = db.conn().await?;
+    let organization = organizations::get(&mut c, &org).await?.ok_or_else(Error::internal)?;
+    let user = match ctx.principal.user_id() {
+        Some(id) => Some(users::get(&mut c, &org, id).await?.ok_or_else(Error::internal)?),
+        None => None,
+    };
+    Ok(Me { organization, user })
+}
+
+/// What every console page shows around its content.
+pub struct ConsoleFrame {
+    pub me: Me,
+    /// The organization's idle timeout, for the sign-out warning.
+    pub idle_secs: i64,
+}
+
+pub async fn console_frame(db: &Db, ctx: &Ctx) -> Result<ConsoleFrame> {
+    let me = me(db, ctx).await?;
+    let mut c = db.conn().await?;
+    let idle_secs = steward_store::security::get(&mut c, &ctx.org()?).await?.idle_secs();
+    Ok(ConsoleFrame { me, idle_secs })
+}
+
+/// The organization's active Super Admins, for "whom to ask": anyone in the
+/// organization may see their names and emails.
+pub async fn super_admins(db: &Db, ctx: &Ctx) -> Result<Vec<User>> {
+    let org = ctx.org()?;
+    let mut c = db.conn().await?;
+    Ok(users::active_super_admins(&mut c, &org).await?)
 }

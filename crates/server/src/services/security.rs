@@ -4,17 +4,17 @@
 use serde::Deserialize;
 use steward_core::Result;
 use steward_core::audit::Changes;
-use steward_core::authz::Access;
+use steward_core::permissions::Permission;
 use steward_core::security::{Complexity, Settings, TwoFactorMode};
 use steward_core::validate::Fields;
-use steward_store::{Db, audit, commit, organizations, security};
+use steward_store::{Db, audit, security};
 
 use super::{Ctx, EventExt};
 
 pub async fn get(db: &Db, ctx: &Ctx) -> Result<Settings> {
-    ctx.principal.require(Access::OrgRead)?;
+    let org = ctx.authorize(Permission::SecurityRead)?;
     let mut c = db.conn().await?;
-    Ok(security::get(&mut c, ctx.org_id()).await?)
+    Ok(security::get(&mut c, &org).await?)
 }
 
 /// A partial change; absent fields stay as they are.
@@ -36,17 +36,16 @@ pub struct SecurityPatch {
 }
 
 pub async fn update(db: &Db, ctx: &Ctx, patch: SecurityPatch) -> Result<Settings> {
-    ctx.principal.require(Access::OrgWrite)?;
+    let org = ctx.authorize(Permission::SecurityWrite)?;
     let mut f = Fields::new();
     let complexity =
         patch.password_complexity.as_deref().and_then(|v| f.check(Complexity::parse_field("password_complexity", v)));
     let two_factor = patch.two_factor.as_deref().and_then(|v| f.check(TwoFactorMode::parse_field("two_factor", v)));
     f.finish()?;
 
-    let mut tx = db.begin().await?;
-    organizations::lock(&mut tx, ctx.org_id()).await?;
+    let mut tx = db.write(&org).await?;
     super::sessions::require_recent_auth(&mut tx, ctx).await?;
-    let before = security::get(&mut tx, ctx.org_id()).await?;
+    let before = security::get(&mut tx, &org).await?;
     let mut after = before.clone();
     if let Some(v) = patch.password_min_length {
         after.password_min_length = v;
@@ -95,13 +94,13 @@ pub async fn update(db: &Db, ctx: &Ctx, patch: SecurityPatch) -> Result<Settings
     if changes.is_empty() {
         return Ok(before);
     }
-    security::put(&mut tx, ctx.org_id(), &after, ctx.now).await?;
-    security::apply_to_sessions(&mut tx, ctx.org_id(), &after).await?;
-    audit::append(
+    security::put(&mut tx, &org, &after, ctx.now).await?;
+    security::apply_to_sessions(&mut tx, &org, &after).await?;
+    let done = audit::append(
         &mut tx,
-        ctx.event("security.settings_updated", "organization", ctx.org_id()).changes(changes.into_value()),
+        ctx.event(&org, "security.settings_updated", "organization", org.id()).changes(changes.into_value()),
     )
     .await?;
-    commit(tx).await?;
+    tx.commit(done).await?;
     Ok(after)
 }

@@ -4,7 +4,7 @@
 use serde::Deserialize;
 use serde_json::json;
 use steward_core::audit::target;
-use steward_core::authz::{Actor, Credential};
+use steward_core::authz::{Actor, Credential, Principal};
 use steward_core::ids::SessionId;
 use steward_core::people::UserStatus;
 use steward_core::sealing::Sealer;
@@ -15,7 +15,7 @@ use steward_core::{Error, Result, password, validate};
 use steward_store::organizations::{self, Organization};
 use steward_store::sessions::{self, Session};
 use steward_store::users::{self, User};
-use steward_store::{Db, audit, commit, security};
+use steward_store::{Db, OrgScope, audit, security};
 
 use super::{Ctx, EventExt, RequestMeta, event};
 
@@ -124,8 +124,10 @@ pub async fn verify_password(db: &Db, meta: &RequestMeta, now: Timestamp, input:
     let mut user = user;
     if user.password_hash.as_deref().is_some_and(password::needs_rehash) {
         user.password_hash = Some(password::hash(&input.password)?);
-        let mut c = db.conn().await?;
-        users::update(&mut c, &user).await?;
+        let org = user_scope(&user)?;
+        let mut tx = db.write(&org).await?;
+        users::update(&mut tx, &org, &user).await?;
+        tx.commit_unaudited().await?;
     }
     Ok(user)
 }
@@ -141,9 +143,10 @@ pub async fn start(
     recovery_code: Option<&str>,
 ) -> Result<NewSession> {
     let email = user.email.clone();
-    let mut tx = db.begin().await?;
+    let org = user_scope(&user)?;
+    let mut tx = db.write(&org).await?;
     // The second step: inside the transaction, so a code is spent only with a session.
-    if let Err(e) = super::two_factor::second_step(&mut tx, sealer, &user, totp_code, recovery_code, now).await {
+    if let Err(e) = super::two_factor::second_step(&mut tx, sealer, &org, &user, totp_code, recovery_code, now).await {
         drop(tx);
         return Err(if e.code == "invalid_two_factor_code" {
             failed_attempt(db, &email, std::slice::from_ref(&user), meta, now).await.into_two_factor()
@@ -152,8 +155,8 @@ pub async fn start(
         });
     }
     security::clear_attempts(&mut tx, &email).await?;
-    let org = organizations::get(&mut tx, &user.org_id).await?.ok_or_else(Error::internal)?;
-    let settings = security::get(&mut tx, &user.org_id).await?;
+    let organization = organizations::get(&mut tx, &org).await?.ok_or_else(Error::internal)?;
+    let settings = security::get(&mut tx, &org).await?;
     let token = random_token();
     let session = Session {
         id: SessionId::new(),
@@ -170,23 +173,23 @@ pub async fn start(
         idle_secs: settings.idle_secs(),
         reauth_at: now,
     };
-    sessions::insert(&mut tx, &session).await?;
+    sessions::insert(&mut tx, &org, &session).await?;
     let mut user = user;
     user.last_login_at = Some(now);
 
-    users::update(&mut tx, &user).await?;
+    users::update(&mut tx, &org, &user).await?;
     let e = event(&user.org_id, "session.created", Actor::user(&user.id, &user.email), meta, now)
         .target(target::SESSION, &session.id);
-    audit::append(&mut tx, e).await?;
-    commit(tx).await?;
-    Ok(NewSession { token, session, user, organization: org })
+    let done = audit::append(&mut tx, e).await?;
+    tx.commit(done).await?;
+    Ok(NewSession { token, session, user, organization })
 }
 
 /// Counts a failed sign-in for `email` (locking it after too many), audits it in
 /// the organizations of the accounts it was tried on, and returns the answer.
 async fn failed_attempt(db: &Db, email: &str, tried: &[User], meta: &RequestMeta, now: Timestamp) -> Error {
     let record = async {
-        let mut tx = db.begin().await?;
+        let mut tx = db.write_deployment().await?;
         let previous = security::attempts(&mut tx, email).await?;
         let fresh = previous.filter(|a| {
             now.millis() - a.first_failed_at.millis() <= throttle::WINDOW_SECS * 1000
@@ -205,11 +208,12 @@ async fn failed_attempt(db: &Db, email: &str, tried: &[User], meta: &RequestMeta
             a.locked_until = Some(now.plus_seconds(throttle::LOCK_SECS));
         }
         security::save_attempts(&mut tx, email, &a).await?;
+        let mut audited = None;
         for u in tried {
             let e = event(&u.org_id, "session.failed", Actor::anonymous(), meta, now)
                 .target(target::USER, &u.id)
                 .metadata(json!({ "email": u.email, "reason": "wrong_password", "failures": a.failures }));
-            audit::append(&mut tx, e).await?;
+            audited = Some(audit::append(&mut tx, e).await?);
             if locks {
                 let e = event(&u.org_id, "session.locked", Actor::anonymous(), meta, now)
                     .target(target::USER, &u.id)
@@ -219,7 +223,11 @@ async fn failed_attempt(db: &Db, email: &str, tried: &[User], meta: &RequestMeta
                 audit::append(&mut tx, e).await?;
             }
         }
-        commit(tx).await?;
+        // An email no account has leaves only the throttle's count.
+        match audited {
+            Some(done) => tx.commit(done).await?,
+            None => tx.commit_unaudited().await?,
+        }
         Ok::<_, Error>(())
     };
     match record.await {
@@ -243,6 +251,12 @@ impl TwoFactorAnswer for Error {
     }
 }
 
+/// The organization of someone who just proved who they are (a right
+/// password): sign-in acts there as that person.
+fn user_scope(user: &User) -> Result<OrgScope> {
+    OrgScope::of(&Principal::system("sign-in").in_org(user.org_id.clone()))
+}
+
 /// Seconds the browser should keep the session cookie.
 pub fn cookie_max_age(new: &NewSession) -> i64 {
     (new.session.absolute_expires_at.millis() - new.session.created_at.millis()) / 1000
@@ -256,10 +270,11 @@ pub async fn logout(db: &Db, ctx: &Ctx) -> Result<()> {
             "This request is authenticated with an API key, which has no session to end. Revoke the key instead.",
         ));
     };
-    let mut tx = db.begin().await?;
-    sessions::delete(&mut tx, ctx.org_id(), session_id).await?;
-    audit::append(&mut tx, ctx.event("session.ended", target::SESSION, session_id)).await?;
-    commit(tx).await?;
+    let org = ctx.org()?;
+    let mut tx = db.write(&org).await?;
+    sessions::delete(&mut tx, &org, session_id).await?;
+    let done = audit::append(&mut tx, ctx.event(&org, "session.ended", target::SESSION, session_id)).await?;
+    tx.commit(done).await?;
     Ok(())
 }
 
@@ -271,7 +286,7 @@ pub const REAUTH_WINDOW_SECS: i64 = 10 * 60;
 /// within the last 10 minutes. API keys are their own proof.
 pub async fn require_recent_auth(c: &mut steward_store::Conn, ctx: &Ctx) -> Result<()> {
     let Credential::Session { session_id, .. } = &ctx.principal.credential else { return Ok(()) };
-    let s = sessions::get(c, ctx.org_id(), session_id).await?.ok_or_else(Error::internal)?;
+    let s = sessions::get(c, &ctx.org()?, session_id).await?.ok_or_else(Error::internal)?;
     if ctx.now.millis() - s.reauth_at.millis() > REAUTH_WINDOW_SECS * 1000 {
         return Err(Error::forbidden(
             "reauthentication_required",
@@ -294,13 +309,14 @@ pub async fn reauthenticate(db: &Db, sealer: &Sealer, ctx: &Ctx, input: Reauthen
     let Credential::Session { session_id, user_id, .. } = &ctx.principal.credential else {
         return Err(Error::conflict("not_a_session", "API keys don't re-authenticate; they are their own proof."));
     };
-    let mut tx = db.begin().await?;
-    let user = users::get(&mut tx, ctx.org_id(), user_id).await?.ok_or_else(Error::internal)?;
+    let org = ctx.org()?;
+    let mut tx = db.write(&org).await?;
+    let user = users::get(&mut tx, &org, user_id).await?.ok_or_else(Error::internal)?;
     let proved = match (&input.password, &input.totp_code) {
         (Some(p), _) => user.password_hash.as_deref().is_some_and(|h| password::verify(p, h)),
         (None, Some(code)) => {
-            super::two_factor::second_step(&mut tx, sealer, &user, Some(code), None, ctx.now).await.is_ok()
-                && steward_store::two_factor::get(&mut tx, user_id).await?.is_some_and(|f| f.confirmed)
+            super::two_factor::second_step(&mut tx, sealer, &org, &user, Some(code), None, ctx.now).await.is_ok()
+                && steward_store::two_factor::get(&mut tx, &org, user_id).await?.is_some_and(|f| f.confirmed)
         }
         (None, None) => false,
     };
@@ -311,9 +327,9 @@ pub async fn reauthenticate(db: &Db, sealer: &Sealer, ctx: &Ctx, input: Reauthen
             "is not correct",
         )]));
     }
-    sessions::reauthenticated(&mut tx, session_id, ctx.now).await?;
-    audit::append(&mut tx, ctx.event("session.reauthenticated", target::SESSION, session_id)).await?;
-    commit(tx).await?;
+    sessions::reauthenticated(&mut tx, &org, session_id, ctx.now).await?;
+    let done = audit::append(&mut tx, ctx.event(&org, "session.reauthenticated", target::SESSION, session_id)).await?;
+    tx.commit(done).await?;
     Ok(())
 }
 
@@ -322,8 +338,9 @@ pub async fn mine(db: &Db, ctx: &Ctx) -> Result<(Vec<Session>, Option<SessionId>
     let Credential::Session { session_id, user_id, .. } = &ctx.principal.credential else {
         return Err(Error::conflict("not_a_session", "API keys have no sessions."));
     };
+    let org = ctx.org()?;
     let mut c = db.conn().await?;
-    Ok((sessions::for_user(&mut c, ctx.org_id(), user_id).await?, Some(session_id.clone())))
+    Ok((sessions::for_user(&mut c, &org, user_id).await?, Some(session_id.clone())))
 }
 
 /// Ends one of the caller's own sessions, or all but the current one (`None`).
@@ -331,38 +348,32 @@ pub async fn end_mine(db: &Db, ctx: &Ctx, which: Option<&SessionId>) -> Result<u
     let Credential::Session { session_id, user_id, .. } = &ctx.principal.credential else {
         return Err(Error::conflict("not_a_session", "API keys have no sessions."));
     };
-    let mut tx = db.begin().await?;
+    let org = ctx.org()?;
+    let mut tx = db.write(&org).await?;
     let ended = match which {
         Some(id) => {
-            let s = sessions::get(&mut tx, ctx.org_id(), id)
+            let s = sessions::get(&mut tx, &org, id)
                 .await?
                 .filter(|s| &s.user_id == user_id)
                 .ok_or_else(|| Error::not_found("session"))?;
-            u64::from(sessions::delete(&mut tx, ctx.org_id(), &s.id).await?)
+            u64::from(sessions::delete(&mut tx, &org, &s.id).await?)
         }
-        None => sessions::delete_others(&mut tx, ctx.org_id(), user_id, session_id).await?,
+        None => sessions::delete_others(&mut tx, &org, user_id, session_id).await?,
     };
-    audit::append(
-        &mut tx,
-        ctx.event("session.ended", target::USER, user_id).metadata(json!({ "sessions_ended": ended })),
-    )
-    .await?;
-    commit(tx).await?;
+    let e = ctx.event(&org, "session.ended", target::USER, user_id).metadata(json!({ "sessions_ended": ended }));
+    let done = audit::append(&mut tx, e).await?;
+    tx.commit(done).await?;
     Ok(ended)
 }
 
 /// A Super Admin ends every session of someone in the organization.
 pub async fn end_all_of(db: &Db, ctx: &Ctx, user: &steward_core::ids::UserId) -> Result<u64> {
-    ctx.principal.require(steward_core::authz::Access::OrgWrite)?;
-    let mut tx = db.begin().await?;
-    steward_store::organizations::lock(&mut tx, ctx.org_id()).await?;
-    users::get(&mut tx, ctx.org_id(), user).await?.ok_or_else(|| Error::not_found("user"))?;
-    let ended = sessions::delete_for_user(&mut tx, ctx.org_id(), user).await?;
-    audit::append(
-        &mut tx,
-        ctx.event("user.sessions_ended", target::USER, user).metadata(json!({ "sessions_ended": ended })),
-    )
-    .await?;
-    commit(tx).await?;
+    let org = ctx.authorize(steward_core::permissions::Permission::PeopleWrite)?;
+    let mut tx = db.write(&org).await?;
+    users::get(&mut tx, &org, user).await?.ok_or_else(|| Error::not_found("user"))?;
+    let ended = sessions::delete_for_user(&mut tx, &org, user).await?;
+    let e = ctx.event(&org, "user.sessions_ended", target::USER, user).metadata(json!({ "sessions_ended": ended }));
+    let done = audit::append(&mut tx, e).await?;
+    tx.commit(done).await?;
     Ok(ended)
 }

@@ -1,33 +1,35 @@
-//! Creating organizations: the one-time setup of a new deployment (PEOPLE-3) and
-//! the operator's `steward org create`.
+//! Creating organizations: the one-time setup of a new deployment (PEOPLE-3),
+//! where the setup token stands in for the operator, and the operator's
+//! `steward org create`. Both end in [`insert`].
 
 use serde::Deserialize;
 use steward_core::audit::{Changes, target};
-use steward_core::authz::Actor;
+use steward_core::authz::{Actor, Principal};
 use steward_core::ids::{OrgId, UserId};
 use steward_core::people::{OrgRole, UserStatus};
+use steward_core::permissions::Permission;
 use steward_core::time::Timestamp;
 use steward_core::tokens::{hash_secret, random_token};
 use steward_core::validate::{self, Fields};
 use steward_core::{Error, Result, password};
 use steward_store::organizations::{self, Organization};
 use steward_store::users::{self, User};
-use steward_store::{Conn, Db, audit, commit, setup};
+use steward_store::{Audited, Db, OrgScope, WriteTx, audit, setup};
 
-use super::{EventExt, RequestMeta, event, organizations::slug_taken, people};
+use super::{Ctx, EventExt, RequestMeta, event, organizations::slug_taken, people};
 
 /// While no organization exists, makes a new setup token (replacing any older
 /// one) and returns it; once one exists, clears tokens and returns none.
 pub async fn prepare_token(db: &Db, now: Timestamp) -> Result<Option<String>> {
-    let mut tx = db.begin().await?;
+    let mut tx = db.write_deployment().await?;
     if organizations::count(&mut tx).await? > 0 {
         setup::clear(&mut tx).await?;
-        commit(tx).await?;
+        tx.commit_unaudited().await?;
         return Ok(None);
     }
     let token = random_token();
     setup::replace_token(&mut tx, &hash_secret(&token), now).await?;
-    commit(tx).await?;
+    tx.commit_unaudited().await?;
     Ok(Some(token))
 }
 
@@ -76,7 +78,7 @@ pub async fn complete(db: &Db, meta: &RequestMeta, now: Timestamp, req: SetupReq
         admin_password: Some(req.admin_password),
     };
     let valid = validate_new(&input)?;
-    let mut tx = db.begin().await?;
+    let mut tx = db.write_deployment().await?;
     if organizations::count(&mut tx).await? > 0 {
         return Err(Error::conflict(
             "setup_already_completed",
@@ -89,23 +91,20 @@ pub async fn complete(db: &Db, meta: &RequestMeta, now: Timestamp, req: SetupReq
             "This setup link is not valid. Use the newest link the server printed when it started (restarting prints a new one).",
         ));
     }
-    let created = insert(&mut tx, valid, meta, now, None, 0).await?;
-    commit(tx).await?;
+    let (created, done) = insert(&mut tx, valid, meta, now, None, 0).await?;
+    tx.commit(done).await?;
     Ok(created)
 }
 
 /// The operator creates an organization (any time, any number).
-pub async fn create_as_operator(
-    db: &Db,
-    now: Timestamp,
-    input: NewOrganization,
-    ttl_hours: i64,
-) -> Result<CreatedOrganization> {
+pub async fn create(db: &Db, ctx: &Ctx, input: NewOrganization, ttl_hours: i64) -> Result<CreatedOrganization> {
+    ctx.authorize_deployment(Permission::OrganizationsManage)?;
     let valid = validate_new(&input)?;
-    let mut tx = db.begin().await?;
-    let created = insert(&mut tx, valid, &RequestMeta::default(), now, Some(Actor::system("cli")), ttl_hours).await?;
+    let mut tx = db.write_deployment().await?;
+    let actor = Some(ctx.principal.actor());
+    let (created, done) = insert(&mut tx, valid, &ctx.meta, ctx.now, actor, ttl_hours).await?;
     setup::clear(&mut tx).await?;
-    commit(tx).await?;
+    tx.commit(done).await?;
     Ok(created)
 }
 
@@ -154,14 +153,16 @@ fn validate_new(input: &NewOrganization) -> Result<ValidNew> {
     }
 }
 
+/// The organization, its first Super Admin and their events; `actor` is
+/// who creates it (none: the admin themselves, at setup).
 async fn insert(
-    c: &mut Conn,
+    c: &mut WriteTx,
     v: ValidNew,
     meta: &RequestMeta,
     now: Timestamp,
     actor: Option<Actor>,
     ttl_hours: i64,
-) -> Result<CreatedOrganization> {
+) -> Result<(CreatedOrganization, Audited)> {
     if organizations::slug_taken(c, &v.slug, None).await? {
         return Err(slug_taken(&v.slug));
     }
@@ -179,6 +180,8 @@ async fn insert(
     organizations::insert(c, &org)
         .await
         .map_err(|e| if e.is_unique_violation() { slug_taken(&org.slug) } else { e.into() })?;
+    // The organization exists from here on: its first writes are made in it.
+    let scope = OrgScope::of(&Principal::system("setup").in_org(org.id.clone()))?;
     let invited = v.password_hash.is_none();
     let admin = User {
         id: UserId::new(),
@@ -192,7 +195,7 @@ async fn insert(
         updated_at: now,
         last_login_at: None,
     };
-    users::insert(c, &admin).await?;
+    users::insert(c, &scope, &admin).await?;
     let actor = actor.unwrap_or_else(|| Actor::user(&admin.id, &admin.email));
     let mut changes = Changes::new();
     changes.created("name", &org.name).created("slug", &org.slug);
@@ -206,15 +209,15 @@ async fn insert(
     let mut changes = Changes::new();
     changes.created("email", &admin.email).created("role", &admin.role);
     let action = if invited { "user.invited" } else { "user.created" };
-    audit::append(
+    let done = audit::append(
         c,
         event(&org.id, action, actor, meta, now).target(target::USER, &admin.id).changes(changes.into_value()),
     )
     .await?;
     let invitation_token = if invited {
-        Some(people::new_invitation(c, &admin, Some("cli".into()), now, ttl_hours).await?.0)
+        Some(people::new_invitation(c, &scope, &admin, Some("operator".into()), now, ttl_hours).await?.0)
     } else {
         None
     };
-    Ok(CreatedOrganization { organization: org, admin, invitation_token })
+    Ok((CreatedOrganization { organization: org, admin, invitation_token }, done))
 }

@@ -3,15 +3,16 @@
 
 use serde_json::json;
 use steward_core::audit::target;
-use steward_core::authz::{Access, Credential};
+use steward_core::authz::Credential;
 use steward_core::ids::UserId;
+use steward_core::permissions::Permission;
 use steward_core::sealing::Sealer;
 use steward_core::security::TwoFactorMode;
 use steward_core::time::Timestamp;
 use steward_core::two_factor::{self as totp, parse_code, recovery_hash};
 use steward_core::{Error, FieldError, Result, password};
 use steward_store::users::User;
-use steward_store::{Conn, Db, audit, commit, organizations, security, sessions, two_factor, users};
+use steward_store::{Conn, Db, OrgScope, audit, organizations, security, sessions, two_factor, users};
 
 use super::{Ctx, EventExt};
 
@@ -24,7 +25,7 @@ pub struct Enrollment {
 fn signed_in_user(ctx: &Ctx) -> Result<&UserId> {
     match &ctx.principal.credential {
         Credential::Session { user_id, .. } => Ok(user_id),
-        Credential::ApiKey { .. } => Err(Error::forbidden(
+        _ => Err(Error::forbidden(
             "user_required",
             "Two-factor authentication belongs to a person; sign in to set it up.",
         )),
@@ -42,8 +43,8 @@ fn seal_context(user: &UserId) -> String {
 
 /// The stored factor with its secret opened. A secret that does not open was
 /// altered or sealed under another key: that is corrupt data, not a wrong code.
-async fn factor(c: &mut Conn, sealer: &Sealer, user: &UserId) -> Result<Option<two_factor::Factor>> {
-    let Some(mut f) = two_factor::get(c, user).await? else { return Ok(None) };
+async fn factor(c: &mut Conn, sealer: &Sealer, org: &OrgScope, user: &UserId) -> Result<Option<two_factor::Factor>> {
+    let Some(mut f) = two_factor::get(c, org, user).await? else { return Ok(None) };
     f.secret = sealer.open(&f.secret, &seal_context(user)).ok_or_else(|| {
         tracing::error!(user = %user, "a TOTP secret does not open with this deployment's key");
         Error::internal()
@@ -80,31 +81,31 @@ pub async fn prepare_sealing(db: &Db, sealer: &Sealer, now: Timestamp) -> Result
 /// Starts enrollment: a new secret, its `otpauth://` URL and QR code.
 pub async fn start(db: &Db, sealer: &Sealer, ctx: &Ctx) -> Result<Enrollment> {
     let user_id = signed_in_user(ctx)?;
-    let mut tx = db.begin().await?;
-    organizations::lock(&mut tx, ctx.org_id()).await?;
-    if two_factor::get(&mut tx, user_id).await?.is_some_and(|f| f.confirmed) {
+    let org = ctx.org()?;
+    let mut tx = db.write(&org).await?;
+    if two_factor::get(&mut tx, &org, user_id).await?.is_some_and(|f| f.confirmed) {
         return Err(Error::conflict(
             "two_factor_already_enabled",
             "Two-factor authentication is already on for your account. Turn it off first to enroll a new device.",
         ));
     }
-    let user = users::get(&mut tx, ctx.org_id(), user_id).await?.ok_or_else(Error::internal)?;
-    let org = organizations::get(&mut tx, ctx.org_id()).await?.ok_or_else(Error::internal)?;
+    let user = users::get(&mut tx, &org, user_id).await?.ok_or_else(Error::internal)?;
+    let organization = organizations::get(&mut tx, &org).await?.ok_or_else(Error::internal)?;
     let secret = totp::new_secret();
-    two_factor::start(&mut tx, ctx.org_id(), user_id, &sealer.seal(&secret, &seal_context(user_id)), ctx.now).await?;
-    audit::append(&mut tx, ctx.event("two_factor.enrollment_started", target::USER, user_id)).await?;
-    commit(tx).await?;
-    let (otpauth_url, qr_svg) = totp::enrollment(&secret, &format!("Steward ({})", org.name), &user.email)?;
+    two_factor::start(&mut tx, &org, user_id, &sealer.seal(&secret, &seal_context(user_id)), ctx.now).await?;
+    let done = audit::append(&mut tx, ctx.event(&org, "two_factor.enrollment_started", target::USER, user_id)).await?;
+    tx.commit(done).await?;
+    let (otpauth_url, qr_svg) = totp::enrollment(&secret, &format!("Steward ({})", organization.name), &user.email)?;
     Ok(Enrollment { secret, otpauth_url, qr_svg })
 }
 
 /// Confirms enrollment with a code from the app; returns the recovery codes (shown once).
 pub async fn confirm(db: &Db, sealer: &Sealer, ctx: &Ctx, code: &str) -> Result<Vec<String>> {
     let user_id = signed_in_user(ctx)?;
+    let org = ctx.org()?;
     let code = parse_code("code", code)?;
-    let mut tx = db.begin().await?;
-    organizations::lock(&mut tx, ctx.org_id()).await?;
-    let factor = factor(&mut tx, sealer, user_id).await?.ok_or_else(|| {
+    let mut tx = db.write(&org).await?;
+    let factor = factor(&mut tx, sealer, &org, user_id).await?.ok_or_else(|| {
         Error::conflict(
             "enrollment_not_started",
             "Start enrollment first: POST /api/v1/me/two-factor/totp gives the secret and QR code.",
@@ -117,15 +118,15 @@ pub async fn confirm(db: &Db, sealer: &Sealer, ctx: &Ctx, code: &str) -> Result<
         ));
     }
     let step = totp::verify(&factor.secret, &code, unix_secs(ctx.now), factor.last_used_step).ok_or_else(wrong_code)?;
-    if !two_factor::use_step(&mut tx, user_id, step).await? {
+    if !two_factor::use_step(&mut tx, &org, user_id, step).await? {
         return Err(wrong_code());
     }
-    two_factor::confirm(&mut tx, user_id, ctx.now).await?;
+    two_factor::confirm(&mut tx, &org, user_id, ctx.now).await?;
     let codes = totp::new_recovery_codes();
     let hashes: Vec<String> = codes.iter().map(|(_, h)| h.clone()).collect();
-    two_factor::set_recovery_codes(&mut tx, user_id, &hashes).await?;
-    audit::append(&mut tx, ctx.event("two_factor.enabled", target::USER, user_id)).await?;
-    commit(tx).await?;
+    two_factor::set_recovery_codes(&mut tx, &org, user_id, &hashes).await?;
+    let done = audit::append(&mut tx, ctx.event(&org, "two_factor.enabled", target::USER, user_id)).await?;
+    tx.commit(done).await?;
     Ok(codes.into_iter().map(|(c, _)| c).collect())
 }
 
@@ -140,19 +141,20 @@ fn wrong_code() -> Error {
 /// New recovery codes (the old ones stop working); needs a current code.
 pub async fn regenerate_codes(db: &Db, sealer: &Sealer, ctx: &Ctx, code: &str) -> Result<Vec<String>> {
     let user_id = signed_in_user(ctx)?;
+    let org = ctx.org()?;
     let code = parse_code("code", code)?;
-    let mut tx = db.begin().await?;
-    organizations::lock(&mut tx, ctx.org_id()).await?;
-    let factor = factor(&mut tx, sealer, user_id).await?.filter(|f| f.confirmed).ok_or_else(not_enabled)?;
+    let mut tx = db.write(&org).await?;
+    let factor = factor(&mut tx, sealer, &org, user_id).await?.filter(|f| f.confirmed).ok_or_else(not_enabled)?;
     let step = totp::verify(&factor.secret, &code, unix_secs(ctx.now), factor.last_used_step).ok_or_else(wrong_code)?;
-    if !two_factor::use_step(&mut tx, user_id, step).await? {
+    if !two_factor::use_step(&mut tx, &org, user_id, step).await? {
         return Err(wrong_code());
     }
     let codes = totp::new_recovery_codes();
     let hashes: Vec<String> = codes.iter().map(|(_, h)| h.clone()).collect();
-    two_factor::set_recovery_codes(&mut tx, user_id, &hashes).await?;
-    audit::append(&mut tx, ctx.event("two_factor.recovery_codes_regenerated", target::USER, user_id)).await?;
-    commit(tx).await?;
+    two_factor::set_recovery_codes(&mut tx, &org, user_id, &hashes).await?;
+    let done =
+        audit::append(&mut tx, ctx.event(&org, "two_factor.recovery_codes_regenerated", target::USER, user_id)).await?;
+    tx.commit(done).await?;
     Ok(codes.into_iter().map(|(c, _)| c).collect())
 }
 
@@ -163,65 +165,65 @@ fn not_enabled() -> Error {
 /// Turns one's own 2FA off: needs the password again, and the organization must not require 2FA.
 pub async fn disable(db: &Db, ctx: &Ctx, current_password: &str) -> Result<()> {
     let user_id = signed_in_user(ctx)?;
-    let mut tx = db.begin().await?;
-    organizations::lock(&mut tx, ctx.org_id()).await?;
-    if security::get(&mut tx, ctx.org_id()).await?.two_factor == TwoFactorMode::Required {
+    let org = ctx.org()?;
+    let mut tx = db.write(&org).await?;
+    if security::get(&mut tx, &org).await?.two_factor == TwoFactorMode::Required {
         return Err(Error::conflict(
             "two_factor_required_by_organization",
             "Your organization requires two-factor authentication, so it can't be turned off.",
         ));
     }
-    let user = users::get(&mut tx, ctx.org_id(), user_id).await?.ok_or_else(Error::internal)?;
+    let user = users::get(&mut tx, &org, user_id).await?.ok_or_else(Error::internal)?;
     if !user.password_hash.as_deref().is_some_and(|h| password::verify(current_password, h)) {
         return Err(Error::validation(vec![FieldError::new("password", "incorrect", "is not your current password")]));
     }
-    if !two_factor::remove(&mut tx, user_id).await? {
+    if !two_factor::remove(&mut tx, &org, user_id).await? {
         return Err(not_enabled());
     }
-    audit::append(&mut tx, ctx.event("two_factor.disabled", target::USER, user_id)).await?;
-    commit(tx).await?;
+    let done = audit::append(&mut tx, ctx.event(&org, "two_factor.disabled", target::USER, user_id)).await?;
+    tx.commit(done).await?;
     Ok(())
 }
 
 /// A Super Admin removes someone's 2FA (a lost phone); their sessions end.
 pub async fn reset(db: &Db, ctx: &Ctx, user_id: &UserId) -> Result<()> {
-    ctx.principal.require(Access::OrgWrite)?;
-    let mut tx = db.begin().await?;
-    organizations::lock(&mut tx, ctx.org_id()).await?;
-    let user = users::get(&mut tx, ctx.org_id(), user_id).await?.ok_or_else(|| Error::not_found("user"))?;
-    if !two_factor::remove(&mut tx, user_id).await? {
+    let org = ctx.authorize(Permission::PeopleWrite)?;
+    let mut tx = db.write(&org).await?;
+    let user = users::get(&mut tx, &org, user_id).await?.ok_or_else(|| Error::not_found("user"))?;
+    if !two_factor::remove(&mut tx, &org, user_id).await? {
         return Err(not_enabled());
     }
-    let ended = sessions::delete_for_user(&mut tx, ctx.org_id(), user_id).await?;
+    let ended = sessions::delete_for_user(&mut tx, &org, user_id).await?;
     let e = ctx
-        .event("two_factor.reset", target::USER, user_id)
+        .event(&org, "two_factor.reset", target::USER, user_id)
         .metadata(json!({ "email": user.email, "sessions_ended": ended }));
-    audit::append(&mut tx, e).await?;
-    commit(tx).await?;
+    let done = audit::append(&mut tx, e).await?;
+    tx.commit(done).await?;
     Ok(())
 }
 
 /// What sign-in needs beyond the password: `Ok(())` when no second factor is
 /// set up or the given one is right. `Err` says which answer to give.
 pub async fn second_step(
-    c: &mut Conn,
+    c: &mut steward_store::WriteTx,
     sealer: &Sealer,
+    org: &OrgScope,
     user: &User,
     totp_code: Option<&str>,
     recovery_code: Option<&str>,
     now: Timestamp,
 ) -> Result<()> {
-    let Some(factor) = factor(c, sealer, &user.id).await?.filter(|f| f.confirmed) else { return Ok(()) };
+    let Some(factor) = factor(c, sealer, org, &user.id).await?.filter(|f| f.confirmed) else { return Ok(()) };
     let refused =
         || Error::unauthorized("invalid_two_factor_code", "The two-factor code is not correct, or was already used.");
     if let Some(code) = totp_code {
         let code = parse_code("totp_code", code).map_err(|_| refused())?;
         let step = totp::verify(&factor.secret, &code, unix_secs(now), factor.last_used_step).ok_or_else(refused)?;
         // The conditional update is what makes a replay fail, even in parallel.
-        return if two_factor::use_step(c, &user.id, step).await? { Ok(()) } else { Err(refused()) };
+        return if two_factor::use_step(c, org, &user.id, step).await? { Ok(()) } else { Err(refused()) };
     }
     if let Some(code) = recovery_code {
-        return if two_factor::use_recovery_code(c, &user.id, &recovery_hash(code), now).await? {
+        return if two_factor::use_recovery_code(c, org, &user.id, &recovery_hash(code), now).await? {
             Ok(())
         } else {
             Err(refused())
@@ -242,24 +244,34 @@ pub enum Status {
 
 pub async fn status(db: &Db, sealer: &Sealer, ctx: &Ctx) -> Result<Status> {
     let user_id = signed_in_user(ctx)?;
+    let org = ctx.org()?;
     let mut c = db.conn().await?;
-    match factor(&mut c, sealer, user_id).await? {
+    match factor(&mut c, sealer, &org, user_id).await? {
         Some(f) if f.confirmed => {
-            Ok(Status::On { unused_recovery_codes: two_factor::unused_recovery_codes(&mut c, user_id).await? })
+            Ok(Status::On { unused_recovery_codes: two_factor::unused_recovery_codes(&mut c, &org, user_id).await? })
         }
         Some(f) => {
-            let user = users::get(&mut c, ctx.org_id(), user_id).await?.ok_or_else(Error::internal)?;
-            let org = organizations::get(&mut c, ctx.org_id()).await?.ok_or_else(Error::internal)?;
-            let (otpauth_url, qr_svg) = totp::enrollment(&f.secret, &format!("Steward ({})", org.name), &user.email)?;
+            let user = users::get(&mut c, &org, user_id).await?.ok_or_else(Error::internal)?;
+            let organization = organizations::get(&mut c, &org).await?.ok_or_else(Error::internal)?;
+            let (otpauth_url, qr_svg) =
+                totp::enrollment(&f.secret, &format!("Steward ({})", organization.name), &user.email)?;
             Ok(Status::Enrolling(Enrollment { secret: f.secret, otpauth_url, qr_svg }))
         }
         None => Ok(Status::Off),
     }
 }
 
-pub async fn required(db: &Db, ctx: &Ctx) -> Result<bool> {
+/// Ids of the people of the organization who have 2FA on (the People page).
+pub async fn enrolled_people(db: &Db, ctx: &Ctx) -> Result<Vec<String>> {
+    let org = ctx.authorize(Permission::PeopleRead)?;
     let mut c = db.conn().await?;
-    Ok(security::get(&mut c, ctx.org_id()).await?.two_factor == TwoFactorMode::Required)
+    Ok(two_factor::users_with_factor(&mut c, &org).await?)
+}
+
+pub async fn required(db: &Db, ctx: &Ctx) -> Result<bool> {
+    let org = ctx.org()?;
+    let mut c = db.conn().await?;
+    Ok(security::get(&mut c, &org).await?.two_factor == TwoFactorMode::Required)
 }
 
 /// How long the console waits for the code after a right password.
@@ -268,8 +280,9 @@ const CHALLENGE_SECS: i64 = 5 * 60;
 /// After a right password: when the person has 2FA, a challenge token for the
 /// code page; none when they don't.
 pub async fn begin_challenge(db: &Db, user: &User, now: Timestamp) -> Result<Option<String>> {
+    let org = OrgScope::of(&steward_core::authz::Principal::system("sign-in").in_org(user.org_id.clone()))?;
     let mut c = db.conn().await?;
-    if !two_factor::get(&mut c, &user.id).await?.is_some_and(|f| f.confirmed) {
+    if !two_factor::get(&mut c, &org, &user.id).await?.is_some_and(|f| f.confirmed) {
         return Ok(None);
     }
     let token = steward_core::tokens::random_token();
@@ -290,6 +303,7 @@ pub async fn challenge_user(db: &Db, token: &str, now: Timestamp) -> Result<Opti
     let Some((org, user)) = two_factor::challenge(&mut c, &steward_core::tokens::hash_secret(token), now).await? else {
         return Ok(None);
     };
+    let org = OrgScope::of(&steward_core::authz::Principal::system("sign-in").in_org(org))?;
     Ok(users::get(&mut c, &org, &user).await?.filter(|u| u.status == steward_core::people::UserStatus::Active))
 }
 

@@ -4,44 +4,26 @@
 use serde::Deserialize;
 use serde_json::json;
 use steward_core::audit::Changes;
-use steward_core::authz::{Access, Credential};
+use steward_core::authz::{self, Resource};
 use steward_core::ids::{UserId, WorkspaceId};
 use steward_core::pagination::{decode_cursor, encode_cursor};
 use steward_core::people::UserStatus;
+use steward_core::permissions::Permission;
 use steward_core::validate::{self, Fields};
 use steward_core::workspaces::{
-    self as rules, Lifecycle, PausedBy, SUSPEND_REASON_MAX, WorkspaceRole, WorkspaceStatus, WsAction,
+    self as rules, Lifecycle, PausedBy, SUSPEND_REASON_MAX, WorkspaceRole, WorkspaceStatus,
 };
 use steward_core::{Error, FieldError, Result};
 use steward_store::workspaces::{self as store, ListFilter, Member, SortKey, SortValue, Workspace};
-use steward_store::{Conn, Db, audit, campaigns, commit, organizations, users};
+use steward_store::{Conn, Db, OrgScope, WorkspaceScope, audit, campaigns, organizations, users};
 
 use super::{Ctx, EventExt};
 
 pub const TARGET: &str = "workspace";
 
-/// Loads a workspace of the caller's organization and checks the caller may do
-/// `action` in it. Missing, another tenant's, or hidden: all 404.
-pub async fn load(
-    c: &mut Conn,
-    ctx: &Ctx,
-    id: &WorkspaceId,
-    action: WsAction,
-) -> Result<(Workspace, Option<WorkspaceRole>)> {
-    let ws = store::get(c, ctx.org_id(), id).await?.ok_or_else(|| Error::not_found("workspace"))?;
-    let role = match ctx.principal.user_id() {
-        Some(user) => store::role_of(c, id, user).await?,
-        None => None,
-    };
-    rules::authorize(&ctx.principal, role, ws.status, ws.status_reason.as_deref(), action)?;
-    Ok((ws, role))
-}
-
 /// An event about a workspace, filed under it.
-fn ws_event(ctx: &Ctx, action: &'static str, ws: &Workspace) -> steward_store::audit::NewEvent {
-    let mut e = ctx.event(action, TARGET, &ws.id);
-    e.workspace_id = Some(ws.id.to_string());
-    e
+fn ws_event(ctx: &Ctx, action: &'static str, ws: &WorkspaceScope) -> steward_store::audit::NewEvent {
+    ctx.ws_event(ws, action, TARGET, ws.id())
 }
 
 #[derive(Debug, Default, Deserialize, utoipa::IntoParams)]
@@ -69,7 +51,9 @@ pub async fn list_counted(
     p: &ListParams,
     total: Option<&mut i64>,
 ) -> Result<(Vec<Workspace>, Option<String>)> {
-    let org_wide = ctx.principal.require(Access::OrgRead).is_ok();
+    // Members see the workspaces they belong to; organization-wide readers, all.
+    let org = ctx.org()?;
+    let org_wide = authz::can(&ctx.principal, Permission::WorkspacesRead, Resource::Organization);
     let mut fields = Fields::new();
     let statuses = match p.status.as_deref() {
         None => vec![WorkspaceStatus::Active, WorkspaceStatus::Suspended],
@@ -107,9 +91,9 @@ pub async fn list_counted(
     let member = if org_wide {
         None
     } else {
-        match &ctx.principal.credential {
-            Credential::Session { user_id, .. } => Some(user_id.clone()),
-            Credential::ApiKey { .. } => return Err(ctx.principal.require(Access::OrgRead).unwrap_err()),
+        match ctx.principal.user_id() {
+            Some(user_id) => Some(user_id.clone()),
+            None => return Err(ctx.authorize(Permission::WorkspacesRead).err().unwrap_or_else(Error::internal)),
         }
     };
     let statuses = if member.is_some() {
@@ -119,10 +103,9 @@ pub async fn list_counted(
     };
     let filter = ListFilter { statuses, query, member, sort, descending, after, limit: i64::from(limit) + 1 };
     let mut c = db.conn().await?;
-    let mut rows =
-        if filter.statuses.is_empty() { Vec::new() } else { store::list(&mut c, ctx.org_id(), &filter).await? };
+    let mut rows = if filter.statuses.is_empty() { Vec::new() } else { store::list(&mut c, &org, &filter).await? };
     if let Some(total) = total {
-        *total = if filter.statuses.is_empty() { 0 } else { store::count(&mut c, ctx.org_id(), &filter).await? };
+        *total = if filter.statuses.is_empty() { 0 } else { store::count(&mut c, &org, &filter).await? };
     }
     let next = if rows.len() > limit as usize {
         rows.truncate(limit as usize);
@@ -164,7 +147,63 @@ fn parse_cursor(cursor: &str, sort: SortKey) -> Result<(SortValue, String)> {
 
 pub async fn get(db: &Db, ctx: &Ctx, id: &WorkspaceId) -> Result<Workspace> {
     let mut c = db.conn().await?;
-    Ok(load(&mut c, ctx, id, WsAction::Read).await?.0)
+    Ok(ctx.workspace(&mut c, id, Permission::WorkspacesRead).await?.workspace)
+}
+
+/// A workspace with the caller's role in it (members only).
+pub async fn get_with_role(db: &Db, ctx: &Ctx, id: &WorkspaceId) -> Result<(Workspace, Option<WorkspaceRole>)> {
+    let mut c = db.conn().await?;
+    let w = ctx.workspace(&mut c, id, Permission::WorkspacesRead).await?;
+    Ok((w.workspace, w.role))
+}
+
+/// The workspaces the caller is a member of (never archived): the console's
+/// switcher. Super Admins too see only their own here.
+pub async fn mine(db: &Db, ctx: &Ctx) -> Result<Vec<Workspace>> {
+    let org = ctx.org()?;
+    let Some(user) = ctx.principal.user_id() else { return Ok(Vec::new()) };
+    let mut filter = ListFilter {
+        statuses: vec![WorkspaceStatus::Active, WorkspaceStatus::Suspended],
+        query: None,
+        member: Some(user.clone()),
+        sort: SortKey::Name,
+        descending: false,
+        after: None,
+        limit: 200,
+    };
+    let mut c = db.conn().await?;
+    let mut all = Vec::new();
+    loop {
+        let page = store::list(&mut c, &org, &filter).await?;
+        let full = page.len() as i64 == filter.limit;
+        filter.after = page.last().map(|w| (SortValue::Text(store::sort_name(&w.name)), w.id.to_string()));
+        all.extend(page);
+        if !full {
+            return Ok(all);
+        }
+    }
+}
+
+/// Active campaigns of each of these workspaces (the console's list).
+pub async fn active_campaign_counts(
+    db: &Db,
+    ctx: &Ctx,
+    ids: &[WorkspaceId],
+) -> Result<std::collections::HashMap<String, i64>> {
+    let org = ctx.authorize(Permission::WorkspacesRead)?;
+    let mut c = db.conn().await?;
+    Ok(campaigns::active_counts(&mut c, &org, ids).await?)
+}
+
+/// The name of a workspace the caller is a member of, whatever its status
+/// (a suspended one's page names it).
+pub async fn name_for_member(db: &Db, ctx: &Ctx, id: &WorkspaceId) -> Result<Option<String>> {
+    let org = ctx.org()?;
+    let Some(user) = ctx.principal.user_id() else { return Ok(None) };
+    let mut c = db.conn().await?;
+    let Some(ws) = store::get(&mut c, &org, id).await? else { return Ok(None) };
+    let member = store::is_member(&mut c, &org, id, user).await?;
+    Ok(member.then_some(ws.name))
 }
 
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
@@ -181,7 +220,7 @@ pub struct CreateWorkspace {
 }
 
 pub async fn create(db: &Db, ctx: &Ctx, input: CreateWorkspace) -> Result<Workspace> {
-    ctx.principal.require(Access::OrgWrite)?;
+    let org = ctx.authorize(Permission::WorkspacesWrite)?;
     let mut f = Fields::new();
     let name = f.check(validate::name("name", &input.name));
     let slug = input.slug.as_deref().and_then(|s| f.check(validate::slug("slug", s)));
@@ -191,26 +230,25 @@ pub async fn create(db: &Db, ctx: &Ctx, input: CreateWorkspace) -> Result<Worksp
     f.finish()?;
     let name = name.ok_or_else(Error::internal)?;
 
-    let mut tx = db.begin().await?;
-    organizations::lock(&mut tx, ctx.org_id()).await?;
-    let org = organizations::get(&mut tx, ctx.org_id()).await?.ok_or_else(Error::internal)?;
-    check_limit(&mut tx, &org).await?;
+    let mut tx = db.write(&org).await?;
+    let organization = organizations::get(&mut tx, &org).await?.ok_or_else(Error::internal)?;
+    check_limit(&mut tx, &org, &organization).await?;
     let slug = match slug {
         Some(s) => {
-            if store::slug_taken(&mut tx, ctx.org_id(), &s, None).await? {
+            if store::slug_taken(&mut tx, &org, &s, None).await? {
                 return Err(slug_taken(&s));
             }
             s
         }
-        None => free_slug(&mut tx, ctx, &validate::slugify(&name)).await?,
+        None => free_slug(&mut tx, &org, &validate::slugify(&name)).await?,
     };
     let ws = Workspace {
         id: WorkspaceId::new(),
-        org_id: ctx.org_id().clone(),
+        org_id: org.id().clone(),
         name,
         slug,
         description,
-        timezone: timezone.unwrap_or_else(|| org.timezone.clone()),
+        timezone: timezone.unwrap_or_else(|| organization.timezone.clone()),
         default_language: language.flatten().unwrap_or_else(|| "en".into()),
         status: WorkspaceStatus::Active,
         status_reason: None,
@@ -222,7 +260,7 @@ pub async fn create(db: &Db, ctx: &Ctx, input: CreateWorkspace) -> Result<Worksp
         created_at: ctx.now,
         updated_at: ctx.now,
     };
-    store::insert(&mut tx, &ws)
+    store::insert(&mut tx, &org, &ws)
         .await
         .map_err(|e| if e.is_unique_violation() { slug_taken(&ws.slug) } else { e.into() })?;
     let mut changes = Changes::new();
@@ -231,15 +269,18 @@ pub async fn create(db: &Db, ctx: &Ctx, input: CreateWorkspace) -> Result<Worksp
         .created("slug", &ws.slug)
         .created("timezone", &ws.timezone)
         .created("default_language", &ws.default_language);
-    audit::append(&mut tx, ws_event(ctx, "workspace.created", &ws).changes(changes.into_value())).await?;
-    commit(tx).await?;
+    let e = ctx.event(&org, "workspace.created", TARGET, &ws.id).changes(changes.into_value());
+    let mut e = e;
+    e.workspace_id = Some(ws.id.to_string());
+    let done = audit::append(&mut tx, e).await?;
+    tx.commit(done).await?;
     Ok(ws)
 }
 
 /// LIMIT-2: archived workspaces don't count.
-async fn check_limit(c: &mut Conn, org: &steward_store::organizations::Organization) -> Result<()> {
+async fn check_limit(c: &mut Conn, scope: &OrgScope, org: &steward_store::organizations::Organization) -> Result<()> {
     if let Some(limit) = org.workspace_limit
-        && store::count_counted(c, &org.id).await? >= limit
+        && store::count_counted(c, scope).await? >= limit
     {
         return Err(Error::forbidden(
             "workspace_limit_reached",
@@ -251,8 +292,8 @@ async fn check_limit(c: &mut Conn, org: &steward_store::organizations::Organizat
 }
 
 /// `base`, or `base-2`, `base-3` … whichever is free in the organization.
-async fn free_slug(c: &mut Conn, ctx: &Ctx, base: &str) -> Result<String> {
-    let taken = store::slugs_like(c, ctx.org_id(), base).await?;
+async fn free_slug(c: &mut Conn, org: &OrgScope, base: &str) -> Result<String> {
+    let taken = store::slugs_like(c, org, base).await?;
     if !taken.iter().any(|s| s == base) {
         return Ok(base.to_owned());
     }
@@ -287,15 +328,16 @@ pub async fn update(db: &Db, ctx: &Ctx, id: &WorkspaceId, patch: WorkspacePatch)
     let language = patch.default_language.as_deref().and_then(|l| f.check(rules::language("default_language", l)));
     f.finish()?;
 
-    let mut tx = db.begin().await?;
-    organizations::lock(&mut tx, ctx.org_id()).await?;
-    let (before, _) = load(&mut tx, ctx, id, WsAction::Manage).await?;
+    let org = ctx.org()?;
+    let mut tx = db.write(&org).await?;
+    let w = ctx.workspace(&mut tx, id, Permission::WorkspacesWrite).await?;
+    let before = w.workspace.clone();
     let mut after = before.clone();
     if let Some(v) = name {
         after.name = v;
     }
     if let Some(v) = slug {
-        if v != before.slug && store::slug_taken(&mut tx, ctx.org_id(), &v, Some(id)).await? {
+        if v != before.slug && store::slug_taken(&mut tx, &org, &v, Some(id)).await? {
             return Err(slug_taken(&v));
         }
         after.slug = v;
@@ -320,9 +362,10 @@ pub async fn update(db: &Db, ctx: &Ctx, id: &WorkspaceId, patch: WorkspacePatch)
         return Ok(before);
     }
     after.updated_at = ctx.now;
-    store::update(&mut tx, &after).await?;
-    audit::append(&mut tx, ws_event(ctx, "workspace.updated", &after).changes(changes.into_value())).await?;
-    commit(tx).await?;
+    store::update(&mut tx, &w.scope, &after).await?;
+    let done =
+        audit::append(&mut tx, ws_event(ctx, "workspace.updated", &w.scope).changes(changes.into_value())).await?;
+    tx.commit(done).await?;
     Ok(after)
 }
 
@@ -342,7 +385,7 @@ pub async fn transition(
     step: Lifecycle,
     reason: Option<String>,
 ) -> Result<Transition> {
-    ctx.principal.require(Access::OrgWrite)?;
+    let org = ctx.authorize(Permission::WorkspacesLifecycle)?;
     let reason = reason.map(|r| r.trim().to_owned()).filter(|r| !r.is_empty());
     if let Some(r) = &reason {
         if r.chars().count() > SUSPEND_REASON_MAX {
@@ -360,24 +403,24 @@ pub async fn transition(
             )]));
         }
     }
-    let mut tx = db.begin().await?;
-    organizations::lock(&mut tx, ctx.org_id()).await?;
-    let (before, _) = load(&mut tx, ctx, id, WsAction::Manage).await?;
+    let mut tx = db.write(&org).await?;
+    let w = ctx.workspace(&mut tx, id, Permission::WorkspacesLifecycle).await?;
+    let before = w.workspace.clone();
     let restore_to = before.restore_status.unwrap_or(WorkspaceStatus::Active);
     let next = step.apply(before.status, restore_to)?;
     let mut ws = before.clone();
     let (mut paused, mut resumed) = (0, 0);
     match step {
         Lifecycle::Suspend => {
-            paused = campaigns::pause_active(&mut tx, id, PausedBy::Suspension, ctx.now).await?;
+            paused = campaigns::pause_active(&mut tx, &w.scope, PausedBy::Suspension, ctx.now).await?;
             ws.status_reason = reason.clone();
         }
         Lifecycle::Reactivate => {
-            resumed = campaigns::resume_paused_by(&mut tx, id, PausedBy::Suspension, ctx.now).await?;
+            resumed = campaigns::resume_paused_by(&mut tx, &w.scope, PausedBy::Suspension, ctx.now).await?;
             ws.status_reason = None;
         }
         Lifecycle::Archive => {
-            paused = campaigns::pause_active(&mut tx, id, PausedBy::Archive, ctx.now).await?;
+            paused = campaigns::pause_active(&mut tx, &w.scope, PausedBy::Archive, ctx.now).await?;
             ws.restore_status = Some(before.status);
             // A suspended workspace keeps its suspension reason for when it returns.
             if before.status == WorkspaceStatus::Active {
@@ -385,10 +428,10 @@ pub async fn transition(
             }
         }
         Lifecycle::Restore => {
-            let org = organizations::get(&mut tx, ctx.org_id()).await?.ok_or_else(Error::internal)?;
-            check_limit(&mut tx, &org).await?;
+            let organization = organizations::get(&mut tx, &org).await?.ok_or_else(Error::internal)?;
+            check_limit(&mut tx, &org, &organization).await?;
             if next == WorkspaceStatus::Active {
-                resumed = campaigns::resume_paused_by(&mut tx, id, PausedBy::Archive, ctx.now).await?;
+                resumed = campaigns::resume_paused_by(&mut tx, &w.scope, PausedBy::Archive, ctx.now).await?;
                 ws.status_reason = None;
             }
             ws.restore_status = None;
@@ -397,7 +440,7 @@ pub async fn transition(
     ws.status = next;
     ws.status_changed_at = Some(ctx.now);
     ws.updated_at = ctx.now;
-    store::update(&mut tx, &ws).await?;
+    store::update(&mut tx, &w.scope, &ws).await?;
     let action = match step {
         Lifecycle::Suspend => "workspace.suspended",
         Lifecycle::Reactivate => "workspace.reactivated",
@@ -407,8 +450,9 @@ pub async fn transition(
     let mut changes = Changes::new();
     changes.field("status", &before.status, &ws.status);
     let metadata = json!({ "reason": reason, "campaigns_paused": paused, "campaigns_resumed": resumed });
-    audit::append(&mut tx, ws_event(ctx, action, &ws).changes(changes.into_value()).metadata(metadata)).await?;
-    commit(tx).await?;
+    let e = ws_event(ctx, action, &w.scope).changes(changes.into_value()).metadata(metadata);
+    let done = audit::append(&mut tx, e).await?;
+    tx.commit(done).await?;
     Ok(Transition { workspace: ws, campaigns_paused: paused, campaigns_resumed: resumed })
 }
 
@@ -427,10 +471,10 @@ pub async fn delete(
     confirm: Option<&str>,
     storage: &std::path::Path,
 ) -> Result<Deleted> {
-    ctx.principal.require(Access::OrgWrite)?;
-    let mut tx = db.begin().await?;
-    organizations::lock(&mut tx, ctx.org_id()).await?;
-    let (ws, _) = load(&mut tx, ctx, id, WsAction::Manage).await?;
+    let org = ctx.authorize(Permission::WorkspacesLifecycle)?;
+    let mut tx = db.write(&org).await?;
+    let w = ctx.workspace(&mut tx, id, Permission::WorkspacesLifecycle).await?;
+    let ws = w.workspace.clone();
     super::sessions::require_recent_auth(&mut tx, ctx).await?;
     match confirm {
         None | Some("") => {
@@ -448,14 +492,14 @@ pub async fn delete(
         }
         Some(_) => {}
     }
-    steward_store::activity::forget_workspace(&mut tx, ctx.org_id(), id).await?;
-    store::delete(&mut tx, ctx.org_id(), id).await?;
+    steward_store::activity::forget_workspace(&mut tx, &w.scope).await?;
+    store::delete(&mut tx, &w.scope).await?;
     let metadata = json!({
         "name": ws.name, "slug": ws.slug, "status": ws.status,
         "members": ws.member_count, "campaigns": ws.campaign_count, "storage_bytes": ws.storage_bytes,
     });
-    audit::append(&mut tx, ws_event(ctx, "workspace.deleted", &ws).metadata(metadata)).await?;
-    commit(tx).await?;
+    let done = audit::append(&mut tx, ws_event(ctx, "workspace.deleted", &w.scope).metadata(metadata)).await?;
+    tx.commit(done).await?;
     let dir = super::media::workspace_dir(storage, &ws.org_id, &ws.id);
     if let Err(e) = tokio::fs::remove_dir_all(&dir).await
         && e.kind() != std::io::ErrorKind::NotFound
@@ -474,8 +518,8 @@ pub async fn members(
     page: &steward_core::pagination::Page,
 ) -> Result<(Vec<Member>, Option<String>)> {
     let mut c = db.conn().await?;
-    load(&mut c, ctx, id, WsAction::Read).await?;
-    let rows = store::members(&mut c, id, page.after.as_deref(), page.fetch_limit()).await?;
+    let w = ctx.workspace(&mut c, id, Permission::WorkspacesRead).await?;
+    let rows = store::members(&mut c, &w.scope, page.after.as_deref(), page.fetch_limit()).await?;
     Ok(steward_core::pagination::finish(rows, page, |m| m.user_id.to_string()))
 }
 
@@ -496,10 +540,11 @@ pub async fn set_member(
     input: SetMember,
 ) -> Result<(Member, bool)> {
     let role = WorkspaceRole::parse_field("role", &input.role)?;
-    let mut tx = db.begin().await?;
-    organizations::lock(&mut tx, ctx.org_id()).await?;
-    let (ws, _) = load(&mut tx, ctx, id, WsAction::Manage).await?;
-    let user = users::get(&mut tx, ctx.org_id(), user_id).await?.ok_or_else(|| {
+    let org = ctx.org()?;
+    let mut tx = db.write(&org).await?;
+    let w = ctx.workspace(&mut tx, id, Permission::WorkspacesWrite).await?;
+    let ws = w.workspace.clone();
+    let user = users::get(&mut tx, &org, user_id).await?.ok_or_else(|| {
         Error::not_found("user").with_field(FieldError::new(
             "user_id",
             "not_found",
@@ -512,17 +557,16 @@ pub async fn set_member(
             format!("{} is deactivated; reactivate them before adding them to a workspace.", user.email),
         ));
     }
-    let previous = store::set_member(&mut tx, ctx.org_id(), id, user_id, role, ctx.now).await?;
+    let previous = store::set_member(&mut tx, &w.scope, user_id, role, ctx.now).await?;
     if previous == Some(role) {
         return Ok((member_of(&ws, &user, role, ctx), false));
     }
     let action = if previous.is_some() { "workspace.member_role_changed" } else { "workspace.member_added" };
     let mut changes = Changes::new();
     changes.field("role", &previous, &Some(role));
-    let mut e = ctx.event(action, steward_core::audit::target::USER, user_id).changes(changes.into_value());
-    e.workspace_id = Some(ws.id.to_string());
-    audit::append(&mut tx, e).await?;
-    commit(tx).await?;
+    let e = ctx.ws_event(&w.scope, action, steward_core::audit::target::USER, user_id).changes(changes.into_value());
+    let done = audit::append(&mut tx, e).await?;
+    tx.commit(done).await?;
     Ok((member_of(&ws, &user, role, ctx), previous.is_none()))
 }
 
@@ -539,17 +583,17 @@ fn member_of(ws: &Workspace, user: &steward_store::users::User, role: WorkspaceR
 }
 
 pub async fn remove_member(db: &Db, ctx: &Ctx, id: &WorkspaceId, user_id: &UserId) -> Result<()> {
-    let mut tx = db.begin().await?;
-    organizations::lock(&mut tx, ctx.org_id()).await?;
-    let (ws, _) = load(&mut tx, ctx, id, WsAction::Manage).await?;
-    let previous = store::role_of(&mut tx, id, user_id).await?.ok_or_else(|| Error::not_found("member"))?;
-    store::remove_member(&mut tx, id, user_id).await?;
+    let org = ctx.org()?;
+    let mut tx = db.write(&org).await?;
+    let w = ctx.workspace(&mut tx, id, Permission::WorkspacesWrite).await?;
+    let previous = store::role_of(&mut tx, &w.scope, user_id).await?.ok_or_else(|| Error::not_found("member"))?;
+    store::remove_member(&mut tx, &w.scope, user_id).await?;
     let mut changes = Changes::new();
     changes.field("role", &Some(previous), &None::<WorkspaceRole>);
-    let mut e =
-        ctx.event("workspace.member_removed", steward_core::audit::target::USER, user_id).changes(changes.into_value());
-    e.workspace_id = Some(ws.id.to_string());
-    audit::append(&mut tx, e).await?;
-    commit(tx).await?;
+    let e = ctx
+        .ws_event(&w.scope, "workspace.member_removed", steward_core::audit::target::USER, user_id)
+        .changes(changes.into_value());
+    let done = audit::append(&mut tx, e).await?;
+    tx.commit(done).await?;
     Ok(())
 }

@@ -13,6 +13,7 @@ use http_body_util::BodyExt;
 use serde_json::{Value, json};
 use steward_core::sealing::Sealer;
 use steward_core::time::{ManualClock, Timestamp};
+use steward_server::services::Ctx;
 use steward_server::services::setup::{self, NewOrganization};
 use steward_server::{AppState, ServerConfig, build_app};
 use steward_store::testing::{self, TestDb};
@@ -156,9 +157,9 @@ impl TestApp {
     /// read key, all through the real use cases and routes.
     pub async fn org(&self, slug: &str) -> Org {
         let admin_email = format!("admin@{slug}.example");
-        let created = setup::create_as_operator(
+        let created = setup::create(
             self.db(),
-            self.clock_now(),
+            &Ctx::operator(self.clock_now()),
             NewOrganization {
                 name: format!("Org {slug}"),
                 slug: Some(slug.into()),
@@ -216,6 +217,8 @@ impl TestApp {
     /// Every audit action of an organization, oldest first (read from the store).
     pub async fn actions(&self, org_id: &str) -> Vec<String> {
         let org: steward_core::ids::OrgId = org_id.parse().unwrap();
+        let principal = steward_core::authz::Principal::system("test").in_org(org);
+        let org = steward_store::OrgScope::of(&principal).unwrap();
         let mut c = self.db().conn().await.unwrap();
         let page = steward_core::pagination::Page::parse(Some(200), None).unwrap();
         let mut events = steward_store::audit::list(&mut c, &org, &page).await.unwrap();

@@ -8,10 +8,11 @@ use steward_core::time::Timestamp;
 
 use crate::StoreResult;
 use crate::bulk;
-use crate::db::Conn;
+use crate::db::{Audited, Conn, WriteTx};
 use crate::organizations;
 use crate::row::Arg;
 use crate::row::{int, opt_text, text};
+use crate::scope::OrgScope;
 
 mod search;
 pub use search::{Filter, count, deleted_workspace_names, list, search, search_batch};
@@ -134,21 +135,22 @@ impl Head {
 
 /// Appends an event inside the caller's transaction. Takes the organization's
 /// lock so sequence numbers and the hash chain never fork under concurrent writers.
-pub async fn append(c: &mut Conn, e: NewEvent) -> StoreResult<EventId> {
-    organizations::lock(c, &e.org_id).await?;
-    let mut head = chain_head(c, &e.org_id).await?;
-    let (id, row) = head.link(e);
-    bulk::insert(c, "audit_events", &INSERT_COLUMNS, vec![row]).await?;
-    Ok(id)
+pub async fn append(tx: &mut WriteTx, e: NewEvent) -> StoreResult<Audited> {
+    organizations::lock(tx, &e.org_id).await?;
+    let mut head = chain_head(tx, &e.org_id).await?;
+    let (_, row) = head.link(e);
+    bulk::insert(tx, "audit_events", &INSERT_COLUMNS, vec![row]).await?;
+    Ok(Audited(()))
 }
 
 /// Appends many events of one organization at once, in order (the demo
 /// seeder and benchmarks). Same chain as `append`, one lock.
-pub async fn append_many(c: &mut Conn, org: &OrgId, events: Vec<NewEvent>) -> StoreResult<()> {
-    organizations::lock(c, org).await?;
-    let mut head = chain_head(c, org).await?;
-    let rows = events.into_iter().filter(|e| &e.org_id == org).map(|e| head.link(e).1).collect();
-    bulk::insert(c, "audit_events", &INSERT_COLUMNS, rows).await
+pub async fn append_many(tx: &mut WriteTx, org: &OrgScope, events: Vec<NewEvent>) -> StoreResult<Audited> {
+    organizations::lock(tx, org).await?;
+    let mut head = chain_head(tx, org).await?;
+    let rows = events.into_iter().filter(|e| &e.org_id == org.id()).map(|e| head.link(e).1).collect();
+    bulk::insert(tx, "audit_events", &INSERT_COLUMNS, rows).await?;
+    Ok(Audited(()))
 }
 
 /// The newest event, or the anchor left by a purge, or the start.
@@ -161,12 +163,16 @@ async fn chain_head(c: &mut Conn, org: &OrgId) -> StoreResult<Head> {
     if let Some((seq, hash, occurred_at)) = newest {
         return Ok(Head { seq, hash, occurred_at });
     }
-    let (seq, hash) = anchor(c, org).await?.unwrap_or((0, String::new()));
+    let (seq, hash) = anchor_of(c, org).await?.unwrap_or((0, String::new()));
     Ok(Head { seq, hash, occurred_at: i64::MIN })
 }
 
 /// Where the remaining chain starts after a purge: (seq, hash) of the last purged event.
-pub async fn anchor(c: &mut Conn, org: &OrgId) -> StoreResult<Option<(i64, String)>> {
+pub async fn anchor(c: &mut Conn, org: &OrgScope) -> StoreResult<Option<(i64, String)>> {
+    anchor_of(c, org).await
+}
+
+async fn anchor_of(c: &mut Conn, org: &OrgId) -> StoreResult<Option<(i64, String)>> {
     Ok(sqlx::query_as("SELECT seq, hash FROM audit_anchors WHERE org_id = $1")
         .bind(org.as_str())
         .fetch_optional(c)
@@ -181,7 +187,7 @@ pub struct Break {
 }
 
 /// Walks an organization's chain from its anchor; `Ok(count)` when intact.
-pub async fn verify(c: &mut Conn, org: &OrgId) -> StoreResult<Result<i64, Break>> {
+pub async fn verify(c: &mut Conn, org: &OrgScope) -> StoreResult<Result<i64, Break>> {
     let (mut expected_seq, mut prev) = anchor(c, org).await?.unwrap_or((0, String::new()));
     let mut checked = 0;
     loop {
@@ -249,8 +255,8 @@ pub async fn verify(c: &mut Conn, org: &OrgId) -> StoreResult<Result<i64, Break>
 /// `max`, and records the anchor the rest of the chain starts from. Returns how
 /// many went and the anchor's seq. Caller holds the org lock.
 pub async fn purge_before(
-    c: &mut Conn,
-    org: &OrgId,
+    c: &mut WriteTx,
+    org: &OrgScope,
     cutoff: Timestamp,
     now: Timestamp,
     max: i64,
@@ -263,14 +269,14 @@ pub async fn purge_before(
     .bind(org.as_str())
     .bind(cutoff.millis())
     .bind(max)
-    .fetch_optional(&mut *c)
+    .fetch_optional(&mut **c)
     .await?;
     let Some((seq, hash)) = last else { return Ok((0, None)) };
     // Everything up to that event goes: the chain stays one unbroken tail.
     let res = sqlx::query("DELETE FROM audit_events WHERE org_id = $1 AND seq <= $2")
         .bind(org.as_str())
         .bind(seq)
-        .execute(&mut *c)
+        .execute(&mut **c)
         .await?;
     sqlx::query(
         "INSERT INTO audit_anchors (org_id, seq, hash, purged_at) VALUES ($1, $2, $3, $4) \
@@ -280,7 +286,7 @@ pub async fn purge_before(
     .bind(seq)
     .bind(&hash)
     .bind(now.millis())
-    .execute(c)
+    .execute(&mut **c)
     .await?;
     Ok((res.rows_affected() as i64, Some(seq)))
 }

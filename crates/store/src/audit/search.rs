@@ -11,6 +11,7 @@ use steward_core::time::Timestamp;
 use super::AuditEvent;
 use crate::db::{Conn, Engine};
 use crate::row::{Arg, Sql, bind_all, int, json, opt_text, text, time};
+use crate::scope::OrgScope;
 use crate::{StoreError, StoreResult};
 
 fn from_row(r: &AnyRow) -> StoreResult<AuditEvent> {
@@ -54,7 +55,7 @@ const EVENT_COLUMNS: &str = "id, org_id, seq, occurred_at, action, actor_type, a
     workspace_id, ip, user_agent, changes, metadata";
 
 /// Events matching the filter, newest first, at most `limit`.
-pub async fn search(c: &mut Conn, org: &OrgId, f: &Filter, limit: i64) -> StoreResult<Vec<AuditEvent>> {
+pub async fn search(c: &mut Conn, org: &OrgScope, f: &Filter, limit: i64) -> StoreResult<Vec<AuditEvent>> {
     let Some(sql) = filtered(c, org, f, limit).await? else { return Ok(Vec::new()) };
     let (text, args) = sql.query();
     bind_all(sqlx::query(sqlx::AssertSqlSafe(text)), args).fetch_all(c).await?.iter().map(from_row).collect()
@@ -64,7 +65,7 @@ pub async fn search(c: &mut Conn, org: &OrgId, f: &Filter, limit: i64) -> StoreR
 /// hands rows over one message at a time, which made exports 2.7 times slower
 /// than one JSON array built by SQLite itself; on PostgreSQL plain rows are
 /// faster (see docs/benchmarks.md).
-pub async fn search_batch(c: &mut Conn, org: &OrgId, f: &Filter, limit: i64) -> StoreResult<Vec<AuditEvent>> {
+pub async fn search_batch(c: &mut Conn, org: &OrgScope, f: &Filter, limit: i64) -> StoreResult<Vec<AuditEvent>> {
     if Engine::of(c) == Engine::Postgres {
         return search(c, org, f, limit).await;
     }
@@ -125,7 +126,7 @@ impl Packed {
 }
 
 /// The query for `search`, or None when the date range holds no events.
-async fn filtered(c: &mut Conn, org: &OrgId, f: &Filter, limit: i64) -> StoreResult<Option<Sql>> {
+async fn filtered(c: &mut Conn, org: &OrgScope, f: &Filter, limit: i64) -> StoreResult<Option<Sql>> {
     // Times never go backwards within a trail, so a date range is a range of
     // sequence numbers: every filter then walks its (org, column, seq) index
     // newest first and stops after `limit` rows.
@@ -175,7 +176,11 @@ async fn filtered(c: &mut Conn, org: &OrgId, f: &Filter, limit: i64) -> StoreRes
 
 /// (id, name) of those of `ids` that were deleted workspaces, from the
 /// `workspace.deleted` events that recorded their names.
-pub async fn deleted_workspace_names(c: &mut Conn, org: &OrgId, ids: &[String]) -> StoreResult<Vec<(String, String)>> {
+pub async fn deleted_workspace_names(
+    c: &mut Conn,
+    org: &OrgScope,
+    ids: &[String],
+) -> StoreResult<Vec<(String, String)>> {
     if ids.is_empty() {
         return Ok(Vec::new());
     }
@@ -193,7 +198,7 @@ pub async fn deleted_workspace_names(c: &mut Conn, org: &OrgId, ids: &[String]) 
     Ok(names)
 }
 
-async fn first_seq_at_or_after(c: &mut Conn, org: &OrgId, t: Timestamp) -> StoreResult<Option<i64>> {
+async fn first_seq_at_or_after(c: &mut Conn, org: &OrgScope, t: Timestamp) -> StoreResult<Option<i64>> {
     Ok(sqlx::query_scalar(
         "SELECT seq FROM audit_events WHERE org_id = $1 AND occurred_at >= $2 ORDER BY occurred_at, seq LIMIT 1",
     )
@@ -203,7 +208,7 @@ async fn first_seq_at_or_after(c: &mut Conn, org: &OrgId, t: Timestamp) -> Store
     .await?)
 }
 
-async fn last_seq_before(c: &mut Conn, org: &OrgId, t: Timestamp) -> StoreResult<Option<i64>> {
+async fn last_seq_before(c: &mut Conn, org: &OrgScope, t: Timestamp) -> StoreResult<Option<i64>> {
     Ok(sqlx::query_scalar(
         "SELECT seq FROM audit_events WHERE org_id = $1 AND occurred_at < $2 ORDER BY occurred_at DESC, seq DESC LIMIT 1",
     )
@@ -214,7 +219,7 @@ async fn last_seq_before(c: &mut Conn, org: &OrgId, t: Timestamp) -> StoreResult
 }
 
 /// One page, newest first; the cursor is the last sequence number returned.
-pub async fn list(c: &mut Conn, org: &OrgId, page: &Page) -> StoreResult<Vec<AuditEvent>> {
+pub async fn list(c: &mut Conn, org: &OrgScope, page: &Page) -> StoreResult<Vec<AuditEvent>> {
     let before = match page.after.as_deref().map(str::parse::<i64>) {
         Some(Ok(seq)) => Some(seq),
         Some(Err(_)) => return Ok(Vec::new()),
@@ -223,7 +228,7 @@ pub async fn list(c: &mut Conn, org: &OrgId, page: &Page) -> StoreResult<Vec<Aud
     search(c, org, &Filter { before_seq: before, ..Filter::default() }, page.fetch_limit()).await
 }
 
-pub async fn count(c: &mut Conn, org: &OrgId) -> StoreResult<i64> {
+pub async fn count(c: &mut Conn, org: &OrgScope) -> StoreResult<i64> {
     let (n,): (i64,) =
         sqlx::query_as("SELECT COUNT(*) FROM audit_events WHERE org_id = $1").bind(org.as_str()).fetch_one(c).await?;
     Ok(n)

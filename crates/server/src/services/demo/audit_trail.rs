@@ -11,14 +11,16 @@
 use serde_json::{Value, json};
 use steward_core::audit::group_of;
 use steward_core::authz::{Actor, ActorKind};
+use steward_core::permissions::Permission;
 use steward_core::time::Timestamp;
 use steward_core::validate::slugify;
 use steward_core::{Error, Result};
 use steward_store::audit::{self, NewEvent};
 use steward_store::organizations::{self, Organization};
-use steward_store::{Db, bulk, commit};
+use steward_store::{Db, OrgScope, bulk};
 
-use super::super::setup::{NewOrganization, create_as_operator};
+use super::super::Ctx;
+use super::super::setup::{NewOrganization, create};
 use super::{FIRST, LAST, Rng};
 
 /// Events per transaction: bounded memory whatever the total.
@@ -80,19 +82,22 @@ pub struct TrailReport {
 /// Appends `count` events spread evenly over the `days` before `now`.
 pub async fn seed(
     db: &Db,
+    ctx: &Ctx,
     org_slug: &str,
     count: usize,
     days: i64,
-    now: Timestamp,
     invitation_ttl_hours: i64,
 ) -> Result<TrailReport> {
+    ctx.authorize_deployment(Permission::OrganizationsManage)?;
+    let now = ctx.now;
     if days < 1 {
         return Err(Error::validation(vec![steward_core::FieldError::new("days", "invalid", "must be at least 1")]));
     }
     let span_ms = days * 86_400_000;
     let start = now.millis() - span_ms;
     let (org, invitation) =
-        organization_at(db, org_slug, Timestamp::from_millis(start), days * 24 + invitation_ttl_hours).await?;
+        organization_at(db, ctx, org_slug, Timestamp::from_millis(start), days * 24 + invitation_ttl_hours).await?;
+    let scope = OrgScope::of(&ctx.principal.clone().in_org(org.id.clone()))?;
     let mut rng = Rng(0xA0D1_7000_0000_0001 ^ count as u64);
     let id = |rng: &mut Rng, prefix: &str| format!("{prefix}_{:016x}{:016x}", rng.next(), rng.next());
     let users: Vec<(String, String)> = (0..2_000)
@@ -149,9 +154,9 @@ pub async fn seed(
                 occurred_at: Timestamp::from_millis(at),
             });
         }
-        let mut tx = db.begin().await?;
-        audit::append_many(&mut tx, &org.id, events).await?;
-        commit(tx).await?;
+        let mut tx = db.write(&scope).await?;
+        let done = audit::append_many(&mut tx, &scope, events).await?;
+        tx.commit(done).await?;
         made += n;
     }
     let mut c = db.conn().await?;
@@ -163,13 +168,15 @@ pub async fn seed(
 /// admin's invitation), or an existing one with no events after `start`.
 async fn organization_at(
     db: &Db,
+    ctx: &Ctx,
     slug: &str,
     start: Timestamp,
     ttl_hours: i64,
 ) -> Result<(Organization, Option<(String, String)>)> {
     let mut c = db.conn().await?;
     if let Some(org) = organizations::by_slug(&mut c, slug).await? {
-        let newest = audit::search(&mut c, &org.id, &audit::Filter::default(), 1).await?;
+        let scope = OrgScope::of(&ctx.principal.clone().in_org(org.id.clone()))?;
+        let newest = audit::search(&mut c, &scope, &audit::Filter::default(), 1).await?;
         if let Some(e) = newest.first().filter(|e| e.occurred_at > start) {
             return Err(Error::conflict(
                 "trail_not_empty",
@@ -190,7 +197,7 @@ async fn organization_at(
         admin_name: None,
         admin_password: None,
     };
-    let created = create_as_operator(db, start, input, ttl_hours).await?;
+    let created = create(db, &Ctx { now: start, ..ctx.clone() }, input, ttl_hours).await?;
     let invitation = created.invitation_token.map(|token| (created.admin.email, token));
     Ok((created.organization, invitation))
 }

@@ -9,16 +9,15 @@ use std::path::Path;
 
 use serde_json::json;
 use steward_core::audit::target;
-use steward_core::authz::Actor;
 use steward_core::ids::{CampaignId, ConnectionId, ContentId, MediaId, UserId, WorkspaceId};
-use steward_core::time::Timestamp;
+use steward_core::permissions::Permission;
 use steward_core::validate::slugify;
 use steward_core::workspaces::{Platform, WorkspaceRole};
 use steward_core::{Error, Result};
 use steward_store::bulk::{self, Arg};
-use steward_store::{Conn, Db, audit, commit, organizations};
+use steward_store::{Conn, Db, OrgScope, audit, organizations};
 
-use super::{EventExt, RequestMeta, event};
+use super::{Ctx, EventExt};
 
 pub use audit_trail::{TrailReport, seed as seed_audit_trail};
 
@@ -149,14 +148,20 @@ const POSTS: &[&str] = &[
 ];
 const REASONS: &[&str] = &["Invoice overdue", "Client paused the contract", "Security review in progress"];
 
-pub async fn seed(db: &Db, storage: &Path, org_slug: &str, scale: Scale, now: Timestamp) -> Result<SeedReport> {
+/// The operator fills an organization (found by slug) with demo data.
+pub async fn seed(db: &Db, ctx: &Ctx, storage: &Path, org_slug: &str, scale: Scale) -> Result<SeedReport> {
+    ctx.authorize_deployment(Permission::OrganizationsManage)?;
+    let now = ctx.now;
     let sizes = scale.sizes();
     let mut rng = Rng(0x5EED_0000_0000_0001 ^ sizes.workspaces as u64);
-    let mut tx = db.begin().await?;
-    let org = organizations::by_slug(&mut tx, org_slug)
-        .await?
-        .ok_or_else(|| Error::not_found("organization").with_extension("slug", org_slug))?;
-    organizations::lock(&mut tx, &org.id).await?;
+    let org = {
+        let mut c = db.conn().await?;
+        organizations::by_slug(&mut c, org_slug)
+            .await?
+            .ok_or_else(|| Error::not_found("organization").with_extension("slug", org_slug))?
+    };
+    let scope = OrgScope::of(&ctx.principal.clone().in_org(org.id.clone()))?;
+    let mut tx = db.write(&scope).await?;
     let org_id = org.id.to_string();
     let day = 86_400_i64;
     let mut report = SeedReport::default();
@@ -416,14 +421,14 @@ pub async fn seed(db: &Db, storage: &Path, org_slug: &str, scale: Scale, now: Ti
         flush(&mut tx, &mut members, &mut campaigns, &mut content, &mut connections, &mut media).await?;
     }
 
-    let e = event(&org.id, "demo.seeded", Actor::system("cli"), &RequestMeta::default(), now).target(target::ORGANIZATION, &org.id).metadata(json!({
+    let e = ctx.event(&scope, "demo.seeded", target::ORGANIZATION, &org.id).metadata(json!({
         "scale": if scale == Scale::Large { "large" } else { "small" },
         "workspaces": report.workspaces, "users": report.users, "campaigns": report.campaigns, "content": report.content,
     }));
-    audit::append(&mut tx, e).await?;
+    let done = audit::append(&mut tx, e).await?;
     // The bulk rows bypassed the rollups: compute them once from the rows.
-    steward_store::activity::rebuild(&mut tx, &org.id).await?;
-    commit(tx).await?;
+    steward_store::activity::rebuild(&mut tx, &scope).await?;
+    tx.commit(done).await?;
     let mut c = db.conn().await?;
     bulk::analyze(&mut c).await?;
     Ok(report)

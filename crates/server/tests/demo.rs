@@ -13,11 +13,11 @@ async fn small_demo_is_consistent() {
     for app in TestApp::all().await {
         let org = app.org("demo").await;
         let key = Auth::Bearer(&org.admin_key);
-        let report = demo::seed(app.db(), app.files.path(), "demo", Scale::Small, app.clock_now()).await.unwrap();
+        let report = demo::seed(app.db(), &app.state.files, "demo", Scale::Small, app.clock_now()).await.unwrap();
         assert_eq!((report.workspaces, report.users), (12, 40));
         // Seeding twice is fine: new slugs and emails.
-        demo::seed(app.db(), app.files.path(), "demo", Scale::Small, app.clock_now()).await.unwrap();
-        let missing = demo::seed(app.db(), app.files.path(), "nope", Scale::Small, app.clock_now()).await.unwrap_err();
+        demo::seed(app.db(), &app.state.files, "demo", Scale::Small, app.clock_now()).await.unwrap();
+        let missing = demo::seed(app.db(), &app.state.files, "nope", Scale::Small, app.clock_now()).await.unwrap_err();
         assert_eq!(missing.status, 404);
 
         let all = app.get("/api/v1/workspaces?status=all&limit=200", key).await;

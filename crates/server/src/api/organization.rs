@@ -100,7 +100,7 @@ pub struct LogoView {
     responses((status = 200, description = "the logo"), (status = 404, body = Problem)))]
 async fn get_logo(State(s): State<AppState>, ctx: Ctx) -> ApiResult<axum::response::Response> {
     ctx.principal.require(steward_core::authz::Access::OrgRead)?;
-    match crate::services::logo::read(&s.config.storage_dir, ctx.org_id()).await {
+    match crate::services::logo::read(&s.files, ctx.org_id()).await {
         Some((ct, bytes)) => Ok(crate::console::logo::logo_response(ct, bytes)),
         None => Err(steward_core::Error::not_found("logo").into()),
     }
@@ -140,7 +140,7 @@ async fn put_logo(
             .into());
         }
     };
-    let logo = crate::services::logo::set(&s.db, &ctx, &s.config.storage_dir, &body, crop).await?;
+    let logo = crate::services::logo::set(&s.db, &ctx, &s.files, &body, crop).await?;
     let size = steward_core::images::LOGO_SIZE;
     Ok(Json(LogoView {
         content_type: logo.content_type.to_owned(),
@@ -153,6 +153,6 @@ async fn put_logo(
 #[utoipa::path(delete, path = "/organization/logo", tag = "organization",
     responses((status = 204), (status = 404, body = Problem)))]
 async fn delete_logo(State(s): State<AppState>, ctx: Ctx) -> ApiResult<axum::http::StatusCode> {
-    crate::services::logo::remove(&s.db, &ctx, &s.config.storage_dir).await?;
+    crate::services::logo::remove(&s.db, &ctx, &s.files).await?;
     Ok(axum::http::StatusCode::NO_CONTENT)
 }

@@ -17,11 +17,11 @@ pub fn router() -> Router<AppState> {
 }
 
 pub async fn exists(s: &AppState, org: &OrgId) -> bool {
-    logo::exists(&s.config.storage_dir, org).await
+    logo::exists(&s.files, org).await
 }
 
 async fn show(State(s): State<AppState>, session: ConsoleSession) -> Response {
-    match logo::read(&s.config.storage_dir, &session.org.id).await {
+    match logo::read(&s.files, &session.org.id).await {
         Some((ct, bytes)) => logo_response(ct, bytes),
         None => message(StatusCode::NOT_FOUND, "No logo", "This organization has no logo yet.", None),
     }

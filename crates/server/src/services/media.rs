@@ -1,8 +1,6 @@
-//! Media files (DOMAIN-4): bytes in the storage folder under
+//! Media files (DOMAIN-4): bytes in the file store under
 //! `media/<org>/<workspace>/<id>`, a row per file, and the workspace's byte
 //! counter moved in the same transaction as the row.
-
-use std::path::{Path, PathBuf};
 
 use steward_core::ids::{MediaId, OrgId, WorkspaceId};
 use steward_core::pagination::{self, Page};
@@ -13,17 +11,19 @@ use steward_store::{Db, audit, commit, organizations};
 
 use super::workspaces::load;
 use super::{Ctx, EventExt};
+use crate::files::Files;
 
 const TARGET: &str = "media";
 /// Largest single upload.
 pub const MAX_BYTES: usize = 25 * 1024 * 1024;
 
-pub fn workspace_dir(storage: &Path, org: &OrgId, ws: &WorkspaceId) -> PathBuf {
-    storage.join("media").join(org.as_str()).join(ws.as_str())
+/// The folder key holding a workspace's files (for [`Files::delete_prefix`]).
+pub fn workspace_prefix(org: &OrgId, ws: &WorkspaceId) -> String {
+    format!("media/{org}/{ws}")
 }
 
-fn file_path(storage: &Path, m: &Media) -> PathBuf {
-    workspace_dir(storage, &m.org_id, &m.workspace_id).join(m.id.as_str())
+pub fn file_key(org: &OrgId, ws: &WorkspaceId, id: &MediaId) -> String {
+    format!("{}/{id}", workspace_prefix(org, ws))
 }
 
 pub async fn list(db: &Db, ctx: &Ctx, ws: &WorkspaceId, page: &Page) -> Result<(Vec<Media>, Option<String>)> {
@@ -66,7 +66,7 @@ fn clean_content_type(raw: Option<&str>) -> String {
 pub async fn upload(
     db: &Db,
     ctx: &Ctx,
-    storage: &Path,
+    files: &Files,
     ws: &WorkspaceId,
     filename: Option<&str>,
     content_type: Option<&str>,
@@ -76,12 +76,21 @@ pub async fn upload(
     if bytes.is_empty() {
         return Err(Error::validation(vec![FieldError::new("body", "required", "the upload is empty")]));
     }
+    // The file first, before the transaction: a row must never point at bytes
+    // that aren't there, and the database backend writes on its own connection
+    // (SQLite has one writer). It is removed again unless the row commits.
+    let id = MediaId::new();
+    let key = file_key(ctx.org_id(), ws, &id);
+    let stored = files.put_pending(&key, bytes).await.map_err(|e| {
+        tracing::error!(error = %e, key, "cannot store an upload");
+        Error::internal()
+    })?;
     let mut tx = db.begin().await?;
     organizations::lock(&mut tx, ctx.org_id()).await?;
     let (w, _) = load(&mut tx, ctx, ws, WsAction::Manage).await?;
     rules::require_active_for_changes(w.status, w.status_reason.as_deref())?;
     let m = Media {
-        id: MediaId::new(),
+        id,
         org_id: ctx.org_id().clone(),
         workspace_id: ws.clone(),
         filename,
@@ -90,18 +99,6 @@ pub async fn upload(
         created_by: ctx.principal.actor().id,
         created_at: ctx.now,
     };
-    // The file first: a row must never point at bytes that aren't there.
-    let path = file_path(storage, &m);
-    let write = async {
-        if let Some(dir) = path.parent() {
-            tokio::fs::create_dir_all(dir).await?;
-        }
-        tokio::fs::write(&path, bytes).await
-    };
-    write.await.map_err(|e| {
-        tracing::error!(error = %e, path = %path.display(), "cannot store an upload");
-        Error::internal()
-    })?;
     let saved = async {
         media::insert(&mut tx, &m).await?;
         let meta = serde_json::json!({ "filename": m.filename, "content_type": m.content_type, "bytes": m.bytes });
@@ -110,26 +107,24 @@ pub async fn upload(
         audit::append(&mut tx, e).await?;
         commit(tx).await
     };
-    if let Err(e) = saved.await {
-        let _ = tokio::fs::remove_file(&path).await;
-        return Err(e.into());
-    }
+    saved.await?;
+    stored.keep();
     Ok(m)
 }
 
 /// The file's record and bytes.
-pub async fn download(db: &Db, ctx: &Ctx, storage: &Path, ws: &WorkspaceId, id: &MediaId) -> Result<(Media, Vec<u8>)> {
+pub async fn download(db: &Db, ctx: &Ctx, files: &Files, ws: &WorkspaceId, id: &MediaId) -> Result<(Media, Vec<u8>)> {
     let mut c = db.conn().await?;
     load(&mut c, ctx, ws, WsAction::Read).await?;
     let m = media::get(&mut c, ws, id).await?.ok_or_else(|| Error::not_found("media file"))?;
-    let bytes = tokio::fs::read(file_path(storage, &m)).await.map_err(|e| {
-        tracing::error!(error = %e, "a media file is missing from storage");
+    let bytes = files.get(&file_key(&m.org_id, ws, &m.id)).await?.ok_or_else(|| {
+        tracing::error!(media = %m.id, "a media file is missing from storage");
         Error::internal()
     })?;
     Ok((m, bytes))
 }
 
-pub async fn delete(db: &Db, ctx: &Ctx, storage: &Path, ws: &WorkspaceId, id: &MediaId) -> Result<()> {
+pub async fn delete(db: &Db, ctx: &Ctx, files: &Files, ws: &WorkspaceId, id: &MediaId) -> Result<()> {
     let mut tx = db.begin().await?;
     organizations::lock(&mut tx, ctx.org_id()).await?;
     let (w, _) = load(&mut tx, ctx, ws, WsAction::Manage).await?;
@@ -142,6 +137,8 @@ pub async fn delete(db: &Db, ctx: &Ctx, storage: &Path, ws: &WorkspaceId, id: &M
     e.workspace_id = Some(ws.to_string());
     audit::append(&mut tx, e).await?;
     commit(tx).await?;
-    let _ = tokio::fs::remove_file(file_path(storage, &m)).await;
+    if let Err(e) = files.delete(&file_key(&m.org_id, ws, &m.id)).await {
+        tracing::warn!(error = %e, media = %m.id, "could not remove a deleted media file");
+    }
     Ok(())
 }

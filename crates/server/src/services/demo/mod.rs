@@ -5,8 +5,6 @@
 
 mod audit_trail;
 
-use std::path::Path;
-
 use serde_json::json;
 use steward_core::audit::target;
 use steward_core::authz::Actor;
@@ -19,6 +17,7 @@ use steward_store::bulk::{self, Arg};
 use steward_store::{Conn, Db, audit, commit, organizations};
 
 use super::{EventExt, RequestMeta, event};
+use crate::files::Files;
 
 pub use audit_trail::{TrailReport, seed as seed_audit_trail};
 
@@ -149,7 +148,7 @@ const POSTS: &[&str] = &[
 ];
 const REASONS: &[&str] = &["Invoice overdue", "Client paused the contract", "Security review in progress"];
 
-pub async fn seed(db: &Db, storage: &Path, org_slug: &str, scale: Scale, now: Timestamp) -> Result<SeedReport> {
+pub async fn seed(db: &Db, files: &Files, org_slug: &str, scale: Scale, now: Timestamp) -> Result<SeedReport> {
     let sizes = scale.sizes();
     let mut rng = Rng(0x5EED_0000_0000_0001 ^ sizes.workspaces as u64);
     let mut tx = db.begin().await?;
@@ -160,6 +159,9 @@ pub async fn seed(db: &Db, storage: &Path, org_slug: &str, scale: Scale, now: Ti
     let org_id = org.id.to_string();
     let day = 86_400_i64;
     let mut report = SeedReport::default();
+    // Media files are written after the commit: the database backend writes on
+    // its own connection, and SQLite has one writer.
+    let mut media_files: Vec<(String, usize)> = Vec::new();
     let domain = format!("{}.demo", org.slug);
     // Seeds can run twice: ids are new, and a run tag keeps emails and slugs unique.
     let run = &UserId::new().to_string()[24..];
@@ -336,16 +338,7 @@ pub async fn seed(db: &Db, storage: &Path, org_slug: &str, scale: Scale, now: Ti
         for m in 0..sizes.media_per_workspace {
             let id = MediaId::new();
             let size = 1_024 + rng.below(48 * 1_024);
-            let dir = super::media::workspace_dir(storage, &org.id, &ws);
-            let bytes: Vec<u8> = (0..size).map(|i| (i % 251) as u8).collect();
-            let write = async {
-                tokio::fs::create_dir_all(&dir).await?;
-                tokio::fs::write(dir.join(id.as_str()), &bytes).await
-            };
-            write.await.map_err(|e| {
-                tracing::error!(error = %e, "cannot write demo media");
-                Error::internal()
-            })?;
+            media_files.push((super::media::file_key(&org.id, &ws, &id), size));
             storage_bytes += size as i64;
             media.push(vec![
                 Arg::Text(id.to_string()),
@@ -424,6 +417,13 @@ pub async fn seed(db: &Db, storage: &Path, org_slug: &str, scale: Scale, now: Ti
     // The bulk rows bypassed the rollups: compute them once from the rows.
     steward_store::activity::rebuild(&mut tx, &org.id).await?;
     commit(tx).await?;
+    for (key, size) in media_files {
+        let bytes: Vec<u8> = (0..size).map(|i| (i % 251) as u8).collect();
+        files.put(&key, &bytes).await.map_err(|e| {
+            tracing::error!(error = %e, "cannot write demo media");
+            Error::internal()
+        })?;
+    }
     let mut c = db.conn().await?;
     bulk::analyze(&mut c).await?;
     Ok(report)

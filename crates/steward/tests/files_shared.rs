@@ -226,3 +226,11 @@ fn an_unknown_file_storage_stops_the_server_naming_the_setting() {
     assert!(!o.status.success());
     assert!(text(&o).contains("file_storage: `s3`"), "{}", text(&o));
 }
+
+#[test]
+fn help_describes_files_migrate() {
+    let o = steward(&["--help"], None);
+    assert!(o.status.success() && text(&o).contains("files"), "{}", text(&o));
+    let o = steward(&["files", "migrate", "--help"], None);
+    assert!(text(&o).contains("--to") && text(&o).contains("database") && text(&o).contains("local"), "{}", text(&o));
+}

@@ -8,10 +8,12 @@ pub mod auth;
 pub mod console;
 pub mod error;
 pub mod extract;
+pub mod files;
 pub mod openapi;
 pub mod responses;
 pub mod services;
 pub mod state;
 
 pub use app::build_app;
+pub use files::{FileStorage, Files};
 pub use state::{AppState, ServerConfig};

@@ -1,4 +1,4 @@
-//! What every handler can reach: the database, the settings, and the clock.
+//! What every handler can reach: the database, the files, the settings, and the clock.
 
 use std::net::IpAddr;
 use std::path::PathBuf;
@@ -7,6 +7,8 @@ use std::sync::Arc;
 use steward_core::sealing::Sealer;
 use steward_core::time::{Clock, SystemClock, Timestamp};
 use steward_store::Db;
+
+use crate::files::Files;
 
 /// Server settings, validated by the binary before the server starts.
 #[derive(Debug, Clone)]
@@ -18,7 +20,7 @@ pub struct ServerConfig {
     pub trusted_proxies: Vec<IpAddr>,
     /// How long an invitation link stays valid.
     pub invitation_ttl_hours: i64,
-    /// Where uploaded files live (one folder per deployment).
+    /// The folder of the `local` file backend (one per deployment).
     pub storage_dir: PathBuf,
 }
 
@@ -53,11 +55,20 @@ pub struct AppState {
     pub clock: Arc<dyn Clock>,
     /// Seals secrets kept at rest (TOTP seeds) under the deployment's key.
     pub sealer: Sealer,
+    /// Where uploaded files are kept (`file_storage`).
+    pub files: Files,
 }
 
 impl AppState {
+    /// Files default to the `local` backend in `config.storage_dir`; see [`with_files`](Self::with_files).
     pub fn new(db: Db, config: ServerConfig, sealer: Sealer) -> Self {
-        Self { db, config: Arc::new(config), clock: Arc::new(SystemClock), sealer }
+        let files = Files::local(config.storage_dir.clone());
+        Self { db, config: Arc::new(config), clock: Arc::new(SystemClock), sealer, files }
+    }
+
+    pub fn with_files(mut self, files: Files) -> Self {
+        self.files = files;
+        self
     }
 
     pub fn with_clock(mut self, clock: Arc<dyn Clock>) -> Self {

@@ -16,7 +16,7 @@ async fn small_demo_is_consistent() {
         let report = demo::seed(
             app.db(),
             &steward_server::services::Ctx::operator(app.clock_now()),
-            app.files.path(),
+            &app.state.files,
             "demo",
             Scale::Small,
         )
@@ -27,7 +27,7 @@ async fn small_demo_is_consistent() {
         demo::seed(
             app.db(),
             &steward_server::services::Ctx::operator(app.clock_now()),
-            app.files.path(),
+            &app.state.files,
             "demo",
             Scale::Small,
         )
@@ -36,7 +36,7 @@ async fn small_demo_is_consistent() {
         let missing = demo::seed(
             app.db(),
             &steward_server::services::Ctx::operator(app.clock_now()),
-            app.files.path(),
+            &app.state.files,
             "nope",
             Scale::Small,
         )

@@ -1,11 +1,12 @@
 //! The command line: `serve` (default), `migrate`, `org create|list`,
-//! `api-key create`.
+//! `api-key create`, `demo`, `audit`, `files migrate`.
 
 use std::io::Read;
 use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use steward_core::time::Timestamp;
+use steward_server::FileStorage;
 use steward_server::services::{Ctx, api_keys, audit, demo, organizations, setup};
 use steward_store::{Db, migrations};
 
@@ -65,6 +66,27 @@ pub enum Command {
     /// The audit trail: verify its hash chain, purge by retention.
     #[command(subcommand)]
     Audit(AuditCommand),
+    /// Uploaded files (logos, media): copy them between storage backends.
+    #[command(subcommand)]
+    Files(FilesCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum FilesCommand {
+    /// Copy every file from the other backend into this one (the source is left
+    /// as it was; running it again is harmless). Then set `file_storage` to it.
+    Migrate {
+        /// The backend to copy into: `database` (from <data_dir>/files) or
+        /// `local` (from the database).
+        #[arg(long, value_enum)]
+        to: StorageTarget,
+    },
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum StorageTarget {
+    Database,
+    Local,
 }
 
 #[derive(Debug, Subcommand)]
@@ -216,7 +238,8 @@ pub async fn run(cli: Cli) -> Result<(), String> {
                 DemoScale::Large => demo::Scale::Large,
             };
             let started = std::time::Instant::now();
-            let r = demo::seed(&db, &operator(), &settings.server.storage_dir, &org, scale).await.map_err(describe)?;
+            let files = settings.files(settings.file_storage, &db);
+            let r = demo::seed(&db, &operator(), &files, &org, scale).await.map_err(describe)?;
             println!(
                 "Seeded {org} in {:.1} s: {} workspaces, {} people, {} memberships, {} campaigns, {} content items, {} connections, {} media files.",
                 started.elapsed().as_secs_f64(),
@@ -282,6 +305,35 @@ pub async fn run(cli: Cli) -> Result<(), String> {
                 }
             }
             if broken { Err("the audit trail was tampered with".into()) } else { Ok(()) }
+        }
+        Command::Files(FilesCommand::Migrate { to }) => {
+            let db = ready(&settings).await?;
+            let (from, to) = match to {
+                StorageTarget::Database => (FileStorage::Local, FileStorage::Database),
+                StorageTarget::Local => (FileStorage::Database, FileStorage::Local),
+            };
+            let started = std::time::Instant::now();
+            let copied = settings
+                .files(to, &db)
+                .copy_from(&settings.files(from, &db))
+                .await
+                .map_err(|e| format!("copying files failed: {e}"))?;
+            println!(
+                "Copied {} files ({} bytes) from {} to {} in {:.1} s; the {} copy is unchanged.",
+                copied.files,
+                copied.bytes,
+                from.as_str(),
+                to.as_str(),
+                started.elapsed().as_secs_f64(),
+                from.as_str()
+            );
+            if settings.file_storage != to {
+                println!(
+                    "Set file_storage = \"{0}\" (STEWARD_FILE_STORAGE={0}) and restart to serve them.",
+                    to.as_str()
+                );
+            }
+            Ok(())
         }
         Command::ApiKey(ApiKeyCommand::Create { org, name, scope }) => {
             let db = ready(&settings).await?;

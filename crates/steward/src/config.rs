@@ -10,8 +10,9 @@ use figment::Figment;
 use figment::providers::{Env, Format, Serialized, Toml};
 use serde::{Deserialize, Serialize};
 use steward_core::sealing::Sealer;
-use steward_server::ServerConfig;
+use steward_server::{FileStorage, Files, ServerConfig};
 use steward_store::db::sqlite_url;
+use steward_store::{Db, Engine};
 
 /// Keys that may come from the environment as `STEWARD_<KEY>`.
 const KEYS: &[&str] = &[
@@ -23,6 +24,7 @@ const KEYS: &[&str] = &[
     "invitation_ttl_hours",
     "log",
     "secret_key",
+    "file_storage",
 ];
 
 /// A setting that must never reach a log or an error message.
@@ -56,6 +58,9 @@ pub struct Config {
     /// Unset, `serve` keeps one in `<data_dir>/secret.key`; several instances
     /// on one database must all be given the same key.
     pub secret_key: Option<Secret>,
+    /// Where uploaded files are kept: `local` (in `<data_dir>/files`) or
+    /// `database`. Unset: `local` on SQLite, `database` on PostgreSQL.
+    pub file_storage: Option<String>,
 }
 
 impl Default for Config {
@@ -69,6 +74,7 @@ impl Default for Config {
             invitation_ttl_hours: 72,
             log: "info".into(),
             secret_key: None,
+            file_storage: None,
         }
     }
 }
@@ -95,6 +101,15 @@ pub struct Settings {
     pub server: ServerConfig,
     /// From `secret_key` when it is set.
     pub sealer: Option<Sealer>,
+    /// The file backend `file_storage` chose (or the engine's default).
+    pub file_storage: FileStorage,
+}
+
+impl Settings {
+    /// The file store of the chosen backend (`kind`), on this deployment's folder or database.
+    pub fn files(&self, kind: FileStorage, db: &Db) -> Files {
+        Files::of_kind(kind, &self.server.storage_dir, db)
+    }
 }
 
 pub fn load(file: Option<&Path>, overrides: Overrides) -> Result<Settings, String> {
@@ -162,7 +177,14 @@ fn validate(config: Config) -> Result<Settings, String> {
         ),
         None => None,
     };
-    Ok(Settings { config, listen, database_url, server, sealer })
+    let file_storage = match config.file_storage.as_deref().map(str::trim) {
+        None | Some("") if Engine::from_url(&database_url) == Some(Engine::Postgres) => FileStorage::Database,
+        None | Some("") => FileStorage::Local,
+        Some(s) => FileStorage::parse(s).ok_or_else(|| {
+            format!("file_storage: `{s}` is not a file storage; use {}", FileStorage::NAMES.join(" or "))
+        })?,
+    };
+    Ok(Settings { config, listen, database_url, server, sealer, file_storage })
 }
 
 /// A database URL with its password replaced, fit for logs.
@@ -186,6 +208,17 @@ mod tests {
         assert_eq!(s.listen.to_string(), "127.0.0.1:8080");
         assert!(s.database_url.starts_with("sqlite://./data/steward.db"));
         assert_eq!(s.server.public_url, "http://127.0.0.1:8080");
+        assert_eq!(s.file_storage, FileStorage::Local);
+    }
+
+    #[test]
+    fn file_storage_defaults_to_the_database_on_postgres() {
+        let pg = Config { database_url: Some("postgres://db/steward".into()), ..Config::default() };
+        assert_eq!(validate(pg.clone()).unwrap().file_storage, FileStorage::Database);
+        let local = Config { file_storage: Some("local".into()), ..pg };
+        assert_eq!(validate(local).unwrap().file_storage, FileStorage::Local);
+        let db = Config { file_storage: Some("database".into()), ..Config::default() };
+        assert_eq!(validate(db).unwrap().file_storage, FileStorage::Database);
     }
 
     #[test]
@@ -199,6 +232,8 @@ mod tests {
         assert!(
             bad(Config { trusted_proxies: vec!["proxy".into()], ..Config::default() }).starts_with("trusted_proxies:")
         );
+        let s3 = bad(Config { file_storage: Some("s3".into()), ..Config::default() });
+        assert!(s3.starts_with("file_storage:") && s3.contains("`s3`"), "{s3}");
         let short = Config { secret_key: Some(Secret("c2hvcnQ=".into())), ..Config::default() };
         assert!(bad(short.clone()).starts_with("secret_key:") && !bad(short.clone()).contains("c2hvcnQ"));
         assert!(!format!("{short:?}").contains("c2hvcnQ"), "the key never shows in debug output");

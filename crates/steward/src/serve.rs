@@ -34,6 +34,14 @@ pub async fn run(settings: Settings) -> Result<(), String> {
         tracing::info!(sealed, "sealed TOTP secrets stored before sealing existed");
     }
 
+    let files = settings.files(settings.file_storage, &db);
+    match settings.file_storage {
+        steward_server::FileStorage::Local => {
+            tracing::info!(file_storage = "local", folder = %settings.server.storage_dir.display(), "files ready");
+        }
+        steward_server::FileStorage::Database => tracing::info!(file_storage = "database", "files ready"),
+    }
+
     let listener = tokio::net::TcpListener::bind(settings.listen)
         .await
         .map_err(|e| format!("cannot listen on {}: {e}", settings.listen))?;
@@ -69,7 +77,7 @@ pub async fn run(settings: Settings) -> Result<(), String> {
             }
         }
     });
-    let app = build_app(AppState::new(db.clone(), server_config, sealer));
+    let app = build_app(AppState::new(db.clone(), server_config, sealer).with_files(files));
     axum::serve(listener, app.into_make_service_with_connect_info::<SocketAddr>())
         .with_graceful_shutdown(shutdown_signal())
         .await

@@ -205,6 +205,7 @@ async fn super_admin_walks_the_guide_in_a_real_browser() {
         link.split_once("127.0.0.1").and_then(|(_, rest)| rest.split_once('/')).map(|(_, p)| format!("/{p}")).unwrap();
     sign_out(&b).await;
     b.goto(&invite_path).await;
+    b.wait_path(&invite_path).await;
     b.fill("input[name=password]", PASSWORD).await;
     b.click("button[type=submit]").await;
     b.wait_text("h1", "Your account is active").await;

@@ -13,6 +13,7 @@ pub mod content;
 pub mod dashboard;
 pub mod db;
 pub mod error;
+pub mod files;
 pub mod invitations;
 pub mod media;
 pub mod migrations;

@@ -67,7 +67,7 @@ async fn upload_media(
         }
     })?;
     let ct = headers.get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok());
-    let m = media::upload(&s.db, &ctx, &s.config.storage_dir, &ws, q.filename.as_deref(), ct, &body).await?;
+    let m = media::upload(&s.db, &ctx, &s.files, &ws, q.filename.as_deref(), ct, &body).await?;
     Ok((StatusCode::CREATED, Json(MediaView::from(&m))))
 }
 
@@ -81,7 +81,7 @@ async fn download_media(
 ) -> ApiResult<Response> {
     let ws: WorkspaceId = parse_id(&id, "workspace")?;
     let mid: MediaId = parse_id(&mid, "media file")?;
-    let (m, bytes) = media::download(&s.db, &ctx, &s.config.storage_dir, &ws, &mid).await?;
+    let (m, bytes) = media::download(&s.db, &ctx, &s.files, &ws, &mid).await?;
     let mut res = bytes.into_response();
     let h = res.headers_mut();
     h.insert(
@@ -107,6 +107,6 @@ async fn delete_media(
 ) -> ApiResult<StatusCode> {
     let ws: WorkspaceId = parse_id(&id, "workspace")?;
     let mid: MediaId = parse_id(&mid, "media file")?;
-    media::delete(&s.db, &ctx, &s.config.storage_dir, &ws, &mid).await?;
+    media::delete(&s.db, &ctx, &s.files, &ws, &mid).await?;
     Ok(StatusCode::NO_CONTENT)
 }

@@ -99,7 +99,7 @@ pub struct LogoView {
 #[utoipa::path(get, path = "/organization/logo", tag = "organization", extensions(("x-permission" = json!("organization:read"))),
     responses((status = 200, description = "the logo"), (status = 404, body = Problem)))]
 async fn get_logo(State(s): State<AppState>, ctx: Ctx) -> ApiResult<axum::response::Response> {
-    match crate::services::logo::get(&ctx, &s.config.storage_dir).await? {
+    match crate::services::logo::get(&ctx, &s.files).await? {
         Some((ct, bytes)) => Ok(crate::responses::logo(ct, bytes)),
         None => Err(steward_core::Error::not_found("logo").into()),
     }
@@ -139,7 +139,7 @@ async fn put_logo(
             .into());
         }
     };
-    let logo = crate::services::logo::set(&s.db, &ctx, &s.config.storage_dir, &body, crop).await?;
+    let logo = crate::services::logo::set(&s.db, &ctx, &s.files, &body, crop).await?;
     let size = steward_core::images::LOGO_SIZE;
     Ok(Json(LogoView {
         content_type: logo.content_type.to_owned(),
@@ -152,6 +152,6 @@ async fn put_logo(
 #[utoipa::path(delete, path = "/organization/logo", tag = "organization", extensions(("x-permission" = json!("organization:write"))),
     responses((status = 204), (status = 404, body = Problem)))]
 async fn delete_logo(State(s): State<AppState>, ctx: Ctx) -> ApiResult<axum::http::StatusCode> {
-    crate::services::logo::remove(&s.db, &ctx, &s.config.storage_dir).await?;
+    crate::services::logo::remove(&s.db, &ctx, &s.files).await?;
     Ok(axum::http::StatusCode::NO_CONTENT)
 }

@@ -92,7 +92,7 @@ async fn delete_workspace(
     ApiQuery(q): ApiQuery<DeleteParams>,
 ) -> ApiResult<StatusCode> {
     let id: WorkspaceId = parse_id(&id, "workspace")?;
-    workspaces::delete(&s.db, &ctx, &id, q.confirm.as_deref(), &s.config.storage_dir).await?;
+    workspaces::delete(&s.db, &ctx, &id, q.confirm.as_deref(), &s.files).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 

@@ -16,11 +16,11 @@ pub fn router() -> Router<AppState> {
 }
 
 pub async fn exists(s: &AppState, session: &ConsoleSession) -> bool {
-    logo::exists_own(&session.ctx(), &s.config.storage_dir).await
+    logo::exists_own(&session.ctx(), &s.files).await
 }
 
 async fn show(State(s): State<AppState>, session: ConsoleSession) -> Response {
-    match logo::read_own(&session.ctx(), &s.config.storage_dir).await {
+    match logo::read_own(&session.ctx(), &s.files).await {
         Ok(Some((ct, bytes))) => crate::responses::logo(ct, bytes),
         Ok(None) => message(StatusCode::NOT_FOUND, "No logo", "This organization has no logo yet.", None),
         Err(e) => super::error_page(&e),

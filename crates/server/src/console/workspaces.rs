@@ -380,9 +380,7 @@ async fn lifecycle(
             (workspaces::transition(&s.db, &ctx, &id, Lifecycle::Restore, None).await.map(|_| ()), "workspace_restored")
         }
         "delete" => {
-            let r = workspaces::delete(&s.db, &ctx, &id, Some(form.confirm.trim()), &s.config.storage_dir)
-                .await
-                .map(|_| ());
+            let r = workspaces::delete(&s.db, &ctx, &id, Some(form.confirm.trim()), &s.files).await.map(|_| ());
             match r {
                 Ok(()) => return see_other(BASE, "workspace_deleted"),
                 Err(e) => (Err(e), ""),

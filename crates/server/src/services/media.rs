@@ -1,8 +1,6 @@
-//! Media files (DOMAIN-4): bytes in the storage folder under
+//! Media files (DOMAIN-4): bytes in the file store under
 //! `media/<org>/<workspace>/<id>`, a row per file, and the workspace's byte
 //! counter moved in the same transaction as the row.
-
-use std::path::{Path, PathBuf};
 
 use steward_core::ids::{MediaId, OrgId, WorkspaceId};
 use steward_core::pagination::{self, Page};
@@ -10,7 +8,9 @@ use steward_core::permissions::Permission;
 use steward_core::workspaces as rules;
 use steward_core::{Error, FieldError, Result};
 use steward_store::media::{self, Media};
-use steward_store::{Db, audit};
+use steward_store::{Db, WorkspaceScope, audit};
+
+use crate::files::Files;
 
 use super::{Ctx, EventExt};
 
@@ -18,12 +18,18 @@ const TARGET: &str = "media";
 /// Largest single upload.
 pub const MAX_BYTES: usize = 25 * 1024 * 1024;
 
-pub fn workspace_dir(storage: &Path, org: &OrgId, ws: &WorkspaceId) -> PathBuf {
-    storage.join("media").join(org.as_str()).join(ws.as_str())
+/// The folder key holding a workspace's files (for [`Files::delete_prefix`]).
+pub fn workspace_prefix(ws: &WorkspaceScope) -> String {
+    format!("media/{}/{}", ws.org_id(), ws.id())
 }
 
-fn file_path(storage: &Path, m: &Media) -> PathBuf {
-    workspace_dir(storage, &m.org_id, &m.workspace_id).join(m.id.as_str())
+fn file_key(ws: &WorkspaceScope, id: &MediaId) -> String {
+    key_of(ws.org_id(), ws.id(), id)
+}
+
+/// Where a media file's bytes are kept (the demo seeder writes them in bulk).
+pub(crate) fn key_of(org: &OrgId, ws: &WorkspaceId, id: &MediaId) -> String {
+    format!("media/{org}/{ws}/{id}")
 }
 
 pub async fn list(db: &Db, ctx: &Ctx, ws: &WorkspaceId, page: &Page) -> Result<(Vec<Media>, Option<String>)> {
@@ -66,7 +72,7 @@ fn clean_content_type(raw: Option<&str>) -> String {
 pub async fn upload(
     db: &Db,
     ctx: &Ctx,
-    storage: &Path,
+    files: &Files,
     ws: &WorkspaceId,
     filename: Option<&str>,
     content_type: Option<&str>,
@@ -76,11 +82,28 @@ pub async fn upload(
     if bytes.is_empty() {
         return Err(Error::validation(vec![FieldError::new("body", "required", "the upload is empty")]));
     }
-    let mut tx = db.write(&ctx.org()?).await?;
+    // Refused before anything is stored.
+    let scope = {
+        let mut c = db.conn().await?;
+        let w = ctx.workspace(&mut c, ws, Permission::WorkspacesWrite).await?;
+        rules::require_active_for_changes(w.workspace.status, w.workspace.status_reason.as_deref())?;
+        w.scope
+    };
+    // The file before the transaction: a row must never point at bytes that
+    // aren't there, and the database backend writes on its own connection
+    // (SQLite has one writer). It is removed again unless the row commits.
+    let id = MediaId::new();
+    let key = file_key(&scope, &id);
+    let stored = files.put_pending(&key, bytes).await.map_err(|e| {
+        tracing::error!(error = %e, key, "cannot store an upload");
+        Error::internal()
+    })?;
+    let mut tx = db.write(scope.org()).await?;
+    // Checked again inside the write: the workspace may have changed meanwhile.
     let w = ctx.workspace(&mut tx, ws, Permission::WorkspacesWrite).await?;
     rules::require_active_for_changes(w.workspace.status, w.workspace.status_reason.as_deref())?;
     let m = Media {
-        id: MediaId::new(),
+        id,
         org_id: w.scope.org_id().clone(),
         workspace_id: w.scope.id().clone(),
         filename,
@@ -89,45 +112,28 @@ pub async fn upload(
         created_by: ctx.principal.actor().id,
         created_at: ctx.now,
     };
-    // The file first: a row must never point at bytes that aren't there.
-    let path = file_path(storage, &m);
-    let write = async {
-        if let Some(dir) = path.parent() {
-            tokio::fs::create_dir_all(dir).await?;
-        }
-        tokio::fs::write(&path, bytes).await
-    };
-    write.await.map_err(|e| {
-        tracing::error!(error = %e, path = %path.display(), "cannot store an upload");
-        Error::internal()
-    })?;
-    let saved = async {
-        media::insert(&mut tx, &w.scope, &m).await?;
-        let meta = serde_json::json!({ "filename": m.filename, "content_type": m.content_type, "bytes": m.bytes });
-        let e = ctx.ws_event(&w.scope, "media.uploaded", TARGET, &m.id).metadata(meta);
-        let done = audit::append(&mut tx, e).await?;
-        tx.commit(done).await
-    };
-    if let Err(e) = saved.await {
-        let _ = tokio::fs::remove_file(&path).await;
-        return Err(e.into());
-    }
+    media::insert(&mut tx, &w.scope, &m).await?;
+    let meta = serde_json::json!({ "filename": m.filename, "content_type": m.content_type, "bytes": m.bytes });
+    let e = ctx.ws_event(&w.scope, "media.uploaded", TARGET, &m.id).metadata(meta);
+    let done = audit::append(&mut tx, e).await?;
+    tx.commit(done).await?;
+    stored.keep();
     Ok(m)
 }
 
 /// The file's record and bytes.
-pub async fn download(db: &Db, ctx: &Ctx, storage: &Path, ws: &WorkspaceId, id: &MediaId) -> Result<(Media, Vec<u8>)> {
+pub async fn download(db: &Db, ctx: &Ctx, files: &Files, ws: &WorkspaceId, id: &MediaId) -> Result<(Media, Vec<u8>)> {
     let mut c = db.conn().await?;
     let w = ctx.workspace(&mut c, ws, Permission::WorkspacesRead).await?;
     let m = media::get(&mut c, &w.scope, id).await?.ok_or_else(|| Error::not_found("media file"))?;
-    let bytes = tokio::fs::read(file_path(storage, &m)).await.map_err(|e| {
-        tracing::error!(error = %e, "a media file is missing from storage");
+    let bytes = files.get(&file_key(&w.scope, &m.id)).await?.ok_or_else(|| {
+        tracing::error!(media = %m.id, "a media file is missing from storage");
         Error::internal()
     })?;
     Ok((m, bytes))
 }
 
-pub async fn delete(db: &Db, ctx: &Ctx, storage: &Path, ws: &WorkspaceId, id: &MediaId) -> Result<()> {
+pub async fn delete(db: &Db, ctx: &Ctx, files: &Files, ws: &WorkspaceId, id: &MediaId) -> Result<()> {
     let mut tx = db.write(&ctx.org()?).await?;
     let w = ctx.workspace(&mut tx, ws, Permission::WorkspacesWrite).await?;
     rules::require_active_for_changes(w.workspace.status, w.workspace.status_reason.as_deref())?;
@@ -138,6 +144,8 @@ pub async fn delete(db: &Db, ctx: &Ctx, storage: &Path, ws: &WorkspaceId, id: &M
         .metadata(serde_json::json!({ "filename": m.filename, "bytes": m.bytes }));
     let done = audit::append(&mut tx, e).await?;
     tx.commit(done).await?;
-    let _ = tokio::fs::remove_file(file_path(storage, &m)).await;
+    if let Err(e) = files.delete(&file_key(&w.scope, &m.id)).await {
+        tracing::warn!(error = %e, media = %m.id, "could not remove a deleted media file");
+    }
     Ok(())
 }

@@ -469,7 +469,7 @@ pub async fn delete(
     ctx: &Ctx,
     id: &WorkspaceId,
     confirm: Option<&str>,
-    storage: &std::path::Path,
+    files: &crate::files::Files,
 ) -> Result<Deleted> {
     let org = ctx.authorize(Permission::WorkspacesLifecycle)?;
     let mut tx = db.write(&org).await?;
@@ -500,11 +500,9 @@ pub async fn delete(
     });
     let done = audit::append(&mut tx, ws_event(ctx, "workspace.deleted", &w.scope).metadata(metadata)).await?;
     tx.commit(done).await?;
-    let dir = super::media::workspace_dir(storage, &ws.org_id, &ws.id);
-    if let Err(e) = tokio::fs::remove_dir_all(&dir).await
-        && e.kind() != std::io::ErrorKind::NotFound
-    {
-        tracing::warn!(error = %e, dir = %dir.display(), "could not remove a deleted workspace's files");
+    let prefix = super::media::workspace_prefix(&w.scope);
+    if let Err(e) = files.delete_prefix(&prefix).await {
+        tracing::warn!(error = %e, prefix, "could not remove a deleted workspace's files");
     }
     Ok(Deleted { workspace: ws })
 }

@@ -162,7 +162,13 @@ impl Browser {
     pub async fn wait_text(&self, css: &str, text: &str) {
         let deadline = tokio::time::Instant::now() + WAIT;
         loop {
-            if self.exists(css).await && self.text(css).await.contains(text) {
+            // The page may be replaced between finding the element and reading
+            // it (a navigation still under way): that is "not yet", not a failure.
+            let shown = match self.client.find(Locator::Css(css)).await {
+                Ok(el) => el.text().await.unwrap_or_default(),
+                Err(_) => String::new(),
+            };
+            if shown.contains(text) {
                 return;
             }
             assert!(

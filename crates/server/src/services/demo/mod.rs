@@ -5,8 +5,6 @@
 
 mod audit_trail;
 
-use std::path::Path;
-
 use serde_json::json;
 use steward_core::audit::target;
 use steward_core::ids::{CampaignId, ConnectionId, ContentId, MediaId, UserId, WorkspaceId};
@@ -18,6 +16,7 @@ use steward_store::bulk::{self, Arg};
 use steward_store::{Conn, Db, OrgScope, audit, organizations};
 
 use super::{Ctx, EventExt};
+use crate::files::Files;
 
 pub use audit_trail::{TrailReport, seed as seed_audit_trail};
 
@@ -149,7 +148,7 @@ const POSTS: &[&str] = &[
 const REASONS: &[&str] = &["Invoice overdue", "Client paused the contract", "Security review in progress"];
 
 /// The operator fills an organization (found by slug) with demo data.
-pub async fn seed(db: &Db, ctx: &Ctx, storage: &Path, org_slug: &str, scale: Scale) -> Result<SeedReport> {
+pub async fn seed(db: &Db, ctx: &Ctx, files: &Files, org_slug: &str, scale: Scale) -> Result<SeedReport> {
     ctx.authorize_deployment(Permission::OrganizationsManage)?;
     let now = ctx.now;
     let sizes = scale.sizes();
@@ -165,6 +164,9 @@ pub async fn seed(db: &Db, ctx: &Ctx, storage: &Path, org_slug: &str, scale: Sca
     let org_id = org.id.to_string();
     let day = 86_400_i64;
     let mut report = SeedReport::default();
+    // Media files are written after the commit: the database backend writes on
+    // its own connection, and SQLite has one writer.
+    let mut media_files: Vec<(String, usize)> = Vec::new();
     let domain = format!("{}.demo", org.slug);
     // Seeds can run twice: ids are new, and a run tag keeps emails and slugs unique.
     let run = &UserId::new().to_string()[24..];
@@ -341,16 +343,7 @@ pub async fn seed(db: &Db, ctx: &Ctx, storage: &Path, org_slug: &str, scale: Sca
         for m in 0..sizes.media_per_workspace {
             let id = MediaId::new();
             let size = 1_024 + rng.below(48 * 1_024);
-            let dir = super::media::workspace_dir(storage, &org.id, &ws);
-            let bytes: Vec<u8> = (0..size).map(|i| (i % 251) as u8).collect();
-            let write = async {
-                tokio::fs::create_dir_all(&dir).await?;
-                tokio::fs::write(dir.join(id.as_str()), &bytes).await
-            };
-            write.await.map_err(|e| {
-                tracing::error!(error = %e, "cannot write demo media");
-                Error::internal()
-            })?;
+            media_files.push((super::media::key_of(&org.id, &ws, &id), size));
             storage_bytes += size as i64;
             media.push(vec![
                 Arg::Text(id.to_string()),
@@ -429,6 +422,13 @@ pub async fn seed(db: &Db, ctx: &Ctx, storage: &Path, org_slug: &str, scale: Sca
     // The bulk rows bypassed the rollups: compute them once from the rows.
     steward_store::activity::rebuild(&mut tx, &scope).await?;
     tx.commit(done).await?;
+    for (key, size) in media_files {
+        let bytes: Vec<u8> = (0..size).map(|i| (i % 251) as u8).collect();
+        files.put(&key, &bytes).await.map_err(|e| {
+            tracing::error!(error = %e, "cannot write demo media");
+            Error::internal()
+        })?;
+    }
     let mut c = db.conn().await?;
     bulk::analyze(&mut c).await?;
     Ok(report)

@@ -47,6 +47,25 @@ async fn database_args(dir: &Path) -> Vec<(String, Vec<String>, Option<steward_s
     out
 }
 
+/// (action, actor type, actor name) of an organization's events, oldest
+/// first, read from the database the commands used.
+async fn events_of(db_args: &[String], slug: &str) -> Vec<(String, String, String)> {
+    let flag = |name: &str| db_args.iter().position(|a| a == name).map(|i| db_args[i + 1].clone());
+    let url = match flag("--database-url") {
+        Some(url) => url,
+        None => steward_store::db::sqlite_url(Path::new(&flag("--data-dir").unwrap())),
+    };
+    let db = steward_store::Db::connect(&url).await.unwrap();
+    let mut c = db.conn().await.unwrap();
+    let org = steward_store::organizations::by_slug(&mut c, slug).await.unwrap().unwrap();
+    let scope = steward_store::OrgScope::of(&steward_core::authz::Principal::system("test").in_org(org.id)).unwrap();
+    let page = steward_core::pagination::Page { limit: 200, after: None };
+    let mut events = steward_store::audit::list(&mut c, &scope, &page).await.unwrap();
+    events.reverse();
+    let kind = |e: &steward_store::audit::AuditEvent| e.actor.kind.as_str().to_owned();
+    events.iter().map(|e| (e.action.clone(), kind(e), e.actor.name.clone().unwrap_or_default())).collect()
+}
+
 #[test]
 fn help_lists_every_command() {
     let o = steward(&[], &["--help"], None);
@@ -144,6 +163,19 @@ async fn operator_commands_on_every_engine() {
         assert!(o.status.success() && text(&o).contains("purged 0 events"), "{engine}: {}", text(&o));
         let o = steward(&db, &["api-key", "create", "--org", "nope", "--name", "ci", "--scope", "admin"], None);
         assert!(!o.status.success() && text(&o).contains("organization"), "{engine}: {}", text(&o));
+        // Scopes are permission names; the operator's own are not a key's to hold.
+        let o = steward(&db, &["api-key", "create", "--org", "globex", "--name", "p", "--scope", "people:read"], None);
+        assert!(o.status.success() && text(&o).contains("people:read"), "{engine}: {}", text(&o));
+        for bad in ["operator:organizations", "people:fly"] {
+            let o = steward(&db, &["api-key", "create", "--org", "globex", "--name", "x", "--scope", bad], None);
+            assert!(!o.status.success() && text(&o).contains(bad), "{engine}: {}", text(&o));
+        }
+        // The commands acted as the operator, and the trail says so.
+        let globex = events_of(&db, "globex").await;
+        let by_operator = |action: &str| globex.iter().any(|(a, k, n)| a == action && k == "operator" && n == "cli");
+        for action in ["organization.created", "user.created", "api_key.created"] {
+            assert!(by_operator(action), "{engine}: {action} by the operator: {globex:?}");
+        }
 
         // A demo trail: a new organization dated at its start, a chain that verifies.
         let o = steward(&db, &["demo", "audit-events", "--org", "trail", "--count", "3000", "--days", "10"], None);
@@ -151,6 +183,12 @@ async fn operator_commands_on_every_engine() {
         assert!(text(&o).contains("admin@trail.demo sets a password here"), "{engine}: {}", text(&o));
         let o = steward(&db, &["audit", "verify", "--org", "trail"], None);
         assert!(o.status.success() && text(&o).contains("trail: intact (3002 events"), "{engine}: {}", text(&o));
+        // Purging past 5 days removes about half; the operator's purge is on record.
+        let o = steward(&db, &["audit", "purge", "--org", "trail", "--days", "5"], None);
+        assert!(o.status.success() && !text(&o).contains("purged 0 events"), "{engine}: {}", text(&o));
+        let trail = events_of(&db, "trail").await;
+        let purged = trail.iter().find(|(a, _, _)| a == "audit.purged");
+        assert_eq!(purged.map(|(_, k, n)| (k.as_str(), n.as_str())), Some(("operator", "cli")), "{engine}");
         // Globex has events from today, so a history before them is refused.
         let o = steward(&db, &["demo", "audit-events", "--org", "globex", "--count", "10"], None);
         assert!(!o.status.success() && text(&o).contains("never go backwards"), "{engine}: {}", text(&o));

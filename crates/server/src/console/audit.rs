@@ -2,6 +2,7 @@
 //! range, user, action type, workspace), a readable table, and exports.
 
 use std::collections::HashMap;
+use steward_core::permissions::Permission;
 
 use askama::Template;
 use askama_web::WebTemplate;
@@ -82,7 +83,7 @@ fn day_start(day: &str, tz: &str, plus_days: i64) -> Option<String> {
 }
 
 async fn show(State(s): State<AppState>, session: ConsoleSession, Query(f): Query<Filters>) -> Response {
-    if !session.is_super_admin() {
+    if !session.can(Permission::AuditRead) {
         return ask_admin(&s, &session).await;
     }
     let tz = session.org.timezone.clone();

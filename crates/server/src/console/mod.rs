@@ -120,7 +120,11 @@ async fn index(
     session: Option<session::ConsoleSession>,
 ) -> Response {
     if let Some(session) = session {
-        let to = if session.is_super_admin() { "/settings/organization" } else { "/w" };
+        let to = if session.can(steward_core::permissions::Permission::OrganizationRead) {
+            "/settings/organization"
+        } else {
+            "/w"
+        };
         return axum::response::Redirect::to(to).into_response();
     }
     match crate::services::setup::is_complete(&s.db).await {

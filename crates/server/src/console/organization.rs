@@ -1,6 +1,7 @@
 //! Settings → Organization: the dashboard and the details card (ORG-1…ORG-5).
 
 use std::collections::HashMap;
+use steward_core::permissions::Permission;
 
 use askama::Template;
 use askama_web::WebTemplate;
@@ -61,7 +62,7 @@ struct DashboardPage {
 }
 
 async fn show_dashboard(State(s): State<AppState>, session: ConsoleSession, Query(q): Query<NoticeQuery>) -> Response {
-    if !session.is_super_admin() {
+    if !session.can(Permission::OrganizationRead) {
         return ask_admin(&s, &session).await;
     }
     let (f, timezone) = match dashboard::figures(&s.db, &session.ctx()).await {
@@ -134,7 +135,7 @@ struct DetailsQuery {
 }
 
 async fn show_details(State(s): State<AppState>, session: ConsoleSession, Query(q): Query<DetailsQuery>) -> Response {
-    if !session.is_super_admin() {
+    if !session.can(Permission::OrganizationRead) {
         return ask_admin(&s, &session).await;
     }
     let org = session.org.clone();

@@ -2,6 +2,7 @@
 //! deactivate and reactivate, resend invitations.
 
 use std::collections::HashMap;
+use steward_core::permissions::Permission;
 
 use askama::Template;
 use askama_web::WebTemplate;
@@ -86,7 +87,7 @@ impl Default for Extra {
 }
 
 async fn render(s: &AppState, session: &ConsoleSession, extra: Extra) -> Response {
-    if !session.is_super_admin() {
+    if !session.can(Permission::PeopleRead) {
         return ask_admin(s, session).await;
     }
     let ctx = session.ctx();

@@ -1,6 +1,7 @@
 //! Settings → Organization → Security: password policy and session timeouts.
 
 use std::collections::HashMap;
+use steward_core::permissions::Permission;
 
 use askama::Template;
 use askama_web::WebTemplate;
@@ -52,7 +53,7 @@ fn complexities() -> Vec<(&'static str, &'static str)> {
 }
 
 async fn show(State(s): State<AppState>, session: ConsoleSession, Query(q): Query<NoticeQuery>) -> Response {
-    if !session.is_super_admin() {
+    if !session.can(Permission::SecurityRead) {
         return ask_admin(&s, &session).await;
     }
     let settings = match security::get(&s.db, &session.ctx()).await {

@@ -5,7 +5,8 @@ use axum::extract::FromRequestParts;
 use axum::http::request::Parts;
 use axum::http::{Method, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
-use steward_core::authz::Principal;
+use steward_core::authz::{self, Principal};
+use steward_core::permissions::Permission;
 use steward_core::time::Timestamp;
 use steward_store::organizations::Organization;
 use steward_store::users::User;
@@ -79,6 +80,12 @@ impl ConsoleSession {
         self.principal.is_super_admin()
     }
 
+    /// Whether to show an organization-wide action: the answer the use case
+    /// behind it will give (`authz::check`).
+    pub fn can(&self, permission: Permission) -> bool {
+        authz::can(&self.principal, permission, authz::Resource::Organization)
+    }
+
     /// Every console form carries the session's CSRF token.
     pub fn check_csrf(&self, sent: &str) -> Result<(), Response> {
         if !sent.is_empty() && sent == self.csrf {
@@ -102,7 +109,7 @@ impl ConsoleSession {
             has_logo: false,
             user_name: self.user.name.clone(),
             user_email: self.user.email.clone(),
-            super_admin: self.is_super_admin(),
+            super_admin: self.can(Permission::OrganizationRead),
             csrf: self.csrf.clone(),
             tab,
             notice: None,

@@ -2,6 +2,7 @@
 //! lifecycle actions with their confirmations, and a workspace's page.
 
 use std::collections::HashMap;
+use steward_core::permissions::Permission;
 
 use askama::Template;
 use askama_web::WebTemplate;
@@ -124,7 +125,7 @@ struct ListQuery {
 }
 
 async fn list(State(s): State<AppState>, session: ConsoleSession, Query(q): Query<ListQuery>) -> Response {
-    if !session.is_super_admin() {
+    if !session.can(Permission::WorkspacesRead) {
         return ask_admin(&s, &session).await;
     }
     let status = q.status.clone().filter(|v| !v.is_empty()).unwrap_or_else(|| "current".into());
@@ -218,7 +219,7 @@ struct FormPage {
 }
 
 async fn new_form(State(s): State<AppState>, session: ConsoleSession) -> Response {
-    if !session.is_super_admin() {
+    if !session.can(Permission::WorkspacesWrite) {
         return ask_admin(&s, &session).await;
     }
     let form = WsForm { timezone: session.org.timezone.clone(), default_language: "en".into(), ..WsForm::default() };
@@ -521,7 +522,7 @@ async fn render(
     status: Option<StatusCode>,
     notice: Option<String>,
 ) -> Response {
-    if !session.is_super_admin() {
+    if !session.can(Permission::WorkspacesRead) {
         return ask_admin(s, session).await;
     }
     let ctx = session.ctx();

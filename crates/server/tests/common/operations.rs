@@ -111,7 +111,8 @@ pub async fn fixtures(app: &TestApp, org: &Org, name: &str) -> Fixtures {
     let email = format!("invitee{n}@{}.example", org.slug);
     let invited = app.post("/api/v1/users", admin, json!({ "email": email, "name": "Ivy Invitee" })).await;
     let invited = id_of(&invited, "/user/id");
-    let added = app.call(Method::PUT, &at(&format!("/members/{invited}")), admin, Some(json!({ "role": "editor" }))).await;
+    let added =
+        app.call(Method::PUT, &at(&format!("/members/{invited}")), admin, Some(json!({ "role": "editor" }))).await;
     assert!(added.status < 300, "{}", added.text);
     let key = app.post("/api/v1/api-keys", admin, json!({ "name": format!("spare {n}"), "scopes": ["read"] })).await;
     let sessions = app.get("/api/v1/me/sessions", admin).await;
@@ -212,7 +213,9 @@ pub fn spec(op: &Op, fx: &Fixtures) -> Option<Call> {
             (String::new(), j(json!({ "name": format!("made {n}"), "scopes": ["api_keys:write"] })))
         }
         // People.
-        "POST /api/v1/users" => (String::new(), j(json!({ "email": format!("new{n}@example.org"), "name": "Nia New" }))),
+        "POST /api/v1/users" => {
+            (String::new(), j(json!({ "email": format!("new{n}@example.org"), "name": "Nia New" })))
+        }
         "PATCH /api/v1/users/{id}" => (String::new(), j(json!({ "name": format!("Renamed {n}") }))),
         "POST /api/v1/users/{id}/invitation"
         | "POST /api/v1/users/{id}/sessions/end"

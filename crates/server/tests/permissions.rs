@@ -151,6 +151,8 @@ async fn each_operation_refuses_exactly_its_permission() {
             .collect();
         let mut keys = Keys { app: &app, org: &a, assignable, made: BTreeMap::new() };
         let mut fx = fixtures(&app, &a, "Acme Table").await;
+        // The member is a viewer of the first workspace (the destructive operations get fresh ones).
+        common::add_member(&app, &a, &fx.ws, &a.member_id, "viewer").await;
 
         // Non-destructive operations first, on one set of fixtures.
         let mut table: Vec<&Op> = ops.iter().filter(|op| op.permission != "none").collect();
@@ -187,6 +189,26 @@ async fn each_operation_refuses_exactly_its_permission() {
                     r.status,
                     r.text
                 );
+                cases += 1;
+            }
+            // A viewer in the workspace: reads, and is refused the rest by role (lifecycle: not a Super Admin).
+            if op.in_a_workspace() && !destructive(op) {
+                let r = send_call(&app, op, &call, Auth::Bearer(&a.member_token)).await;
+                if p == Permission::WorkspacesRead.name() {
+                    assert!(r.status < 300, "{key} as a viewer: {} {}", r.status, r.text);
+                } else {
+                    let want = if p == Permission::WorkspacesLifecycle.name() {
+                        "super_admin_required"
+                    } else {
+                        "workspace_role_required"
+                    };
+                    assert!(
+                        refused_for(&r, p) && r.code() == want,
+                        "{key} as a viewer: want 403 {want} naming `{p}`, got {} {}",
+                        r.status,
+                        r.text
+                    );
+                }
                 cases += 1;
             }
             if !assignable {

@@ -16,12 +16,20 @@ use steward_core::tokens::{API_KEY_PREFIX, hash_secret, is_well_formed_api_key};
 use steward_core::{Error, Result};
 use steward_store::{api_keys, sessions};
 
+use crate::services::people::Identity;
 use crate::services::sessions::TOUCH_INTERVAL_MS;
 use crate::state::AppState;
 
 pub const CSRF_HEADER: &str = "x-csrf-token";
 
-pub async fn authenticate(state: &AppState, parts: &Parts) -> Result<Principal> {
+/// The caller, and who it is (read in the same query).
+#[derive(Debug, Clone)]
+pub struct Authenticated {
+    pub principal: Principal,
+    pub identity: Identity,
+}
+
+pub async fn authenticate(state: &AppState, parts: &Parts) -> Result<Authenticated> {
     if let Some(query) = parts.uri.query() {
         let lowered = query.to_ascii_lowercase();
         if ["api_key=", "access_token=", "token=", "key="].iter().any(|k| lowered.split('&').any(|p| p.starts_with(k)))
@@ -36,13 +44,13 @@ pub async fn authenticate(state: &AppState, parts: &Parts) -> Result<Principal> 
         return if bearer.starts_with(API_KEY_PREFIX) {
             authenticate_api_key(state, &bearer).await
         } else {
-            let (principal, _, must_enroll) = authenticate_session(state, &bearer).await?;
+            let (who, _, must_enroll) = authenticate_session(state, &bearer).await?;
             enrollment_gate(must_enroll, parts)?;
-            Ok(principal)
+            Ok(who)
         };
     }
     if let Some(token) = cookie_value(&parts.headers, state.config.session_cookie_name()) {
-        let (principal, csrf, must_enroll) = authenticate_session(state, &token).await?;
+        let (who, csrf, must_enroll) = authenticate_session(state, &token).await?;
         enrollment_gate(must_enroll, parts)?;
         if is_state_changing(&parts.method) {
             check_same_site(&parts.headers, &state.config.public_url)?;
@@ -54,7 +62,7 @@ pub async fn authenticate(state: &AppState, parts: &Parts) -> Result<Principal> 
                 ));
             }
         }
-        return Ok(principal);
+        return Ok(who);
     }
     Err(Error::unauthorized(
         "authentication_required",
@@ -114,14 +122,15 @@ fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
     a.len() == b.len() && !b.is_empty() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
 }
 
-async fn authenticate_api_key(state: &AppState, key: &str) -> Result<Principal> {
+async fn authenticate_api_key(state: &AppState, key: &str) -> Result<Authenticated> {
     let invalid =
         || Error::unauthorized("invalid_api_key", "This API key is not valid. It may have been revoked or mistyped.");
     if !is_well_formed_api_key(key) {
         return Err(invalid());
     }
     let mut c = state.db.conn().await?;
-    let k = api_keys::by_hash(&mut c, &hash_secret(key)).await?.ok_or_else(invalid)?;
+    let found = api_keys::by_hash(&mut c, &hash_secret(key)).await?.ok_or_else(invalid)?;
+    let k = found.key;
     let now = state.now();
     if k.revoked_at.is_some() {
         return Err(invalid());
@@ -136,7 +145,8 @@ async fn authenticate_api_key(state: &AppState, key: &str) -> Result<Principal> 
     if k.last_used_at.is_none_or(|t| now.millis() - t.millis() >= api_keys::TOUCH_INTERVAL_MS) {
         api_keys::touch(&mut c, &k.id, now).await?;
     }
-    Ok(Principal::api_key(k.org_id, k.id, k.name, k.scopes))
+    let identity = Identity { organization: found.org, user: None };
+    Ok(Authenticated { principal: Principal::api_key(k.org_id, k.id, k.name, k.scopes), identity })
 }
 
 /// Paths a session that must enroll in 2FA may still use.
@@ -161,8 +171,8 @@ fn enrollment_gate(must_enroll: bool, parts: &Parts) -> Result<()> {
     Ok(())
 }
 
-/// Returns the principal, the session's CSRF token, and whether it must enroll in 2FA first.
-pub async fn authenticate_session(state: &AppState, token: &str) -> Result<(Principal, String, bool)> {
+/// Returns the caller, the session's CSRF token, and whether it must enroll in 2FA first.
+pub async fn authenticate_session(state: &AppState, token: &str) -> Result<(Authenticated, String, bool)> {
     let mut c = state.db.conn().await?;
     let found = sessions::by_token_hash(&mut c, &hash_secret(token)).await?.ok_or_else(|| {
         Error::unauthorized("session_expired", "Your session has ended or is not valid. Sign in again.")
@@ -173,7 +183,7 @@ pub async fn authenticate_session(state: &AppState, token: &str) -> Result<(Prin
         sessions::expire(&mut c, &s.id).await?;
         return Err(Error::unauthorized("session_expired", "Your session expired. Sign in again."));
     }
-    if found.status != UserStatus::Active {
+    if found.user.status != UserStatus::Active {
         return Err(Error::unauthorized(
             "account_inactive",
             "Your account is deactivated. Ask a Super Admin of your organization to reactivate it.",
@@ -183,9 +193,16 @@ pub async fn authenticate_session(state: &AppState, token: &str) -> Result<(Prin
         let idle = now.plus_seconds(s.idle_secs).min(s.absolute_expires_at);
         sessions::touch(&mut c, &s.id, now, idle).await?;
     }
-    let principal =
-        Principal::session(s.org_id.clone(), s.id.clone(), s.user_id.clone(), found.role, found.email.clone());
-    Ok((principal, s.csrf_token.clone(), found.must_enroll))
+    let principal = Principal::session(
+        s.org_id.clone(),
+        s.id.clone(),
+        s.user_id.clone(),
+        found.user.role,
+        found.user.email.clone(),
+    );
+    let (csrf, must_enroll) = (s.csrf_token.clone(), found.must_enroll);
+    let identity = Identity { organization: found.org, user: Some(found.user) };
+    Ok((Authenticated { principal, identity }, csrf, must_enroll))
 }
 
 #[cfg(test)]

@@ -206,8 +206,13 @@ impl FromRequestParts<AppState> for Ctx {
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
-        let principal = crate::auth::authenticate(state, parts).await.map_err(ApiError)?;
-        Ok(Ctx { principal, meta: request_meta(parts, &state.config.trusted_proxies), now: state.now() })
+        let who = crate::auth::authenticate(state, parts).await.map_err(ApiError)?;
+        Ok(Ctx {
+            principal: who.principal,
+            meta: request_meta(parts, &state.config.trusted_proxies),
+            now: state.now(),
+            identity: Some(std::sync::Arc::new(who.identity)),
+        })
     }
 }
 
@@ -218,7 +223,7 @@ impl FromRequestParts<AppState> for Caller {
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
-        crate::auth::authenticate(state, parts).await.map(Caller).map_err(ApiError)
+        crate::auth::authenticate(state, parts).await.map(|who| Caller(who.principal)).map_err(ApiError)
     }
 }
 

@@ -31,7 +31,7 @@ async fn keys_are_shown_once_scoped_and_revocable() {
         assert_eq!(list.json["data"].as_array().unwrap().len(), 3);
         let mut c = app.db().conn().await.unwrap();
         let stored = steward_store::api_keys::by_hash(&mut c, &hash_secret(&secret)).await.unwrap().unwrap();
-        assert_eq!(stored.key_hash, hash_secret(&secret));
+        assert_eq!(stored.key.key_hash, hash_secret(&secret));
         drop(c);
 
         // The key works; last use is recorded.

@@ -116,7 +116,8 @@ async fn the_policy_applies_wherever_a_password_is_set() {
             steward_core::people::OrgRole::Member,
             "nia@acme.example".into(),
         );
-        let ctx = steward_server::services::Ctx { principal, meta: Default::default(), now: app.clock_now() };
+        let ctx =
+            steward_server::services::Ctx { principal, meta: Default::default(), now: app.clock_now(), identity: None };
         let e = steward_server::services::people::change_own_password(
             app.db(),
             &ctx,

@@ -9,6 +9,7 @@ use steward_core::time::Timestamp;
 
 use crate::StoreResult;
 use crate::db::{Conn, WriteTx};
+use crate::organizations::OrgSummary;
 use crate::row::{opt_text, opt_time, text, time};
 use crate::scope::OrgScope;
 
@@ -74,9 +75,28 @@ pub async fn insert(c: &mut WriteTx, org: &OrgScope, k: &ApiKey) -> StoreResult<
     Ok(())
 }
 
-pub async fn by_hash(c: &mut Conn, key_hash: &str) -> StoreResult<Option<ApiKey>> {
-    let sql = format!("SELECT {COLUMNS} FROM api_keys WHERE key_hash = $1");
-    sqlx::query(AssertSqlSafe(sql)).bind(key_hash).fetch_optional(c).await?.as_ref().map(from_row).transpose()
+/// A key found by its hash, with its organization: what authenticating a
+/// request needs, in one query.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct KeyWithOrg {
+    pub key: ApiKey,
+    pub org: OrgSummary,
+}
+
+pub async fn by_hash(c: &mut Conn, key_hash: &str) -> StoreResult<Option<KeyWithOrg>> {
+    let columns = COLUMNS.split(", ").map(|c| format!("k.{c}")).collect::<Vec<_>>().join(", ");
+    let sql = format!(
+        "SELECT {columns}, o.name AS o_name, o.slug AS o_slug FROM api_keys k JOIN organizations o ON o.id = k.org_id \
+         WHERE k.key_hash = $1"
+    );
+    let row = sqlx::query(AssertSqlSafe(sql)).bind(key_hash).fetch_optional(c).await?;
+    row.as_ref()
+        .map(|r| {
+            let key = from_row(r)?;
+            let org = OrgSummary { id: key.org_id.clone(), name: text(r, "o_name")?, slug: text(r, "o_slug")? };
+            Ok(KeyWithOrg { key, org })
+        })
+        .transpose()
 }
 
 /// A key of this organization that is not revoked.

@@ -84,7 +84,13 @@ impl Db {
             }),
             Engine::Postgres => AnyPoolOptions::new().max_connections(16),
         };
-        let pool = pool_options.acquire_timeout(Duration::from_secs(10)).connect_with(options).await?;
+        // No ping before each acquire: it doubled the round trips of every
+        // request, and a connection that broke fails its query and is dropped.
+        let pool = pool_options
+            .test_before_acquire(false)
+            .acquire_timeout(Duration::from_secs(10))
+            .connect_with(options)
+            .await?;
         if engine == Engine::Sqlite {
             pool.execute("PRAGMA journal_mode = WAL").await?;
         }

@@ -25,6 +25,14 @@ pub struct Organization {
     pub updated_at: Timestamp,
 }
 
+/// What a request needs to say which organization it is in.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OrgSummary {
+    pub id: OrgId,
+    pub name: String,
+    pub slug: String,
+}
+
 const COLUMNS: &str = "id, name, slug, description, website, timezone, workspace_limit, created_at, updated_at";
 
 fn from_row(r: &AnyRow) -> StoreResult<Organization> {

@@ -2,13 +2,14 @@
 
 use sqlx::any::AnyRow;
 use steward_core::ids::{OrgId, SessionId, UserId};
-use steward_core::people::{OrgRole, UserStatus};
 use steward_core::time::Timestamp;
 
 use crate::StoreResult;
 use crate::db::{Conn, WriteTx};
-use crate::row::{opt_text, parsed, text, time};
+use crate::organizations::OrgSummary;
+use crate::row::{opt_text, text, time};
 use crate::scope::OrgScope;
+use crate::users::{self, User};
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Session {
@@ -29,13 +30,13 @@ pub struct Session {
     pub reauth_at: Timestamp,
 }
 
-/// A session with the facts about its user that every request needs.
+/// A session with its user and organization: what every request needs, in
+/// one query.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SessionWithUser {
     pub session: Session,
-    pub email: String,
-    pub role: OrgRole,
-    pub status: UserStatus,
+    pub user: User,
+    pub org: OrgSummary,
     /// The organization requires 2FA and this person hasn't enrolled: the
     /// session may only be used to enroll.
     pub must_enroll: bool,
@@ -83,24 +84,25 @@ pub async fn insert(c: &mut WriteTx, org: &OrgScope, s: &Session) -> StoreResult
 }
 
 pub async fn by_token_hash(c: &mut Conn, token_hash: &str) -> StoreResult<Option<SessionWithUser>> {
-    let row = sqlx::query(
+    let sql = format!(
         "SELECT s.id, s.org_id, s.user_id, s.token_hash, s.csrf_token, s.ip, s.user_agent, s.created_at, s.last_seen_at, \
-                s.idle_expires_at, s.absolute_expires_at, s.idle_secs, s.reauth_at, u.email, u.role, u.status, \
+                s.idle_expires_at, s.absolute_expires_at, s.idle_secs, s.reauth_at, {}, o.name AS o_name, o.slug AS o_slug, \
                 CASE WHEN ss.two_factor = 'required' AND (f.confirmed_at IS NULL) THEN 1 ELSE 0 END AS must_enroll \
          FROM sessions s JOIN users u ON u.id = s.user_id AND u.org_id = s.org_id \
+         JOIN organizations o ON o.id = s.org_id \
          LEFT JOIN security_settings ss ON ss.org_id = s.org_id LEFT JOIN totp_factors f ON f.user_id = u.id \
          WHERE s.token_hash = $1",
-    )
-    .bind(token_hash)
-    .fetch_optional(c)
-    .await?;
+        users::columns_as("u", "u_")
+    );
+    let row = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(token_hash).fetch_optional(c).await?;
     row.as_ref()
         .map(|r| {
+            let session = from_row(r)?;
+            let org = OrgSummary { id: session.org_id.clone(), name: text(r, "o_name")?, slug: text(r, "o_slug")? };
             Ok(SessionWithUser {
-                session: from_row(r)?,
-                email: text(r, "email")?,
-                role: parsed(r, "role", OrgRole::parse)?,
-                status: parsed(r, "status", UserStatus::parse)?,
+                user: users::from_prefixed_row(r, "u_")?,
+                org,
+                session,
                 must_enroll: crate::row::int(r, "must_enroll")? == 1,
             })
         })

@@ -27,20 +27,33 @@ pub struct User {
     pub last_login_at: Option<Timestamp>,
 }
 
+const FIELDS: [&str; 10] =
+    ["id", "org_id", "email", "name", "role", "status", "password_hash", "created_at", "updated_at", "last_login_at"];
 const COLUMNS: &str = "id, org_id, email, name, role, status, password_hash, created_at, updated_at, last_login_at";
 
 fn from_row(r: &AnyRow) -> StoreResult<User> {
+    from_prefixed_row(r, "")
+}
+
+/// The user columns of table `alias`, named `<prefix><column>`, for queries
+/// that join users to something else.
+pub(crate) fn columns_as(alias: &str, prefix: &str) -> String {
+    FIELDS.iter().map(|f| format!("{alias}.{f} AS {prefix}{f}")).collect::<Vec<_>>().join(", ")
+}
+
+pub(crate) fn from_prefixed_row(r: &AnyRow, prefix: &str) -> StoreResult<User> {
+    let col = |name: &str| format!("{prefix}{name}");
     Ok(User {
-        id: UserId::from_trusted(text(r, "id")?),
-        org_id: OrgId::from_trusted(text(r, "org_id")?),
-        email: text(r, "email")?,
-        name: text(r, "name")?,
-        role: parsed(r, "role", OrgRole::parse)?,
-        status: parsed(r, "status", UserStatus::parse)?,
-        password_hash: opt_text(r, "password_hash")?,
-        created_at: time(r, "created_at")?,
-        updated_at: time(r, "updated_at")?,
-        last_login_at: opt_time(r, "last_login_at")?,
+        id: UserId::from_trusted(text(r, &col("id"))?),
+        org_id: OrgId::from_trusted(text(r, &col("org_id"))?),
+        email: text(r, &col("email"))?,
+        name: text(r, &col("name"))?,
+        role: parsed(r, &col("role"), OrgRole::parse)?,
+        status: parsed(r, &col("status"), UserStatus::parse)?,
+        password_hash: opt_text(r, &col("password_hash"))?,
+        created_at: time(r, &col("created_at"))?,
+        updated_at: time(r, &col("updated_at"))?,
+        last_login_at: opt_time(r, &col("last_login_at"))?,
     })
 }
 

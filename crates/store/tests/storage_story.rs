@@ -156,8 +156,9 @@ async fn storage_story_on_every_engine() {
         sessions::insert(&mut tx, &a, &s).await.unwrap();
         tx.commit_unaudited().await.unwrap();
         let found = sessions::by_token_hash(&mut c, "h1").await.unwrap().unwrap();
+        assert_eq!((found.user.email.as_str(), found.org.slug.as_str()), ("ana@example.com", "acme"));
         assert_eq!(
-            (found.role, found.status, found.session.id.clone()),
+            (found.user.role, found.user.status, found.session.id.clone()),
             (OrgRole::SuperAdmin, UserStatus::Active, s.id.clone())
         );
         let mut tx = write(db).await;
@@ -184,7 +185,11 @@ async fn storage_story_on_every_engine() {
         let mut tx = write(db).await;
         api_keys::insert(&mut tx, &a, &key).await.unwrap();
         tx.commit_unaudited().await.unwrap();
-        assert_eq!(api_keys::by_hash(&mut c, "kh").await.unwrap().unwrap().scopes, ["read", "credits:debit"]);
+        let found = api_keys::by_hash(&mut c, "kh").await.unwrap().unwrap();
+        assert_eq!(
+            (found.key.scopes, found.org.slug),
+            (vec!["read".to_owned(), "credits:debit".to_owned()], "acme".into())
+        );
         api_keys::touch(&mut c, &key.id, now).await.unwrap();
         assert_eq!(api_keys::get(&mut c, &a, &key.id).await.unwrap().unwrap().last_used_at, Some(now));
         let mut tx = write(db).await;

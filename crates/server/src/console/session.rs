@@ -42,7 +42,7 @@ impl FromRequestParts<AppState> for ConsoleSession {
         let Some(token) = cookie_value(&parts.headers, state.config.session_cookie_name()) else {
             return Err(login(false));
         };
-        let (principal, csrf, must_enroll) = match authenticate_session(state, &token).await {
+        let (who, csrf, must_enroll) = match authenticate_session(state, &token).await {
             Ok(ok) => ok,
             Err(e) if e.status == 401 => return Err(login(true)),
             Err(e) => return Err(error_page(&e)),
@@ -56,14 +56,15 @@ impl FromRequestParts<AppState> for ConsoleSession {
             check_same_site(&parts.headers, &state.config.public_url).map_err(|e| error_page(&e))?;
         }
         let meta = request_meta(parts, &state.config.trusted_proxies);
-        let ctx = Ctx { principal, meta, now: state.now() };
+        let identity = Some(std::sync::Arc::new(who.identity));
+        let ctx = Ctx { principal: who.principal, meta, now: state.now(), identity };
         let frame = people::console_frame(&state.db, &ctx).await.map_err(|e| error_page(&e))?;
-        let Some(user) = frame.me.user else { return Err(login(false)) };
+        let Some(user) = frame.user else { return Err(login(false)) };
         Ok(ConsoleSession {
             principal: ctx.principal,
             csrf,
             user,
-            org: frame.me.organization,
+            org: frame.organization,
             meta: ctx.meta,
             now: ctx.now,
             idle_secs: frame.idle_secs,
@@ -73,7 +74,7 @@ impl FromRequestParts<AppState> for ConsoleSession {
 
 impl ConsoleSession {
     pub fn ctx(&self) -> Ctx {
-        Ctx { principal: self.principal.clone(), meta: self.meta.clone(), now: self.now }
+        Ctx { principal: self.principal.clone(), meta: self.meta.clone(), now: self.now, identity: None }
     }
 
     pub fn is_super_admin(&self) -> bool {

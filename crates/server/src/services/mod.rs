@@ -44,22 +44,25 @@ pub struct Ctx {
     pub principal: Principal,
     pub meta: RequestMeta,
     pub now: Timestamp,
+    /// Who the principal is, when authentication already read it.
+    pub identity: Option<std::sync::Arc<people::Identity>>,
 }
 
 impl Ctx {
     /// The platform operator at the command line.
     pub fn operator(now: Timestamp) -> Self {
-        Ctx { principal: Principal::operator("cli"), meta: RequestMeta::default(), now }
+        Ctx { principal: Principal::operator("cli"), meta: RequestMeta::default(), now, identity: None }
     }
 
     /// A background job, named for what it does.
     pub fn system(job: &'static str, now: Timestamp) -> Self {
-        Ctx { principal: Principal::system(job), meta: RequestMeta::default(), now }
+        Ctx { principal: Principal::system(job), meta: RequestMeta::default(), now, identity: None }
     }
 
     /// The operator or the system pointed at one organization.
     pub fn in_org(mut self, org: &OrgId) -> Self {
         self.principal = self.principal.in_org(org.clone());
+        self.identity = None;
         self
     }
 

@@ -13,6 +13,7 @@ use steward_core::tokens::{hash_secret, random_token};
 use steward_core::validate::{self, Fields};
 use steward_core::{Error, FieldError, Result, password};
 use steward_store::invitations::{self, Invitation};
+use steward_store::organizations::OrgSummary;
 use steward_store::users::{self, User};
 use steward_store::{Conn, Db, OrgScope, WriteTx, audit, organizations, sessions};
 
@@ -345,35 +346,44 @@ pub async fn change_own_password(db: &Db, ctx: &Ctx, current: &str, new: &str) -
 }
 
 /// Who the caller is: their organization and, for a person, their account.
-pub struct Me {
-    pub organization: steward_store::organizations::Organization,
+/// Authentication reads it with the credential (one query), so a request
+/// that only needs it asks nothing more of the database.
+#[derive(Debug, Clone)]
+pub struct Identity {
+    pub organization: OrgSummary,
     pub user: Option<User>,
 }
 
 /// `GET /me`: any caller, about itself.
-pub async fn me(db: &Db, ctx: &Ctx) -> Result<Me> {
+pub async fn me(db: &Db, ctx: &Ctx) -> Result<Identity> {
+    if let Some(known) = &ctx.identity {
+        return Ok((**known).clone());
+    }
     let org = ctx.org()?;
     let mut c = db.conn().await?;
-    let organization = organizations::get(&mut c, &org).await?.ok_or_else(Error::internal)?;
+    let o = organizations::get(&mut c, &org).await?.ok_or_else(Error::internal)?;
     let user = match ctx.principal.user_id() {
         Some(id) => Some(users::get(&mut c, &org, id).await?.ok_or_else(Error::internal)?),
         None => None,
     };
-    Ok(Me { organization, user })
+    Ok(Identity { organization: OrgSummary { id: o.id, name: o.name, slug: o.slug }, user })
 }
 
 /// What every console page shows around its content.
 pub struct ConsoleFrame {
-    pub me: Me,
+    pub user: Option<User>,
+    pub organization: steward_store::organizations::Organization,
     /// The organization's idle timeout, for the sign-out warning.
     pub idle_secs: i64,
 }
 
 pub async fn console_frame(db: &Db, ctx: &Ctx) -> Result<ConsoleFrame> {
-    let me = me(db, ctx).await?;
+    let user = me(db, ctx).await?.user;
+    let org = ctx.org()?;
     let mut c = db.conn().await?;
-    let idle_secs = steward_store::security::get(&mut c, &ctx.org()?).await?.idle_secs();
-    Ok(ConsoleFrame { me, idle_secs })
+    let organization = organizations::get(&mut c, &org).await?.ok_or_else(Error::internal)?;
+    let idle_secs = steward_store::security::get(&mut c, &org).await?.idle_secs();
+    Ok(ConsoleFrame { user, organization, idle_secs })
 }
 
 /// The organization's active Super Admins, for "whom to ask": anyone in the

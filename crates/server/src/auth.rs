@@ -128,8 +128,20 @@ async fn authenticate_api_key(state: &AppState, key: &str) -> Result<Authenticat
     if !is_well_formed_api_key(key) {
         return Err(invalid());
     }
-    let mut c = state.db.conn().await?;
-    let found = api_keys::by_hash(&mut c, &hash_secret(key)).await?.ok_or_else(invalid)?;
+    let hash = hash_secret(key);
+    let cache = state.db.keys();
+    // Read first: if a revocation evicts anything after this, nothing read
+    // here goes back into the cache.
+    let seen = cache.generation();
+    let found = match cache.get(&hash) {
+        Some(found) => found,
+        None => {
+            let mut c = state.db.conn().await?;
+            let found = api_keys::by_hash(&mut c, &hash).await?.ok_or_else(invalid)?;
+            cache.put(&hash, found.clone(), seen);
+            found
+        }
+    };
     let k = found.key;
     let now = state.now();
     if k.revoked_at.is_some() {
@@ -143,7 +155,11 @@ async fn authenticate_api_key(state: &AppState, key: &str) -> Result<Authenticat
     }
     // `last_used_at` moves at most once a minute: most requests only read.
     if k.last_used_at.is_none_or(|t| now.millis() - t.millis() >= api_keys::TOUCH_INTERVAL_MS) {
+        let mut c = state.db.conn().await?;
         api_keys::touch(&mut c, &k.id, now).await?;
+        let mut touched = api_keys::KeyWithOrg { key: k.clone(), org: found.org.clone() };
+        touched.key.last_used_at = Some(now);
+        cache.put(&hash, touched, seen);
     }
     let identity = Identity { organization: found.org, user: None };
     Ok(Authenticated { principal: Principal::api_key(k.org_id, k.id, k.name, k.scopes), identity })

@@ -120,13 +120,21 @@ pub async fn list(c: &mut Conn, org: &OrgScope, page: &Page) -> StoreResult<Vec<
 }
 
 pub async fn revoke(c: &mut WriteTx, org: &OrgScope, id: &ApiKeyId, now: Timestamp) -> StoreResult<bool> {
-    let res = sqlx::query("UPDATE api_keys SET revoked_at = $3 WHERE org_id = $1 AND id = $2 AND revoked_at IS NULL")
-        .bind(org.as_str())
-        .bind(id.as_str())
-        .bind(now.millis())
-        .execute(&mut **c)
-        .await?;
-    Ok(res.rows_affected() == 1)
+    let revoked: Option<(String,)> = sqlx::query_as(
+        "UPDATE api_keys SET revoked_at = $3 WHERE org_id = $1 AND id = $2 AND revoked_at IS NULL RETURNING key_hash",
+    )
+    .bind(org.as_str())
+    .bind(id.as_str())
+    .bind(now.millis())
+    .fetch_optional(&mut **c)
+    .await?;
+    match revoked {
+        Some((hash,)) => {
+            c.revoked_key(hash).await?;
+            Ok(true)
+        }
+        None => Ok(false),
+    }
 }
 
 /// How often `last_used_at` moves: callers skip [`touch`] within it.

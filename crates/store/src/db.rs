@@ -8,7 +8,10 @@ use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
 use sqlx::pool::PoolConnection;
 use sqlx::{Any, AnyPool, Executor};
 
+use std::sync::Arc;
+
 use crate::StoreResult;
+use crate::key_cache::KeyCache;
 use crate::scope::OrgScope;
 
 pub type Tx = sqlx::Transaction<'static, Any>;
@@ -48,6 +51,7 @@ impl Engine {
 pub struct Db {
     pool: AnyPool,
     engine: Engine,
+    keys: Arc<KeyCache>,
 }
 
 /// The SQLite URL for a database file inside `data_dir`.
@@ -91,10 +95,18 @@ impl Db {
             .acquire_timeout(Duration::from_secs(10))
             .connect_with(options)
             .await?;
-        if engine == Engine::Sqlite {
-            pool.execute("PRAGMA journal_mode = WAL").await?;
-        }
-        Ok(Self { pool, engine })
+        let keys = match engine {
+            Engine::Sqlite => {
+                pool.execute("PRAGMA journal_mode = WAL").await?;
+                KeyCache::local()
+            }
+            Engine::Postgres => {
+                let keys = KeyCache::shared();
+                tokio::spawn(crate::key_cache::listen(url.to_owned(), keys.clone()));
+                keys
+            }
+        };
+        Ok(Self { pool, engine, keys })
     }
 
     pub fn engine(&self) -> Engine {
@@ -103,6 +115,11 @@ impl Db {
 
     pub fn pool(&self) -> &AnyPool {
         &self.pool
+    }
+
+    /// API keys in memory (see [`KeyCache`]).
+    pub fn keys(&self) -> &KeyCache {
+        &self.keys
     }
 
     /// A connection for reads outside a transaction.
@@ -125,7 +142,7 @@ impl Db {
     /// organization's lock until it ends, so rules across rows ("at least one
     /// Super Admin", the audit chain) see no concurrent writer.
     pub async fn write(&self, org: &OrgScope) -> StoreResult<WriteTx> {
-        let mut tx = WriteTx { tx: self.begin().await? };
+        let mut tx = self.write_deployment().await?;
         crate::organizations::lock(&mut tx, org.id()).await?;
         Ok(tx)
     }
@@ -134,7 +151,7 @@ impl Db {
     /// the setup token): no organization's lock; [`audit::append`](crate::audit::append)
     /// takes the lock of the organization it writes to.
     pub async fn write_deployment(&self) -> StoreResult<WriteTx> {
-        Ok(WriteTx { tx: self.begin().await? })
+        Ok(WriteTx { tx: self.begin().await?, keys: self.keys.clone(), revoked: Vec::new() })
     }
 
     /// Whether the database answers (for `/readyz`).
@@ -154,6 +171,9 @@ impl Db {
 /// `append` returns, so a change without its audit event does not compile.
 pub struct WriteTx {
     tx: Tx,
+    keys: Arc<KeyCache>,
+    /// Hashes of keys revoked here, evicted from this process's cache at commit.
+    revoked: Vec<String>,
 }
 
 /// Proof that an audit event was appended in a transaction.
@@ -163,14 +183,34 @@ pub struct Audited(pub(crate) ());
 impl WriteTx {
     /// Commits a change together with its audit event(s).
     pub async fn commit(self, _proof: Audited) -> StoreResult<()> {
-        self.tx.commit().await?;
-        Ok(())
+        self.finish().await
     }
 
     /// Commits bookkeeping that is nobody's action and needs no event (a
     /// throttle counter, the setup token, a key check).
     pub async fn commit_unaudited(self) -> StoreResult<()> {
+        self.finish().await
+    }
+
+    async fn finish(self) -> StoreResult<()> {
         self.tx.commit().await?;
+        for hash in &self.revoked {
+            self.keys.evict(hash);
+        }
+        Ok(())
+    }
+
+    /// A key revoked in this transaction: gone from every instance's cache
+    /// once it commits (see [`KeyCache`]).
+    pub(crate) async fn revoked_key(&mut self, hash: String) -> StoreResult<()> {
+        if Engine::of(&self.tx) == Engine::Postgres {
+            sqlx::query("SELECT pg_notify($1, $2)")
+                .bind(crate::key_cache::CHANNEL)
+                .bind(&hash)
+                .execute(&mut *self.tx)
+                .await?;
+        }
+        self.revoked.push(hash);
         Ok(())
     }
 }

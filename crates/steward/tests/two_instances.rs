@@ -1,7 +1,8 @@
-//! Files behind one boundary, as operators run them: two `steward serve`
-//! instances on one PostgreSQL with separate data folders (no shared volume)
-//! serve each other's uploads, and a deletion through one is seen by both. On
-//! SQLite, `steward files migrate` moves files written locally into the database.
+//! Several instances as operators run them: two `steward serve` instances on
+//! one PostgreSQL with separate data folders (no shared volume) serve each
+//! other's uploads, a deletion through one is seen by both, and a key or a
+//! session ended through one stops working on the other at once. On SQLite,
+//! `steward files migrate` moves files written locally into the database.
 
 use std::io::Write;
 use std::path::Path;
@@ -174,6 +175,56 @@ async fn two_instances_on_one_postgres_share_files() {
     let delete = format!("/api/v1/workspaces/{ws_id}?confirm={slug}");
     assert_eq!(http(&b, "DELETE", &delete, t, ("text/plain", b"")).await.0, 204);
     assert_eq!(steward_store::files::keys(&pg.db).await.expect("keys"), Vec::<String>::new());
+}
+
+#[tokio::test]
+async fn a_key_revoked_or_a_session_ended_on_one_instance_stops_on_the_other_at_once() {
+    let Some(pg) = steward_store::testing::postgres().await else {
+        eprintln!("skipping the revocation test: it needs PostgreSQL");
+        return;
+    };
+    let (dir_a, dir_b) = (tempfile::tempdir().expect("folder A"), tempfile::tempdir().expect("folder B"));
+    let data_a = dir_a.path().display().to_string();
+    let args = ["--database-url", &pg.url, "--data-dir", &data_a, "org", "create", "--name", "Keys", "--slug", "keys"];
+    let o = steward(
+        &[&args[..], &["--admin-email", "ada@keys.example", "--admin-password-stdin"]].concat(),
+        Some(PASSWORD),
+    );
+    assert!(o.status.success(), "{}", text(&o));
+    let (_a, a) = serve(&pg.url, dir_a.path()).await;
+    let (_b, b) = serve(&pg.url, dir_b.path()).await;
+    let signin = json!({ "email": "ada@keys.example", "password": PASSWORD });
+    let (_, session) = json_call(&a, "POST", "/api/v1/sessions", None, signin.clone()).await;
+    let admin = session["token"].as_str().expect("a session token").to_owned();
+    let (status, key) =
+        json_call(&a, "POST", "/api/v1/api-keys", Some(&admin), json!({ "name": "svc", "scopes": ["read"] })).await;
+    assert_eq!(status, 201, "{key}");
+    let secret = key["secret"].as_str().expect("the key").to_owned();
+    let key_id = key["api_key"]["id"].as_str().expect("its id").to_owned();
+    // B has the key in memory after using it a few times.
+    for _ in 0..3 {
+        assert_eq!(json_call(&b, "GET", "/api/v1/me", Some(&secret), Value::Null).await.0, 200);
+    }
+    let (status, _) = json_call(&a, "DELETE", &format!("/api/v1/api-keys/{key_id}"), Some(&admin), Value::Null).await;
+    assert_eq!(status, 204);
+    // Revoked through A: B refuses it within moments (the notice crosses the database).
+    let mut refused_after = None;
+    for attempt in 0..50 {
+        if json_call(&b, "GET", "/api/v1/me", Some(&secret), Value::Null).await.0 == 401 {
+            refused_after = Some(attempt);
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    assert!(refused_after.is_some_and(|n| n < 10), "B refused the revoked key after {refused_after:?} tries");
+    assert_eq!(json_call(&a, "GET", "/api/v1/me", Some(&secret), Value::Null).await.0, 401);
+
+    // A session signed out through A is over on B at the next request.
+    let (_, other) = json_call(&a, "POST", "/api/v1/sessions", None, signin).await;
+    let other = other["token"].as_str().expect("a session token").to_owned();
+    assert_eq!(json_call(&b, "GET", "/api/v1/me", Some(&other), Value::Null).await.0, 200);
+    assert_eq!(json_call(&a, "DELETE", "/api/v1/sessions/current", Some(&other), Value::Null).await.0, 204);
+    assert_eq!(json_call(&b, "GET", "/api/v1/me", Some(&other), Value::Null).await.0, 401);
 }
 
 #[tokio::test]

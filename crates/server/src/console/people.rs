@@ -250,8 +250,8 @@ async fn resend(
             .await
         }
         Err(e) if e.status < 500 => {
-            render(&s, &session, Extra { error: Some(e.detail), status: StatusCode::CONFLICT, ..Extra::default() })
-                .await
+            let status = StatusCode::from_u16(e.status).unwrap_or(StatusCode::CONFLICT);
+            render(&s, &session, Extra { error: Some(e.detail), status, ..Extra::default() }).await
         }
         Err(e) => error_page(&e),
     }

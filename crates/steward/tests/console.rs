@@ -90,7 +90,7 @@ async fn sign_out(b: &browser::Browser) {
 /// Waits until the success notice says `words` (the previous page may show another notice).
 async fn wait_notice(b: &browser::Browser, words: &str) {
     for _ in 0..100 {
-        if b.exists(".notice.success").await && b.text(".notice.success").await.contains(words) {
+        if b.text_now(".notice.success").await.contains(words) {
             return;
         }
         tokio::time::sleep(std::time::Duration::from_millis(100)).await;

@@ -158,17 +158,21 @@ impl Browser {
         }
     }
 
+    /// The element's text now, or nothing: the page may be replaced between
+    /// finding the element and reading it (a navigation still under way),
+    /// which is "not yet" to a caller that waits, not a failure.
+    pub async fn text_now(&self, css: &str) -> String {
+        match self.client.find(Locator::Css(css)).await {
+            Ok(el) => el.text().await.unwrap_or_default(),
+            Err(_) => String::new(),
+        }
+    }
+
     /// Waits until an element shows `text` (after a navigation or a change).
     pub async fn wait_text(&self, css: &str, text: &str) {
         let deadline = tokio::time::Instant::now() + WAIT;
         loop {
-            // The page may be replaced between finding the element and reading
-            // it (a navigation still under way): that is "not yet", not a failure.
-            let shown = match self.client.find(Locator::Css(css)).await {
-                Ok(el) => el.text().await.unwrap_or_default(),
-                Err(_) => String::new(),
-            };
-            if shown.contains(text) {
+            if self.text_now(css).await.contains(text) {
                 return;
             }
             assert!(

@@ -37,6 +37,10 @@ pub struct Problem {
     /// Per-field errors, for `validation_failed`.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub errors: Vec<FieldError>,
+    /// For a 403 refused for a missing permission: its name (`people:write`;
+    /// see `GET /api/v1/permissions`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub permission: Option<String>,
 }
 
 pub fn problem_response(e: &steward_core::Error) -> Response {

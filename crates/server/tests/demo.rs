@@ -13,35 +13,13 @@ async fn small_demo_is_consistent() {
     for app in TestApp::all().await {
         let org = app.org("demo").await;
         let key = Auth::Bearer(&org.admin_key);
-        let report = demo::seed(
-            app.db(),
-            &steward_server::services::Ctx::operator(app.clock_now()),
-            &app.state.files,
-            "demo",
-            Scale::Small,
-        )
-        .await
-        .unwrap();
+        let operator = steward_server::services::Ctx::operator(app.clock_now());
+        let seed = |slug: &'static str| demo::seed(app.db(), &operator, &app.state.files, slug, Scale::Small);
+        let report = seed("demo").await.unwrap();
         assert_eq!((report.workspaces, report.users), (12, 40));
         // Seeding twice is fine: new slugs and emails.
-        demo::seed(
-            app.db(),
-            &steward_server::services::Ctx::operator(app.clock_now()),
-            &app.state.files,
-            "demo",
-            Scale::Small,
-        )
-        .await
-        .unwrap();
-        let missing = demo::seed(
-            app.db(),
-            &steward_server::services::Ctx::operator(app.clock_now()),
-            &app.state.files,
-            "nope",
-            Scale::Small,
-        )
-        .await
-        .unwrap_err();
+        seed("demo").await.unwrap();
+        let missing = seed("nope").await.unwrap_err();
         assert_eq!(missing.status, 404);
 
         let all = app.get("/api/v1/workspaces?status=all&limit=200", key).await;

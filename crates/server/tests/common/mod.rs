@@ -107,6 +107,11 @@ impl TestApp {
         body: Option<&str>,
         content_type: &str,
     ) -> Resp {
+        self.bytes(method, path, auth, body.map(|b| (b.as_bytes().to_vec(), content_type))).await
+    }
+
+    /// A call with any body (bytes and their content type), or none.
+    pub async fn bytes(&self, method: Method, path: &str, auth: Auth<'_>, body: Option<(Vec<u8>, &str)>) -> Resp {
         let mut req = Request::builder().method(method).uri(path).header("user-agent", "steward-tests");
         match auth {
             Auth::None => {}
@@ -119,7 +124,7 @@ impl TestApp {
             }
         }
         let req = match body {
-            Some(b) => req.header("content-type", content_type).body(Body::from(b.to_owned())),
+            Some((b, content_type)) => req.header("content-type", content_type).body(Body::from(b)),
             None => req.body(Body::empty()),
         };
         let mut req = req.expect("request");

@@ -4,15 +4,10 @@
 //! [`spec`].
 #![allow(dead_code)]
 
-use std::net::SocketAddr;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
-use axum::body::Body as HttpBody;
-use axum::extract::ConnectInfo;
-use axum::http::{Method, Request};
-use http_body_util::BodyExt;
+use axum::http::Method;
 use serde_json::{Value, json};
-use tower::ServiceExt;
 
 use crate::common::{Auth, Org, Resp, TestApp};
 
@@ -301,31 +296,12 @@ pub fn missing_entry(op: &Op, test: &str) -> String {
 
 /// Sends a call: JSON, raw bytes with their content type, or nothing.
 pub async fn send(app: &TestApp, method: Method, path: &str, auth: Auth<'_>, body: &Body) -> Resp {
-    let mut req = Request::builder().method(method).uri(path).header("user-agent", "steward-tests");
-    match auth {
-        Auth::None => {}
-        Auth::Bearer(t) => req = req.header("authorization", format!("Bearer {t}")),
-        Auth::Cookie { token, csrf } => {
-            req = req.header("cookie", format!("steward_session={token}"));
-            if let Some(c) = csrf {
-                req = req.header("x-csrf-token", c);
-            }
-        }
-    }
-    let req = match body {
-        Body::None => req.body(HttpBody::empty()),
-        Body::Json(v) => req.header("content-type", "application/json").body(HttpBody::from(v.to_string())),
-        Body::Bytes(b, ct) => req.header("content-type", *ct).body(HttpBody::from(b.clone())),
+    let body = match body {
+        Body::None => None,
+        Body::Json(v) => Some((v.to_string().into_bytes(), "application/json")),
+        Body::Bytes(b, ct) => Some((b.clone(), *ct)),
     };
-    let mut req = req.expect("request");
-    req.extensions_mut().insert(ConnectInfo(SocketAddr::from(([203, 0, 113, 7], 4000))));
-    let res = app.router.clone().oneshot(req).await.expect("router answers");
-    let status = res.status().as_u16();
-    let headers = res.headers().clone();
-    let bytes = res.into_body().collect().await.expect("body").to_bytes();
-    let text = String::from_utf8_lossy(&bytes).into_owned();
-    let json = serde_json::from_str(&text).unwrap_or(Value::Null);
-    Resp { status, headers, text, json }
+    app.bytes(method, path, auth, body).await
 }
 
 /// Sends the call of `op`.

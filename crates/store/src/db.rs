@@ -14,6 +14,11 @@ use crate::StoreResult;
 use crate::key_cache::KeyCache;
 use crate::scope::OrgScope;
 
+/// How long a request waits for a pooled connection (or a new one) before it
+/// answers `503 database_unavailable`: under 2 s, so a client hears about a
+/// database that is away within 2 s instead of hanging.
+pub const ACQUIRE_TIMEOUT: Duration = Duration::from_millis(1500);
+
 pub type Tx = sqlx::Transaction<'static, Any>;
 pub type Conn = sqlx::AnyConnection;
 
@@ -89,12 +94,10 @@ impl Db {
             Engine::Postgres => AnyPoolOptions::new().max_connections(16),
         };
         // No ping before each acquire: it doubled the round trips of every
-        // request, and a connection that broke fails its query and is dropped.
-        let pool = pool_options
-            .test_before_acquire(false)
-            .acquire_timeout(Duration::from_secs(10))
-            .connect_with(options)
-            .await?;
+        // request, and a connection that broke fails its query and is dropped
+        // (sqlx pings it on release), so service resumes when the database does.
+        let pool =
+            pool_options.test_before_acquire(false).acquire_timeout(ACQUIRE_TIMEOUT).connect_with(options).await?;
         let keys = match engine {
             Engine::Sqlite => {
                 pool.execute("PRAGMA journal_mode = WAL").await?;

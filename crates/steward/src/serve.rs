@@ -21,7 +21,8 @@ pub async fn run(settings: Settings) -> Result<(), String> {
         .map_err(|e| format!("log: {e}"))?;
     let logs = tracing_subscriber::fmt().with_env_filter(filter);
     let _ = match settings.log_format {
-        LogFormat::Text => logs.try_init(),
+        // Colours for a terminal only, not in a log file.
+        LogFormat::Text => logs.with_ansi(std::io::IsTerminal::is_terminal(&std::io::stdout())).try_init(),
         // One JSON object a line, the event's fields at the top level.
         LogFormat::Json => logs.json().flatten_event(true).with_current_span(true).with_span_list(false).try_init(),
     };

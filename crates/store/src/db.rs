@@ -96,8 +96,21 @@ impl Db {
         // No ping before each acquire: it doubled the round trips of every
         // request, and a connection that broke fails its query and is dropped
         // (sqlx pings it on release), so service resumes when the database does.
-        let pool =
-            pool_options.test_before_acquire(false).acquire_timeout(ACQUIRE_TIMEOUT).connect_with(options).await?;
+        // Right after an outage, though, idle connections are pinged: each one
+        // the outage broke would otherwise fail a request of its own.
+        let pool = pool_options
+            .test_before_acquire(false)
+            .before_acquire(|conn, _| {
+                Box::pin(async move {
+                    if !crate::error::recently_unavailable() {
+                        return Ok(true);
+                    }
+                    Ok(sqlx::Connection::ping(conn).await.is_ok())
+                })
+            })
+            .acquire_timeout(ACQUIRE_TIMEOUT)
+            .connect_with(options)
+            .await?;
         let keys = match engine {
             Engine::Sqlite => {
                 pool.execute("PRAGMA journal_mode = WAL").await?;
@@ -159,7 +172,14 @@ impl Db {
 
     /// Whether the database answers (for `/readyz`).
     pub async fn ping(&self) -> StoreResult<()> {
-        sqlx::query("SELECT 1").execute(&self.pool).await?;
+        let answered = sqlx::query("SELECT 1").execute(&self.pool).await;
+        if let Err(e) = answered {
+            let e = crate::StoreError::from(e);
+            if e.is_unavailable() {
+                crate::error::note_unavailable();
+            }
+            return Err(e);
+        }
         Ok(())
     }
 

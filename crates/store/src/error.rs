@@ -2,7 +2,31 @@
 //! they ask whether a uniqueness rule was hit, or the database can't be reached
 //! (then `503 database_unavailable`, which a client may retry).
 
+use std::sync::atomic::{AtomicI64, Ordering};
+use std::time::{SystemTime, UNIX_EPOCH};
+
 pub type StoreResult<T> = Result<T, StoreError>;
+
+/// When the database was last found away (Unix ms; 0: never). Process-wide:
+/// it only makes pools check idle connections for a while (see `Db::connect`).
+static LAST_UNAVAILABLE_MS: AtomicI64 = AtomicI64::new(0);
+
+/// How long after an outage idle connections are pinged before use.
+const SUSPECT_FOR_MS: i64 = 30_000;
+
+fn now_ms() -> i64 {
+    SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_millis() as i64)
+}
+
+pub(crate) fn note_unavailable() {
+    LAST_UNAVAILABLE_MS.store(now_ms(), Ordering::Relaxed);
+}
+
+/// Whether the database was away within the last 30 s.
+pub(crate) fn recently_unavailable() -> bool {
+    let at = LAST_UNAVAILABLE_MS.load(Ordering::Relaxed);
+    at != 0 && now_ms() - at < SUSPECT_FOR_MS
+}
 
 /// What a client is told to wait before trying again while the database is away.
 pub const RETRY_AFTER_SECS: i64 = 2;
@@ -61,6 +85,7 @@ impl From<StoreError> for steward_core::Error {
     fn from(e: StoreError) -> Self {
         // The detail stays in the log; the caller gets a generic answer.
         if e.is_unavailable() {
+            note_unavailable();
             tracing::warn!(error = %e, "database unavailable");
             return database_unavailable();
         }

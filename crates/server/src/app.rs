@@ -1,7 +1,9 @@
 //! The whole HTTP application: API, console, health checks, and the layers every
-//! response passes through (security headers, body limit, panic guard, tracing).
+//! response passes through (security headers, body limit, panic guard, and
+//! request id, log line and metrics in [`observe`](crate::observe)).
 
 use std::sync::Arc;
+use std::time::Duration;
 
 use axum::extract::{DefaultBodyLimit, State};
 use axum::http::{HeaderName, HeaderValue, Uri, header};
@@ -11,14 +13,17 @@ use axum::{Json, Router};
 use steward_core::Error;
 use tower_http::catch_panic::CatchPanicLayer;
 use tower_http::set_header::SetResponseHeaderLayer;
-use tower_http::trace::TraceLayer;
 
 use crate::error::problem_response;
 use crate::state::AppState;
-use crate::{console, openapi};
+use crate::{console, observe, openapi};
 
 /// JSON bodies are small; anything bigger is refused with 413 before parsing.
 pub const BODY_LIMIT_BYTES: usize = 64 * 1024;
+
+/// `/readyz` answers within this even when connecting to the database hangs,
+/// so a load balancer takes the instance out at once.
+const READY_TIMEOUT: Duration = Duration::from_secs(1);
 
 // `blob:` images: the logo cropper previews the chosen file before uploading it.
 const CSP: &str = "default-src 'self'; img-src 'self' data: blob:; style-src 'self'; script-src 'self'; \
@@ -45,7 +50,7 @@ pub fn build_app(state: AppState) -> Router {
         .layer(header_layer(header::REFERRER_POLICY, "same-origin"))
         .layer(header_layer(header::CONTENT_SECURITY_POLICY, CSP))
         .layer(header_layer(header::CACHE_CONTROL, "no-store"))
-        .layer(TraceLayer::new_for_http())
+        .layer(axum::middleware::from_fn_with_state(state.clone(), observe::observe))
         .with_state(state)
 }
 
@@ -58,20 +63,17 @@ async fn healthz() -> Json<serde_json::Value> {
     Json(serde_json::json!({ "status": "ok" }))
 }
 
-/// Readiness: the database answers too.
+/// Readiness: the database answers too, within [`READY_TIMEOUT`].
 async fn readyz(State(s): State<AppState>) -> Response {
-    match s.db.ping().await {
-        Ok(()) => Json(serde_json::json!({ "status": "ready", "database": s.db.engine().name() })).into_response(),
-        Err(e) => {
-            tracing::warn!(error = %e, "readiness check failed");
-            problem_response(&Error::new(
-                503,
-                "database_unavailable",
-                "Service unavailable",
-                "The database does not answer.",
-            ))
+    let failed = match tokio::time::timeout(READY_TIMEOUT, s.db.ping()).await {
+        Ok(Ok(())) => {
+            return Json(serde_json::json!({ "status": "ready", "database": s.db.engine().name() })).into_response();
         }
-    }
+        Ok(Err(e)) => e.to_string(),
+        Err(_) => format!("no answer within {READY_TIMEOUT:?}"),
+    };
+    tracing::warn!(error = %failed, "readiness check failed");
+    problem_response(&steward_store::error::database_unavailable())
 }
 
 async fn not_found(uri: Uri) -> Response {

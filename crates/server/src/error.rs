@@ -41,6 +41,9 @@ pub struct Problem {
     /// see `GET /api/v1/permissions`).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub permission: Option<String>,
+    /// The request's id, also in the `X-Request-Id` header: quote it to support.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub request_id: Option<String>,
 }
 
 pub fn problem_response(e: &steward_core::Error) -> Response {
@@ -57,6 +60,10 @@ pub fn problem_response(e: &steward_core::Error) -> Response {
         }
         for (k, v) in &e.extensions {
             obj.entry(k.clone()).or_insert_with(|| v.clone());
+        }
+        // Outside a request (a test calling this directly) there is none.
+        if let Some(id) = crate::observe::current_request_id() {
+            obj.insert("request_id".into(), id.into());
         }
     }
     let status = StatusCode::from_u16(e.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);

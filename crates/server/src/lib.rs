@@ -9,6 +9,8 @@ pub mod console;
 pub mod error;
 pub mod extract;
 pub mod files;
+pub mod metrics;
+pub mod observe;
 pub mod openapi;
 pub mod responses;
 pub mod services;
@@ -16,4 +18,5 @@ pub mod state;
 
 pub use app::build_app;
 pub use files::{FileStorage, Files};
+pub use metrics::Metrics;
 pub use state::{AppState, ServerConfig};

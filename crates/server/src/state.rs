@@ -9,6 +9,7 @@ use steward_core::time::{Clock, SystemClock, Timestamp};
 use steward_store::Db;
 
 use crate::files::Files;
+use crate::metrics::Metrics;
 
 /// Server settings, validated by the binary before the server starts.
 #[derive(Debug, Clone)]
@@ -57,13 +58,15 @@ pub struct AppState {
     pub sealer: Sealer,
     /// Where uploaded files are kept (`file_storage`).
     pub files: Files,
+    /// Served on the metrics listener; other parts add their series here.
+    pub metrics: Metrics,
 }
 
 impl AppState {
     /// Files default to the `local` backend in `config.storage_dir`; see [`with_files`](Self::with_files).
     pub fn new(db: Db, config: ServerConfig, sealer: Sealer) -> Self {
         let files = Files::local(config.storage_dir.clone());
-        Self { db, config: Arc::new(config), clock: Arc::new(SystemClock), sealer, files }
+        Self { db, config: Arc::new(config), clock: Arc::new(SystemClock), sealer, files, metrics: Metrics::default() }
     }
 
     pub fn with_files(mut self, files: Files) -> Self {

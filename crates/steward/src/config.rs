@@ -25,6 +25,8 @@ const KEYS: &[&str] = &[
     "log",
     "secret_key",
     "file_storage",
+    "log_format",
+    "metrics_listen",
 ];
 
 /// A setting that must never reach a log or an error message.
@@ -61,6 +63,11 @@ pub struct Config {
     /// Where uploaded files are kept: `local` (in `<data_dir>/files`) or
     /// `database`. Unset: `local` on SQLite, `database` on PostgreSQL.
     pub file_storage: Option<String>,
+    /// `text` (for people) or `json` (one object a line, for log collectors).
+    pub log_format: String,
+    /// Where `GET /metrics` is served: an address apart from `listen`, so the
+    /// metrics are never public by accident; `off` (or empty) serves none.
+    pub metrics_listen: String,
 }
 
 impl Default for Config {
@@ -75,8 +82,17 @@ impl Default for Config {
             log: "info".into(),
             secret_key: None,
             file_storage: None,
+            log_format: "text".into(),
+            metrics_listen: "127.0.0.1:9090".into(),
         }
     }
+}
+
+/// How log lines are written (`log_format`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LogFormat {
+    Text,
+    Json,
 }
 
 /// Flags that override the other sources when given.
@@ -103,6 +119,9 @@ pub struct Settings {
     pub sealer: Option<Sealer>,
     /// The file backend `file_storage` chose (or the engine's default).
     pub file_storage: FileStorage,
+    pub log_format: LogFormat,
+    /// `None` when `metrics_listen` is `off`.
+    pub metrics_listen: Option<SocketAddr>,
 }
 
 impl Settings {
@@ -184,7 +203,18 @@ fn validate(config: Config) -> Result<Settings, String> {
             format!("file_storage: `{s}` is not a file storage; use {}", FileStorage::NAMES.join(" or "))
         })?,
     };
-    Ok(Settings { config, listen, database_url, server, sealer, file_storage })
+    let log_format = match config.log_format.trim() {
+        "text" => LogFormat::Text,
+        "json" => LogFormat::Json,
+        other => return Err(format!("log_format: `{other}` is not a log format; use text or json")),
+    };
+    let metrics_listen = match config.metrics_listen.trim() {
+        "" | "off" => None,
+        addr => Some(addr.parse::<SocketAddr>().map_err(|_| {
+            format!("metrics_listen: `{addr}` is not an address like 127.0.0.1:9090 (or `off` to serve no metrics)")
+        })?),
+    };
+    Ok(Settings { config, listen, database_url, server, sealer, file_storage, log_format, metrics_listen })
 }
 
 /// A database URL with its password replaced, fit for logs.
@@ -209,6 +239,20 @@ mod tests {
         assert!(s.database_url.starts_with("sqlite://./data/steward.db"));
         assert_eq!(s.server.public_url, "http://127.0.0.1:8080");
         assert_eq!(s.file_storage, FileStorage::Local);
+        assert_eq!(s.log_format, LogFormat::Text);
+        assert_eq!(s.metrics_listen.map(|a| a.to_string()).as_deref(), Some("127.0.0.1:9090"));
+    }
+
+    #[test]
+    fn metrics_and_log_format_settings() {
+        let off = Config { metrics_listen: "off".into(), log_format: "json".into(), ..Config::default() };
+        let s = validate(off).unwrap();
+        assert_eq!((s.metrics_listen, s.log_format), (None, LogFormat::Json));
+        assert_eq!(validate(Config { metrics_listen: " ".into(), ..Config::default() }).unwrap().metrics_listen, None);
+        let bad = validate(Config { metrics_listen: "localhost".into(), ..Config::default() }).unwrap_err();
+        assert!(bad.starts_with("metrics_listen: `localhost`"), "{bad}");
+        let bad = validate(Config { log_format: "xml".into(), ..Config::default() }).unwrap_err();
+        assert!(bad.starts_with("log_format: `xml`"), "{bad}");
     }
 
     #[test]

@@ -13,13 +13,19 @@ use steward_store::migrations;
 use tracing_subscriber::EnvFilter;
 
 use crate::cli::open;
-use crate::config::{Settings, redact_url};
+use crate::config::{LogFormat, Settings, redact_url};
 
 pub async fn run(settings: Settings) -> Result<(), String> {
     let filter = EnvFilter::try_from_default_env()
         .or_else(|_| EnvFilter::try_new(&settings.config.log))
         .map_err(|e| format!("log: {e}"))?;
-    let _ = tracing_subscriber::fmt().with_env_filter(filter).try_init();
+    let logs = tracing_subscriber::fmt().with_env_filter(filter);
+    let _ = match settings.log_format {
+        // Colours for a terminal only, not in a log file.
+        LogFormat::Text => logs.with_ansi(std::io::IsTerminal::is_terminal(&std::io::stdout())).try_init(),
+        // One JSON object a line, the event's fields at the top level.
+        LogFormat::Json => logs.json().flatten_event(true).with_current_span(true).with_span_list(false).try_init(),
+    };
 
     let db = open(&settings).await?;
     let ran = migrations::run(&db).await.map_err(|e| format!("migration failed: {e}"))?;
@@ -46,6 +52,14 @@ pub async fn run(settings: Settings) -> Result<(), String> {
         .await
         .map_err(|e| format!("cannot listen on {}: {e}", settings.listen))?;
     let bound = listener.local_addr().map_err(|e| e.to_string())?;
+    // Bound before anything is printed, so a taken port stops the start.
+    let metrics_listener =
+        match settings.metrics_listen {
+            Some(addr) => Some(tokio::net::TcpListener::bind(addr).await.map_err(|e| {
+                format!("metrics_listen: cannot listen on {addr}: {e} (choose another address, or `off`)")
+            })?),
+            None => None,
+        };
     // With port 0 the OS picks one; links must name the real port.
     let mut server_config = settings.server.clone();
     if settings.listen.port() == 0 && settings.config.public_url.is_none() {
@@ -55,6 +69,9 @@ pub async fn run(settings: Settings) -> Result<(), String> {
     println!("Steward is running on {} ({}).", server_config.public_url, db.engine().name());
     println!("Console: {}/", server_config.public_url);
     println!("API:     {}/api/v1 (description at /api/v1/openapi.json)", server_config.public_url);
+    if let Some(l) = &metrics_listener {
+        println!("Metrics: http://{}/metrics", l.local_addr().map_err(|e| e.to_string())?);
+    }
     match setup::prepare_token(&db, Timestamp::now_utc()).await.map_err(|e| e.detail)? {
         Some(token) => {
             println!();
@@ -77,11 +94,24 @@ pub async fn run(settings: Settings) -> Result<(), String> {
             }
         }
     });
-    let app = build_app(AppState::new(db.clone(), server_config, sealer).with_files(files));
+    let state = AppState::new(db.clone(), server_config, sealer).with_files(files);
+    let metrics_server = metrics_listener.map(|l| {
+        let router = steward_server::metrics::router(state.clone());
+        tokio::spawn(async move {
+            if let Err(e) = axum::serve(l, router).await {
+                tracing::error!(error = %e, "metrics listener failed");
+            }
+        })
+    });
+    let app = build_app(state);
     axum::serve(listener, app.into_make_service_with_connect_info::<SocketAddr>())
         .with_graceful_shutdown(shutdown_signal())
         .await
         .map_err(|e| format!("server error: {e}"))?;
+    // A scrape has nothing to finish; stop it with the server.
+    if let Some(task) = metrics_server {
+        task.abort();
+    }
     db.close().await;
     println!("Steward stopped.");
     Ok(())

@@ -220,6 +220,7 @@ async fn a_new_user_sets_up_a_fresh_server_on_every_engine() {
             .args(&db)
             .args(["serve", "--listen", "127.0.0.1:0"])
             .env_remove("STEWARD_DATABASE_URL")
+            .env("STEWARD_METRICS_LISTEN", "off")
             .stdout(Stdio::piped())
             .stderr(Stdio::null())
             .kill_on_drop(true)
@@ -289,6 +290,7 @@ async fn a_new_user_sets_up_a_fresh_server_on_every_engine() {
             .args(&db)
             .args(["serve", "--listen", "127.0.0.1:0"])
             .env_remove("STEWARD_DATABASE_URL")
+            .env("STEWARD_METRICS_LISTEN", "off")
             .env("STEWARD_SECRET_KEY", "MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY=")
             .kill_on_drop(true)
             .output();

@@ -47,6 +47,8 @@ async fn serve(db_url: &str, data_dir: &Path) -> (tokio::process::Child, String)
         .args(["serve", "--listen", "127.0.0.1:0"])
         .env_remove("STEWARD_DATABASE_URL")
         .env_remove("STEWARD_FILE_STORAGE")
+        // Two instances on one machine: the default metrics port fits one.
+        .env("STEWARD_METRICS_LISTEN", "off")
         .env("STEWARD_SECRET_KEY", SECRET_KEY)
         .stdout(Stdio::piped())
         .stderr(Stdio::null())

@@ -14,6 +14,11 @@ use crate::StoreResult;
 use crate::key_cache::KeyCache;
 use crate::scope::OrgScope;
 
+/// How long a request waits for a pooled connection (or a new one) before it
+/// answers `503 database_unavailable`: under 2 s, so a client hears about a
+/// database that is away within 2 s instead of hanging.
+pub const ACQUIRE_TIMEOUT: Duration = Duration::from_millis(1500);
+
 pub type Tx = sqlx::Transaction<'static, Any>;
 pub type Conn = sqlx::AnyConnection;
 
@@ -89,10 +94,21 @@ impl Db {
             Engine::Postgres => AnyPoolOptions::new().max_connections(16),
         };
         // No ping before each acquire: it doubled the round trips of every
-        // request, and a connection that broke fails its query and is dropped.
+        // request, and a connection that broke fails its query and is dropped
+        // (sqlx pings it on release), so service resumes when the database does.
+        // Right after an outage, though, idle connections are pinged: each one
+        // the outage broke would otherwise fail a request of its own.
         let pool = pool_options
             .test_before_acquire(false)
-            .acquire_timeout(Duration::from_secs(10))
+            .before_acquire(|conn, _| {
+                Box::pin(async move {
+                    if !crate::error::recently_unavailable() {
+                        return Ok(true);
+                    }
+                    Ok(sqlx::Connection::ping(conn).await.is_ok())
+                })
+            })
+            .acquire_timeout(ACQUIRE_TIMEOUT)
             .connect_with(options)
             .await?;
         let keys = match engine {
@@ -156,7 +172,14 @@ impl Db {
 
     /// Whether the database answers (for `/readyz`).
     pub async fn ping(&self) -> StoreResult<()> {
-        sqlx::query("SELECT 1").execute(&self.pool).await?;
+        let answered = sqlx::query("SELECT 1").execute(&self.pool).await;
+        if let Err(e) = answered {
+            let e = crate::StoreError::from(e);
+            if e.is_unavailable() {
+                crate::error::note_unavailable();
+            }
+            return Err(e);
+        }
         Ok(())
     }
 

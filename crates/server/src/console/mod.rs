@@ -83,6 +83,8 @@ pub struct MessagePage {
     pub text: String,
     pub link_href: Option<String>,
     pub link_text: String,
+    /// On error pages: the request's id, for the person to quote to support.
+    pub request_id: Option<String>,
 }
 
 pub fn message(status: StatusCode, heading: &str, text: &str, link: Option<(&str, &str)>) -> Response {
@@ -91,6 +93,7 @@ pub fn message(status: StatusCode, heading: &str, text: &str, link: Option<(&str
         text: text.to_owned(),
         link_href: link.map(|(h, _)| h.to_owned()),
         link_text: link.map(|(_, t)| t.to_owned()).unwrap_or_default(),
+        request_id: None,
     };
     (status, page).into_response()
 }
@@ -107,7 +110,20 @@ pub fn not_found_page() -> Response {
 /// A domain error as a page: its detail is written for people.
 pub fn error_page(e: &Error) -> Response {
     let status = StatusCode::from_u16(e.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
-    message(status, e.title, &e.detail, Some(("/", "Go to the home page")))
+    let page = MessagePage {
+        heading: e.title.to_owned(),
+        text: e.detail.clone(),
+        link_href: Some("/".into()),
+        link_text: "Go to the home page".into(),
+        request_id: crate::observe::current_request_id(),
+    };
+    let mut res = (status, page).into_response();
+    if let Some(secs) = e.extensions.get("retry_after").and_then(|v| v.as_i64())
+        && let Ok(v) = header::HeaderValue::from_str(&secs.max(1).to_string())
+    {
+        res.headers_mut().insert(header::RETRY_AFTER, v);
+    }
+    res
 }
 
 /// Field errors keyed by field name, for templates.

@@ -43,7 +43,8 @@ impl FileStorage {
     }
 }
 
-/// A file operation that failed. Use cases turn it into a logged 500.
+/// A file operation that failed. Use cases turn it into a logged 500 (a 503
+/// when the database backend's database is away).
 #[derive(Debug)]
 pub enum FileError {
     /// The key is not a relative slash path of plain segments.
@@ -78,6 +79,11 @@ impl From<StoreError> for FileError {
 
 impl From<FileError> for steward_core::Error {
     fn from(e: FileError) -> Self {
+        // The database backend's outage is the database's: 503, to retry.
+        let e = match e {
+            FileError::Store(s) => return s.into(),
+            other => other,
+        };
         tracing::error!(error = %e, "file storage failed");
         steward_core::Error::internal()
     }

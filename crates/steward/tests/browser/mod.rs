@@ -282,6 +282,8 @@ async fn start_steward(processes: &mut Processes) -> (String, String) {
     // A developer's own settings must not leak in: no database URL, no
     // steward.toml from the working directory.
     cmd.env_remove("STEWARD_DATABASE_URL").current_dir(processes.dir.path());
+    // Tests run servers side by side; the default metrics port fits one.
+    cmd.env("STEWARD_METRICS_LISTEN", "off");
     let mut child = cmd
         .stdout(Stdio::piped())
         .stderr(Stdio::null())

@@ -310,3 +310,56 @@ async fn count(db: &Db, kind: &str, state: JobState) -> usize {
     let mut c = db.conn().await.unwrap();
     store::list(&mut c, Some(state), Some(kind), 100).await.unwrap().len()
 }
+
+#[tokio::test]
+async fn a_job_whose_worker_died_is_taken_over_after_the_lease_and_dies_when_every_lease_ran_out() {
+    for test in testing::all_engines().await {
+        let tag = format!("takeover-{:?}", test.engine);
+        let clock = ManualClock::new(start());
+        let id = put(&test.db, &Flaky { tag: tag.clone(), fail_until: 0 }, clock.now()).await;
+        // A worker claims it and dies without a word.
+        let lease = Duration::from_secs(60);
+        store::claim(&test.db, "dead-worker", clock.now(), lease, 1).await.unwrap();
+        let w = worker(&test.db, Arc::new(clock.clone()), 2);
+        assert!(w.run_due().await.unwrap().is_empty(), "held until the lease runs out");
+        clock.advance_seconds(61);
+        assert_eq!(w.run_due().await.unwrap(), vec![(id.clone(), Outcome::Done)]);
+        assert_eq!(runs_of(&tag), vec![2], "the second attempt, by another worker");
+
+        // A job that kills its worker every time: after its last attempt's
+        // lease it is dead, not claimed forever.
+        let doomed = put(&test.db, &Flaky { tag: format!("{tag}-doomed"), fail_until: 0 }, clock.now()).await;
+        for _ in 0..Flaky::MAX_ATTEMPTS {
+            assert_eq!(store::claim(&test.db, "dead-worker", clock.now(), lease, 1).await.unwrap().len(), 1);
+            clock.advance_seconds(61);
+        }
+        let out = w.run_due().await.unwrap();
+        let [(ran, Outcome::Dead(error))] = out.as_slice() else { panic!("{out:?}") };
+        assert_eq!(ran, &doomed);
+        assert!(error.contains("lease ran out during each of its 4 attempts"), "{error}");
+        assert!(runs_of(&format!("{tag}-doomed")).is_empty(), "not run a fifth time");
+    }
+}
+
+#[tokio::test]
+async fn a_running_job_keeps_its_lease_while_it_runs() {
+    for test in testing::all_engines().await {
+        let tag = format!("renewed-{:?}", test.engine);
+        let config = WorkerConfig { lease: Duration::from_millis(300), ..config(1) };
+        let w = Worker::new(test.db.clone(), registry(), Arc::new(SystemClock), config).with_schedules(Vec::new());
+        let id = put(&test.db, &Sleepy { tag: tag.clone(), ms: 1200 }, Timestamp::now_utc()).await;
+        let running = tokio::spawn(async move { w.run_due().await.unwrap() });
+        while runs_of(&tag).is_empty() {
+            tokio::time::sleep(Duration::from_millis(5)).await;
+        }
+        // Another worker keeps trying to take it, past several lease lengths.
+        let begun = Instant::now();
+        while begun.elapsed() < Duration::from_millis(1000) {
+            let stolen = store::claim(&test.db, "thief", Timestamp::now_utc(), Duration::from_secs(60), 1).await;
+            assert!(stolen.unwrap().is_empty(), "{:?}: the lease was renewed", test.engine);
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        assert_eq!(running.await.unwrap(), vec![(id.clone(), Outcome::Done)]);
+        assert_eq!(runs_of(&tag), vec![1]);
+    }
+}

@@ -214,6 +214,32 @@ async fn a_job_starts_within_milliseconds_of_its_commit() {
 }
 
 #[tokio::test]
+async fn a_job_for_later_runs_at_its_time_not_at_the_next_poll() {
+    for test in testing::all_engines().await {
+        let tag = format!("later-{:?}", test.engine);
+        let w = worker(&test.db, Arc::new(SystemClock), 2);
+        let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+        let running = tokio::spawn(w.run(async move {
+            let _ = stopped.await;
+        }));
+        let now = Timestamp::now_utc();
+        let mut tx = test.db.write_deployment().await.unwrap();
+        let later = Enqueue { run_at: Some(now.plus_seconds(1)), ..Enqueue::default() };
+        enqueue(&mut tx, &Flaky { tag: tag.clone(), fail_until: 0 }, later, now).await.unwrap().unwrap();
+        tx.commit_unaudited().await.unwrap();
+        let started = Instant::now();
+        while runs_of(&tag).is_empty() && started.elapsed() < Duration::from_secs(10) {
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+        let took = started.elapsed();
+        assert!(took >= Duration::from_millis(900), "{:?}: not before its time ({took:?})", test.engine);
+        assert!(took < Duration::from_secs(3), "{:?}: the poll is 30 s, yet it ran after {took:?}", test.engine);
+        let _ = stop.send(());
+        running.await.unwrap();
+    }
+}
+
+#[tokio::test]
 async fn shutdown_lets_short_jobs_finish_and_gives_long_ones_back() {
     for test in testing::all_engines().await {
         let (short, long) = (format!("short-{:?}", test.engine), format!("long-{:?}", test.engine));

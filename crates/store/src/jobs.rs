@@ -174,6 +174,14 @@ pub async fn claim(db: &Db, worker: &str, now: Timestamp, lease: Duration, limit
     Ok(jobs)
 }
 
+/// When the next waiting job is due (pending, or failed and waiting for its
+/// retry): a worker with nothing to do sleeps until then, not a whole poll.
+pub async fn next_due(c: &mut Conn) -> StoreResult<Option<Timestamp>> {
+    let (at,): (Option<i64>,) =
+        sqlx::query_as("SELECT MIN(run_at) FROM jobs WHERE state IN ('pending', 'failed')").fetch_one(c).await?;
+    Ok(at.map(Timestamp::from_millis))
+}
+
 /// An update of a claimed job, applied only while the claim still holds.
 async fn update_claimed(db: &Db, claimed: &Job, set: &str, args: Vec<Arg>) -> StoreResult<bool> {
     let mut tx = db.write_deployment().await?;

@@ -5,8 +5,8 @@
 //!
 //! It wakes on [`Db::job_wakeup`] (an enqueue in this process, or on
 //! PostgreSQL a `NOTIFY` from any instance), so a job starts within
-//! milliseconds of its commit; a slow poll is the safety net for notices
-//! missed and for jobs scheduled for later.
+//! milliseconds of its commit; a job for later is waited for until its
+//! `run_at`; a slow poll is the safety net for notices missed.
 
 use std::collections::HashMap;
 use std::future::Future;
@@ -178,16 +178,36 @@ impl Worker {
                 }
             }
             let until_schedule = next_schedule.saturating_duration_since(tokio::time::Instant::now());
+            let nap = if full { self.config.poll } else { self.until_next_due().await };
             tokio::select! {
                 _ = &mut shutdown => break,
                 // A slot freed: look again (at once useful when the last claim filled every slot).
                 Some(done) = running.join_next_with_id(), if !running.is_empty() => forget(&mut held, done),
                 // While every slot is taken, a wake-up waits for a free one.
                 _ = &mut wake, if !full => {}
-                _ = tokio::time::sleep(self.config.poll.min(until_schedule)) => {}
+                _ = tokio::time::sleep(nap.min(until_schedule)) => {}
             }
         }
         self.stop(running, held).await;
+    }
+
+    /// How long until the next waiting job is due, at most a poll.
+    async fn until_next_due(&self) -> Duration {
+        let next = async { steward_store::jobs::next_due(&mut *self.db.conn().await?).await };
+        match next.await {
+            Ok(Some(at)) => {
+                let ms = at.millis().saturating_sub(self.clock.now().millis()).max(0);
+                // A floor, so a due job another worker is claiming right now can't spin this loop.
+                Duration::from_millis(u64::try_from(ms).unwrap_or(0))
+                    .max(Duration::from_millis(20))
+                    .min(self.config.poll)
+            }
+            Ok(None) => self.config.poll,
+            Err(e) => {
+                tracing::warn!(error = %e, "could not read when the next job is due");
+                self.config.poll
+            }
+        }
     }
 
     async fn stop(&self, mut running: JoinSet<()>, mut held: HashMap<tokio::task::Id, Row>) {

@@ -126,6 +126,9 @@ typed_id!(
 typed_id!(
     /// An uploaded media file.
     MediaId, "med");
+typed_id!(
+    /// A background job.
+    JobId, "job");
 
 #[cfg(test)]
 mod tests {

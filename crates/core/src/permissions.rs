@@ -129,6 +129,8 @@ permissions! {
         "Manage the plan catalog and organizations' plans.";
     DeletionsProcess = "operator:deletions", key: false, [Operator, System],
         "Process data deletion requests.";
+    JobsManage = "operator:jobs", key: false, [Operator, System],
+        "See, retry and cancel background jobs.";
 }
 
 impl Permission {

@@ -1,6 +1,6 @@
 //! Steward's HTTP server: the JSON API under `/api/v1`, the console pages, and the
 //! use cases both call. Handlers are thin: they parse, call a function in
-//! [`services`], and render its result.
+//! [`services`], and render its result. Background work runs in [`jobs`].
 
 pub mod api;
 pub mod app;
@@ -9,6 +9,7 @@ pub mod console;
 pub mod error;
 pub mod extract;
 pub mod files;
+pub mod jobs;
 pub mod metrics;
 pub mod observe;
 pub mod openapi;

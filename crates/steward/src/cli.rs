@@ -1,5 +1,5 @@
-//! The command line: `serve` (default), `migrate`, `org create|list`,
-//! `api-key create`, `demo`, `audit`, `files migrate`.
+//! The command line: `serve` (default), `worker`, `migrate`, `org create|list`,
+//! `api-key create`, `demo`, `audit`, `files migrate`, `jobs`.
 
 use std::io::Read;
 use std::path::PathBuf;
@@ -11,6 +11,7 @@ use steward_server::services::{Ctx, api_keys, audit, demo, organizations, setup}
 use steward_store::{Db, migrations};
 
 use crate::config::{self, Overrides, Settings, redact_url};
+use crate::jobs_cli::{self, JobsCommand};
 use crate::serve;
 
 #[derive(Debug, Parser)]
@@ -50,8 +51,14 @@ pub struct GlobalArgs {
 
 #[derive(Debug, Subcommand)]
 pub enum Command {
-    /// Run the HTTP server (console and API). The default command.
-    Serve,
+    /// Run the HTTP server (console and API) and a background job worker. The default command.
+    Serve(ServeArgs),
+    /// Run only background jobs (no HTTP server), e.g. beside `serve --no-worker`.
+    Worker {
+        /// How many jobs run at once.
+        #[arg(long, default_value_t = 4, value_parser = clap::value_parser!(u16).range(1..=256))]
+        concurrency: u16,
+    },
     /// Apply database migrations and exit.
     Migrate,
     /// Manage organizations.
@@ -69,6 +76,16 @@ pub enum Command {
     /// Uploaded files (logos, media): copy them between storage backends.
     #[command(subcommand)]
     Files(FilesCommand),
+    /// Background jobs: list them, retry a failed or dead one, cancel one.
+    #[command(subcommand)]
+    Jobs(JobsCommand),
+}
+
+#[derive(Debug, Default, Args)]
+pub struct ServeArgs {
+    /// Serve HTTP only; leave background jobs to `steward worker` processes.
+    #[arg(long)]
+    pub no_worker: bool,
 }
 
 #[derive(Debug, Subcommand)]
@@ -191,8 +208,10 @@ pub async fn run(cli: Cli) -> Result<(), String> {
     let overrides =
         Overrides { listen: g.listen, data_dir: g.data_dir, database_url: g.database_url, public_url: g.public_url };
     let settings = config::load(g.config.as_deref(), overrides)?;
-    match cli.command.unwrap_or(Command::Serve) {
-        Command::Serve => serve::run(settings).await,
+    match cli.command.unwrap_or(Command::Serve(ServeArgs::default())) {
+        Command::Serve(args) => serve::run(settings, !args.no_worker).await,
+        Command::Worker { concurrency } => serve::run_worker(settings, usize::from(concurrency)).await,
+        Command::Jobs(cmd) => jobs_cli::run(&ready(&settings).await?, cmd).await,
         Command::Migrate => {
             let db = open(&settings).await?;
             let ran = migrations::run(&db).await.map_err(|e| format!("migration failed: {e}"))?;
@@ -354,12 +373,12 @@ pub async fn run(cli: Cli) -> Result<(), String> {
 }
 
 /// The operator at this command line, now.
-fn operator() -> Ctx {
+pub(crate) fn operator() -> Ctx {
     Ctx::operator(Timestamp::now_utc())
 }
 
 /// A domain error as one line, with its field errors.
-fn describe(e: steward_core::Error) -> String {
+pub(crate) fn describe(e: steward_core::Error) -> String {
     let mut s = e.detail.clone();
     for f in &e.errors {
         s.push_str(&format!("\n  --{}: {}", f.field.replace('_', "-"), f.message));

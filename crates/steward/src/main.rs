@@ -2,6 +2,7 @@
 
 mod cli;
 mod config;
+mod jobs_cli;
 mod serve;
 
 use std::process::ExitCode;

@@ -1,21 +1,30 @@
-//! `steward serve`: migrate, print where to go, serve until Ctrl-C or SIGTERM.
+//! `steward serve`: migrate, print where to go, serve (and run a job worker,
+//! unless `--no-worker`) until Ctrl-C or SIGTERM. `steward worker`: only the
+//! jobs.
 
 use std::io::Write;
 use std::net::SocketAddr;
 use std::os::unix::fs::OpenOptionsExt;
 use std::path::Path;
+use std::sync::Arc;
 
 use steward_core::sealing::Sealer;
-use steward_core::time::Timestamp;
+use steward_core::time::{SystemClock, Timestamp};
+use steward_server::jobs::Registry;
+use steward_server::jobs::worker::{Worker, WorkerConfig};
 use steward_server::services::{setup, two_factor};
 use steward_server::{AppState, build_app};
-use steward_store::migrations;
+use steward_store::{Db, migrations};
+use tokio::sync::watch;
 use tracing_subscriber::EnvFilter;
 
 use crate::cli::open;
 use crate::config::{LogFormat, Settings, redact_url};
 
-pub async fn run(settings: Settings) -> Result<(), String> {
+/// Jobs the worker inside `serve` runs at once.
+pub const SERVE_CONCURRENCY: usize = 4;
+
+fn init_logs(settings: &Settings) -> Result<(), String> {
     let filter = EnvFilter::try_from_default_env()
         .or_else(|_| EnvFilter::try_new(&settings.config.log))
         .map_err(|e| format!("log: {e}"))?;
@@ -26,10 +35,51 @@ pub async fn run(settings: Settings) -> Result<(), String> {
         // One JSON object a line, the event's fields at the top level.
         LogFormat::Json => logs.json().flatten_event(true).with_current_span(true).with_span_list(false).try_init(),
     };
+    Ok(())
+}
 
-    let db = open(&settings).await?;
+async fn open_migrated(settings: &Settings) -> Result<Db, String> {
+    let db = open(settings).await?;
     let ran = migrations::run(&db).await.map_err(|e| format!("migration failed: {e}"))?;
     tracing::info!(database = %redact_url(&settings.database_url), engine = db.engine().name(), migrations_applied = ran, "database ready");
+    Ok(db)
+}
+
+/// Becomes true at Ctrl-C or SIGTERM; the server and the worker both stop on it.
+fn stop_on_signal() -> watch::Receiver<bool> {
+    let (tx, rx) = watch::channel(false);
+    tokio::spawn(async move {
+        shutdown_signal().await;
+        let _ = tx.send(true);
+    });
+    rx
+}
+
+async fn stopped(mut rx: watch::Receiver<bool>) {
+    let _ = rx.wait_for(|stop| *stop).await;
+}
+
+/// A worker for this process with every job kind and schedule.
+fn worker(db: &Db, concurrency: usize) -> Worker {
+    Worker::new(db.clone(), Registry::standard(), Arc::new(SystemClock), WorkerConfig::new(concurrency))
+}
+
+/// `steward worker`: jobs only, until Ctrl-C or SIGTERM; running jobs get a
+/// grace period to finish, the rest are given back for another worker.
+pub async fn run_worker(settings: Settings, concurrency: usize) -> Result<(), String> {
+    init_logs(&settings)?;
+    let db = open_migrated(&settings).await?;
+    let stop = stop_on_signal();
+    println!("Steward worker running up to {concurrency} jobs at once ({}).", db.engine().name());
+    worker(&db, concurrency).run(stopped(stop)).await;
+    db.close().await;
+    println!("Steward worker stopped.");
+    Ok(())
+}
+
+pub async fn run(settings: Settings, with_worker: bool) -> Result<(), String> {
+    init_logs(&settings)?;
+    let db = open_migrated(&settings).await?;
 
     let sealer = match &settings.sealer {
         Some(s) => s.clone(),
@@ -82,18 +132,10 @@ pub async fn run(settings: Settings) -> Result<(), String> {
         None => println!("Sign in with POST /api/v1/sessions; operators add organizations with `steward org create`."),
     }
 
-    // DATA-2: a daily pass purges activity logs past their retention.
-    let retention_db = db.clone();
-    tokio::spawn(async move {
-        let mut every_day = tokio::time::interval(std::time::Duration::from_secs(24 * 3600));
-        loop {
-            every_day.tick().await;
-            match steward_server::services::audit::purge_all(&retention_db, Timestamp::now_utc()).await {
-                Ok(n) => tracing::info!(purged = n, "audit retention pass"),
-                Err(e) => tracing::warn!(error = %e, "audit retention pass failed"),
-            }
-        }
-    });
+    // Background jobs (the daily audit retention pass, hourly rollup upkeep,
+    // …) run in this process unless `--no-worker` leaves them to `steward worker`.
+    let stop = stop_on_signal();
+    let jobs = with_worker.then(|| tokio::spawn(worker(&db, SERVE_CONCURRENCY).run(stopped(stop.clone()))));
     let state = AppState::new(db.clone(), server_config, sealer).with_files(files);
     let metrics_server = metrics_listener.map(|l| {
         let router = steward_server::metrics::router(state.clone());
@@ -104,14 +146,24 @@ pub async fn run(settings: Settings) -> Result<(), String> {
         })
     });
     let app = build_app(state);
-    axum::serve(listener, app.into_make_service_with_connect_info::<SocketAddr>())
-        .with_graceful_shutdown(shutdown_signal())
+    let served = axum::serve(listener, app.into_make_service_with_connect_info::<SocketAddr>())
+        .with_graceful_shutdown(stopped(stop))
         .await
-        .map_err(|e| format!("server error: {e}"))?;
+        .map_err(|e| format!("server error: {e}"));
     // A scrape has nothing to finish; stop it with the server.
     if let Some(task) = metrics_server {
         task.abort();
     }
+    if let Some(jobs) = jobs {
+        if served.is_ok() {
+            // The worker saw the same signal; wait while it finishes or gives back its jobs.
+            let _ = jobs.await;
+        } else {
+            // No signal will come; the leases of its jobs run out for another worker.
+            jobs.abort();
+        }
+    }
+    served?;
     db.close().await;
     println!("Steward stopped.");
     Ok(())

@@ -71,11 +71,13 @@ fn help_lists_every_command() {
     let o = steward(&[], &["--help"], None);
     assert!(o.status.success());
     let t = text(&o);
-    for word in ["serve", "migrate", "org", "api-key", "--listen", "--data-dir", "--database-url"] {
+    for word in ["serve", "worker", "jobs", "migrate", "org", "api-key", "--listen", "--data-dir", "--database-url"] {
         assert!(t.contains(word), "--help mentions {word}");
     }
     let t = text(&steward(&[], &["org", "create", "--help"], None));
     assert!(t.contains("--admin-password-stdin") && t.contains("--admin-email"));
+    assert!(text(&steward(&[], &["serve", "--help"], None)).contains("--no-worker"));
+    assert!(text(&steward(&[], &["worker", "--help"], None)).contains("--concurrency"));
 }
 
 #[test]

@@ -128,3 +128,14 @@ pub async fn rebuild(c: &mut WriteTx, org: &OrgScope) -> StoreResult<()> {
     .await?;
     Ok(())
 }
+
+/// Drops an organization's slots that start before `before`: the dashboard
+/// reads at most the current month, so older slots are never summed.
+pub async fn prune(c: &mut WriteTx, org: &OrgScope, before: Timestamp) -> StoreResult<u64> {
+    let done = sqlx::query("DELETE FROM activity_buckets WHERE org_id = $1 AND bucket < $2")
+        .bind(org.as_str())
+        .bind(before.millis())
+        .execute(&mut **c)
+        .await?;
+    Ok(done.rows_affected())
+}

@@ -11,6 +11,7 @@ use sqlx::{Any, AnyPool, Executor};
 use std::sync::Arc;
 
 use crate::StoreResult;
+use crate::jobs::Wakeup;
 use crate::key_cache::KeyCache;
 use crate::scope::OrgScope;
 
@@ -57,6 +58,8 @@ pub struct Db {
     pool: AnyPool,
     engine: Engine,
     keys: Arc<KeyCache>,
+    /// Wakes this process's job workers when a job is enqueued (see [`Wakeup`]).
+    jobs: Arc<Wakeup>,
 }
 
 /// The SQLite URL for a database file inside `data_dir`.
@@ -111,18 +114,18 @@ impl Db {
             .acquire_timeout(ACQUIRE_TIMEOUT)
             .connect_with(options)
             .await?;
-        let keys = match engine {
+        let (keys, jobs) = match engine {
             Engine::Sqlite => {
                 pool.execute("PRAGMA journal_mode = WAL").await?;
-                KeyCache::local()
+                (KeyCache::local(), Wakeup::local())
             }
             Engine::Postgres => {
                 let keys = KeyCache::shared();
                 tokio::spawn(crate::key_cache::listen(url.to_owned(), keys.clone()));
-                keys
+                (keys, Wakeup::shared(url))
             }
         };
-        Ok(Self { pool, engine, keys })
+        Ok(Self { pool, engine, keys, jobs })
     }
 
     pub fn engine(&self) -> Engine {
@@ -136,6 +139,18 @@ impl Db {
     /// API keys in memory (see [`KeyCache`]).
     pub fn keys(&self) -> &KeyCache {
         &self.keys
+    }
+
+    /// What job workers wait on: enqueues in this process, and on PostgreSQL
+    /// (once [`Db::listen_for_jobs`] ran) enqueues by any instance.
+    pub fn job_wakeup(&self) -> &Wakeup {
+        &self.jobs
+    }
+
+    /// Starts listening for jobs enqueued by other instances (PostgreSQL's
+    /// `NOTIFY steward_jobs`); once per `Db`, only where a worker runs.
+    pub fn listen_for_jobs(&self) {
+        crate::jobs::listen(&self.jobs);
     }
 
     /// A connection for reads outside a transaction.
@@ -167,7 +182,13 @@ impl Db {
     /// the setup token): no organization's lock; [`audit::append`](crate::audit::append)
     /// takes the lock of the organization it writes to.
     pub async fn write_deployment(&self) -> StoreResult<WriteTx> {
-        Ok(WriteTx { tx: self.begin().await?, keys: self.keys.clone(), revoked: Vec::new() })
+        Ok(WriteTx {
+            tx: self.begin().await?,
+            keys: self.keys.clone(),
+            revoked: Vec::new(),
+            jobs: self.jobs.clone(),
+            enqueued: false,
+        })
     }
 
     /// Whether the database answers (for `/readyz`).
@@ -197,6 +218,9 @@ pub struct WriteTx {
     keys: Arc<KeyCache>,
     /// Hashes of keys revoked here, evicted from this process's cache at commit.
     revoked: Vec<String>,
+    jobs: Arc<Wakeup>,
+    /// Whether a job was enqueued here: this process's workers wake at commit.
+    enqueued: bool,
 }
 
 /// Proof that an audit event was appended in a transaction.
@@ -220,6 +244,24 @@ impl WriteTx {
         for hash in &self.revoked {
             self.keys.evict(hash);
         }
+        if self.enqueued {
+            self.jobs.wake();
+        }
+        Ok(())
+    }
+
+    /// A job enqueued in this transaction: workers wake once it commits (on
+    /// PostgreSQL every instance's, by a notice delivered only at commit).
+    pub(crate) async fn enqueued_job(&mut self, kind: &str) -> StoreResult<()> {
+        // One notice per transaction is enough: a listener only needs to wake.
+        if !self.enqueued && Engine::of(&self.tx) == Engine::Postgres {
+            sqlx::query("SELECT pg_notify($1, $2)")
+                .bind(crate::jobs::CHANNEL)
+                .bind(kind)
+                .execute(&mut *self.tx)
+                .await?;
+        }
+        self.enqueued = true;
         Ok(())
     }
 

@@ -15,6 +15,7 @@ pub mod db;
 pub mod error;
 pub mod files;
 pub mod invitations;
+pub mod jobs;
 pub mod key_cache;
 pub mod media;
 pub mod migrations;

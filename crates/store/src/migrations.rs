@@ -23,6 +23,7 @@ const MIGRATIONS: &[Migration] = &[
     Migration { version: 7, name: "audit_groups", sql: include_str!("migrations/0007_audit_groups.sql") },
     Migration { version: 8, name: "sealing", sql: include_str!("migrations/0008_sealing.sql") },
     Migration { version: 9, name: "files", sql: include_str!("migrations/0009_files.sql") },
+    Migration { version: 10, name: "jobs", sql: include_str!("migrations/0010_jobs.sql") },
 ];
 
 /// Applies every migration not yet applied; returns how many ran.

@@ -214,7 +214,7 @@ const PURGE_CHUNK: i64 = 10_000;
 /// Purges the events of the caller's organization older than `days`, in
 /// steps; each step records what it removed (with the anchor) as a new event
 /// in its own transaction. The operator (`steward audit purge`) or the daily
-/// retention job acts. Returns how many went.
+/// retention job (`jobs::audit_retention`) acts. Returns how many went.
 pub async fn purge(db: &Db, ctx: &Ctx, days: i64) -> Result<i64> {
     let org = ctx.authorize(Permission::AuditPurge)?;
     let mut total = 0;
@@ -240,21 +240,6 @@ async fn purge_step(db: &Db, ctx: &Ctx, org: &OrgScope, days: i64) -> Result<i64
     let done = audit::append(&mut tx, e).await?;
     tx.commit(done).await?;
     Ok(purged)
-}
-
-/// Purges every organization (the daily job), each as its own pass so one
-/// organization's failure does not stop the others.
-pub async fn purge_all(db: &Db, now: Timestamp) -> Result<i64> {
-    let orgs = super::organizations::list_all(db, &Ctx::system("retention", now)).await?;
-    let mut total = 0;
-    for org in orgs {
-        let ctx = Ctx::system("retention", now).in_org(&org.id);
-        match purge(db, &ctx, RETENTION_DAYS).await {
-            Ok(n) => total += n,
-            Err(e) => tracing::warn!(org = %org.id, error = %e, "audit retention pass failed for an organization"),
-        }
-    }
-    Ok(total)
 }
 
 /// Checks the caller's organization's chain: the number of events verified,

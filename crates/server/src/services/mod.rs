@@ -10,6 +10,7 @@ pub mod content;
 pub mod dashboard;
 pub mod demo;
 pub mod invitations;
+pub mod jobs;
 pub mod logo;
 pub mod media;
 pub mod organizations;

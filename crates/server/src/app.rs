@@ -30,6 +30,8 @@ const CSP: &str = "default-src 'self'; img-src 'self' data: blob:; style-src 'se
                    frame-ancestors 'none'; base-uri 'none'; form-action 'self'";
 
 pub fn build_app(state: AppState) -> Router {
+    // The jobs' gauges, sampled at each scrape with the state's own clock.
+    crate::jobs::gauges::register(&state.metrics, state.db.clone(), state.clock.clone());
     let (api_routes, doc) = openapi::api().split_for_parts();
     let doc_json: Arc<str> = Arc::from(doc.to_pretty_json().unwrap_or_default());
     Router::new()

@@ -151,3 +151,29 @@ async fn a_database_that_is_gone_answers_503_to_retry_and_readiness_fails_fast()
         assert_eq!(app.get("/healthz", Auth::None).await.status, 200, "liveness doesn't depend on the database");
     }
 }
+
+#[tokio::test]
+async fn the_jobs_gauges_show_what_waits_and_for_how_long() {
+    for app in TestApp::all().await {
+        let now = app.clock_now();
+        let job = |kind: &'static str, run_at| steward_store::jobs::NewJob {
+            kind,
+            payload: "{}".into(),
+            org_id: None,
+            run_at,
+            max_attempts: 3,
+            dedupe_key: None,
+        };
+        let mut tx = app.db().write_deployment().await.unwrap();
+        for _ in 0..2 {
+            steward_store::jobs::enqueue(&mut tx, job("probe", now.plus_seconds(-30)), now).await.unwrap();
+        }
+        steward_store::jobs::enqueue(&mut tx, job("later", now.plus_seconds(3600)), now).await.unwrap();
+        tx.commit_unaudited().await.unwrap();
+        let s = scrape(&app).await;
+        let jobs = |kind: &str| prometheus::value(&s, "steward_jobs", &[("kind", kind), ("state", "pending")]);
+        assert_eq!((jobs("probe"), jobs("later")), (Some(2.0), Some(1.0)), "{}", app.engine.name());
+        let waited = prometheus::value(&s, "steward_jobs_oldest_due_seconds", &[]).unwrap_or(-1.0);
+        assert!((30.0..31.0).contains(&waited), "the oldest due job waited 30 s, not {waited}");
+    }
+}

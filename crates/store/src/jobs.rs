@@ -182,6 +182,23 @@ pub async fn next_due(c: &mut Conn) -> StoreResult<Option<Timestamp>> {
     Ok(at.map(Timestamp::from_millis))
 }
 
+/// How many jobs are in each live state, by kind, and when the oldest job
+/// that is due now became due: what the metrics show.
+pub async fn summary(c: &mut Conn, now: Timestamp) -> StoreResult<(Vec<(String, JobState, i64)>, Option<Timestamp>)> {
+    let rows: Vec<(String, String, i64)> = sqlx::query_as(
+        "SELECT kind, state, COUNT(*) FROM jobs WHERE state IN ('pending', 'running', 'failed', 'dead') GROUP BY kind, state",
+    )
+    .fetch_all(&mut *c)
+    .await?;
+    let counts = rows.into_iter().filter_map(|(k, s, n)| JobState::parse(&s).map(|s| (k, s, n))).collect();
+    let (oldest,): (Option<i64>,) =
+        sqlx::query_as("SELECT MIN(run_at) FROM jobs WHERE state IN ('pending', 'failed') AND run_at <= $1")
+            .bind(now.millis())
+            .fetch_one(c)
+            .await?;
+    Ok((counts, oldest.map(Timestamp::from_millis)))
+}
+
 /// An update of a claimed job, applied only while the claim still holds.
 async fn update_claimed(db: &Db, claimed: &Job, set: &str, args: Vec<Arg>) -> StoreResult<bool> {
     let mut tx = db.write_deployment().await?;

@@ -7,6 +7,7 @@
 //! One file per kind; [`Registry::standard`] lists them all.
 
 pub mod audit_retention;
+pub mod gauges;
 pub mod rollup_upkeep;
 pub mod schedule;
 pub mod worker;

@@ -3,6 +3,7 @@
 
 use std::io::Read;
 use std::path::PathBuf;
+use std::time::Duration;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use steward_core::time::Timestamp;
@@ -58,6 +59,10 @@ pub enum Command {
         /// How many jobs run at once.
         #[arg(long, default_value_t = 4, value_parser = clap::value_parser!(u16).range(1..=256))]
         concurrency: u16,
+        /// How long a claimed job stays this worker's without a renewal; after
+        /// a crash, its jobs run again once it has passed. For tests.
+        #[arg(long, default_value_t = 60, value_parser = clap::value_parser!(u64).range(1..=3600), hide = true)]
+        lease_secs: u64,
     },
     /// Apply database migrations and exit.
     Migrate,
@@ -210,7 +215,9 @@ pub async fn run(cli: Cli) -> Result<(), String> {
     let settings = config::load(g.config.as_deref(), overrides)?;
     match cli.command.unwrap_or(Command::Serve(ServeArgs::default())) {
         Command::Serve(args) => serve::run(settings, !args.no_worker).await,
-        Command::Worker { concurrency } => serve::run_worker(settings, usize::from(concurrency)).await,
+        Command::Worker { concurrency, lease_secs } => {
+            serve::run_worker(settings, usize::from(concurrency), Duration::from_secs(lease_secs)).await
+        }
         Command::Jobs(cmd) => jobs_cli::run(&ready(&settings).await?, cmd).await,
         Command::Migrate => {
             let db = open(&settings).await?;

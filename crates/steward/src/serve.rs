@@ -7,6 +7,7 @@ use std::net::SocketAddr;
 use std::os::unix::fs::OpenOptionsExt;
 use std::path::Path;
 use std::sync::Arc;
+use std::time::Duration;
 
 use steward_core::sealing::Sealer;
 use steward_core::time::{SystemClock, Timestamp};
@@ -60,18 +61,22 @@ async fn stopped(mut rx: watch::Receiver<bool>) {
 }
 
 /// A worker for this process with every job kind and schedule.
-fn worker(db: &Db, concurrency: usize) -> Worker {
-    Worker::new(db.clone(), Registry::standard(), Arc::new(SystemClock), WorkerConfig::new(concurrency))
+fn worker(db: &Db, concurrency: usize, lease: Option<Duration>) -> Worker {
+    let mut config = WorkerConfig::new(concurrency);
+    if let Some(lease) = lease {
+        config.lease = lease;
+    }
+    Worker::new(db.clone(), Registry::standard(), Arc::new(SystemClock), config)
 }
 
 /// `steward worker`: jobs only, until Ctrl-C or SIGTERM; running jobs get a
 /// grace period to finish, the rest are given back for another worker.
-pub async fn run_worker(settings: Settings, concurrency: usize) -> Result<(), String> {
+pub async fn run_worker(settings: Settings, concurrency: usize, lease: Duration) -> Result<(), String> {
     init_logs(&settings)?;
     let db = open_migrated(&settings).await?;
     let stop = stop_on_signal();
     println!("Steward worker running up to {concurrency} jobs at once ({}).", db.engine().name());
-    worker(&db, concurrency).run(stopped(stop)).await;
+    worker(&db, concurrency, Some(lease)).run(stopped(stop)).await;
     db.close().await;
     println!("Steward worker stopped.");
     Ok(())
@@ -135,7 +140,7 @@ pub async fn run(settings: Settings, with_worker: bool) -> Result<(), String> {
     // Background jobs (the daily audit retention pass, hourly rollup upkeep,
     // …) run in this process unless `--no-worker` leaves them to `steward worker`.
     let stop = stop_on_signal();
-    let jobs = with_worker.then(|| tokio::spawn(worker(&db, SERVE_CONCURRENCY).run(stopped(stop.clone()))));
+    let jobs = with_worker.then(|| tokio::spawn(worker(&db, SERVE_CONCURRENCY, None).run(stopped(stop.clone()))));
     let state = AppState::new(db.clone(), server_config, sealer).with_files(files);
     let metrics_server = metrics_listener.map(|l| {
         let router = steward_server::metrics::router(state.clone());

@@ -92,10 +92,12 @@ pub struct Job {
     pub created_at: Timestamp,
     pub updated_at: Timestamp,
     pub finished_at: Option<Timestamp>,
+    /// When the latest attempt was claimed.
+    pub started_at: Option<Timestamp>,
 }
 
 const COLUMNS: &str = "id, kind, payload, org_id, state, attempts, max_attempts, run_at, locked_by, locked_until, \
-                       last_error, dedupe_key, created_at, updated_at, finished_at";
+                       last_error, dedupe_key, created_at, updated_at, finished_at, started_at";
 
 fn job(r: &AnyRow) -> StoreResult<Job> {
     Ok(Job {
@@ -114,6 +116,7 @@ fn job(r: &AnyRow) -> StoreResult<Job> {
         created_at: time(r, "created_at")?,
         updated_at: time(r, "updated_at")?,
         finished_at: opt_time(r, "finished_at")?,
+        started_at: opt_time(r, "started_at")?,
     })
 }
 
@@ -154,7 +157,7 @@ pub async fn claim(db: &Db, worker: &str, now: Timestamp, lease: Duration, limit
     let mut tx = db.write_deployment().await?;
     let lock = if Engine::of(&tx) == Engine::Postgres { " FOR UPDATE SKIP LOCKED" } else { "" };
     let sql = format!(
-        "UPDATE jobs SET state = 'running', attempts = attempts + 1, locked_by = $1, locked_until = $2, updated_at = $3 \
+        "UPDATE jobs SET state = 'running', attempts = attempts + 1, locked_by = $1, locked_until = $2, updated_at = $3, started_at = $3 \
          WHERE id IN (SELECT id FROM jobs \
            WHERE (state IN ('pending', 'failed') AND run_at <= $3) OR (state = 'running' AND locked_until <= $3) \
            ORDER BY run_at LIMIT $4{lock}) \

@@ -8,6 +8,7 @@
 
 pub mod audit_retention;
 pub mod gauges;
+pub mod noop;
 pub mod rollup_upkeep;
 pub mod schedule;
 pub mod worker;
@@ -141,7 +142,10 @@ impl std::fmt::Debug for Registry {
 impl Registry {
     /// Every kind Steward runs.
     pub fn standard() -> Self {
-        Registry::default().with::<audit_retention::AuditRetention>().with::<rollup_upkeep::RollupUpkeep>()
+        Registry::default()
+            .with::<audit_retention::AuditRetention>()
+            .with::<rollup_upkeep::RollupUpkeep>()
+            .with::<noop::Noop>()
     }
 
     /// Adds a kind (tests add their own).

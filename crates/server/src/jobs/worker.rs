@@ -182,7 +182,13 @@ impl Worker {
             tokio::select! {
                 _ = &mut shutdown => break,
                 // A slot freed: look again (at once useful when the last claim filled every slot).
-                Some(done) = running.join_next_with_id(), if !running.is_empty() => forget(&mut held, done),
+                Some(done) = running.join_next_with_id(), if !running.is_empty() => {
+                    forget(&mut held, done);
+                    // Every slot freed meanwhile too, so one claim refills them all.
+                    while let Some(done) = running.try_join_next_with_id() {
+                        forget(&mut held, done);
+                    }
+                }
                 // While every slot is taken, a wake-up waits for a free one.
                 _ = &mut wake, if !full => {}
                 _ = tokio::time::sleep(nap.min(until_schedule)) => {}

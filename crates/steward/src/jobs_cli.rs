@@ -1,9 +1,9 @@
 //! `steward jobs list|retry|cancel`: the operator's hands on background jobs.
 
-use clap::{Subcommand, ValueEnum};
+use clap::Subcommand;
 use steward_server::services::jobs;
 use steward_store::Db;
-use steward_store::jobs::Job;
+use steward_store::jobs::{Job, JobState};
 
 use crate::cli::{describe, operator};
 
@@ -12,8 +12,8 @@ pub enum JobsCommand {
     /// Jobs, newest first: id, kind, state, attempts/max, next run, organization, last error.
     List {
         /// Only jobs in this state (`failed`: waiting for a retry; `dead`: out of attempts).
-        #[arg(long, value_enum)]
-        state: Option<StateArg>,
+        #[arg(long, value_parser = state_names())]
+        state: Option<String>,
         /// Only jobs of this kind (`audit_retention`, `rollup_upkeep`, …).
         #[arg(long)]
         kind: Option<String>,
@@ -33,33 +33,15 @@ pub enum JobsCommand {
     },
 }
 
-#[derive(Debug, Clone, Copy, ValueEnum)]
-pub enum StateArg {
-    Pending,
-    Running,
-    Done,
-    Failed,
-    Dead,
-    Cancelled,
-}
-
-impl StateArg {
-    fn as_str(self) -> &'static str {
-        match self {
-            StateArg::Pending => "pending",
-            StateArg::Running => "running",
-            StateArg::Done => "done",
-            StateArg::Failed => "failed",
-            StateArg::Dead => "dead",
-            StateArg::Cancelled => "cancelled",
-        }
-    }
+/// What `--state` takes: the store's own state names, so the lists can't drift.
+fn state_names() -> clap::builder::PossibleValuesParser {
+    clap::builder::PossibleValuesParser::new(JobState::ALL.map(JobState::as_str))
 }
 
 pub async fn run(db: &Db, cmd: JobsCommand) -> Result<(), String> {
     match cmd {
         JobsCommand::List { state, kind, limit } => {
-            let state = state.map(StateArg::as_str);
+            let state = state.as_deref();
             let list = jobs::list(db, &operator(), state, kind.as_deref(), limit).await.map_err(describe)?;
             if list.is_empty() {
                 println!("No jobs.");

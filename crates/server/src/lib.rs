@@ -10,6 +10,7 @@ pub mod error;
 pub mod extract;
 pub mod files;
 pub mod jobs;
+pub mod mail;
 pub mod metrics;
 pub mod observe;
 pub mod openapi;

@@ -9,6 +9,7 @@ use steward_core::time::{Clock, SystemClock, Timestamp};
 use steward_store::Db;
 
 use crate::files::Files;
+use crate::mail::{Mailer, Postbox};
 use crate::metrics::Metrics;
 
 /// Server settings, validated by the binary before the server starts.
@@ -60,13 +61,35 @@ pub struct AppState {
     pub files: Files,
     /// Served on the metrics listener; other parts add their series here.
     pub metrics: Metrics,
+    /// Where the `mail` job sends letters (`smtp_url`, or the outbox folder).
+    pub mailer: Mailer,
+}
+
+/// The sender when `mail_from` is not set.
+pub const DEFAULT_MAIL_FROM: &str = "Steward <steward@localhost>";
+
+fn default_sender() -> lettre::message::Mailbox {
+    DEFAULT_MAIL_FROM.parse().unwrap_or_else(|_| unreachable!("the default sender is an address"))
 }
 
 impl AppState {
     /// Files default to the `local` backend in `config.storage_dir`; see [`with_files`](Self::with_files).
     pub fn new(db: Db, config: ServerConfig, sealer: Sealer) -> Self {
         let files = Files::local(config.storage_dir.clone());
-        Self { db, config: Arc::new(config), clock: Arc::new(SystemClock), sealer, files, metrics: Metrics::default() }
+        // Beside the files folder, as `serve` puts it: `<data_dir>/outbox`.
+        let mailer = Mailer::outbox(config.storage_dir.with_file_name("outbox"), default_sender());
+        let config = Arc::new(config);
+        Self { db, config, clock: Arc::new(SystemClock), sealer, files, metrics: Metrics::default(), mailer }
+    }
+
+    pub fn with_mailer(mut self, mailer: Mailer) -> Self {
+        self.mailer = mailer;
+        self
+    }
+
+    /// Where use cases post letters.
+    pub fn postbox(&self) -> Postbox {
+        Postbox::new(self.sealer.clone(), &self.config.public_url)
     }
 
     pub fn with_files(mut self, files: Files) -> Self {

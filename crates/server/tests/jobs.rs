@@ -9,10 +9,12 @@ use std::time::{Duration, Instant};
 
 use serde::{Deserialize, Serialize};
 use steward_core::ids::JobId;
+use steward_core::sealing::Sealer;
 use steward_core::time::{Clock, ManualClock, SystemClock, Timestamp};
 use steward_server::jobs::worker::{Outcome, Worker, WorkerConfig};
 use steward_server::jobs::{Enqueue, Job, JobCtx, JobError, Registry, enqueue};
 use steward_server::services::{Ctx, setup};
+use steward_server::{AppState, ServerConfig};
 use steward_store::jobs::{self as store, JobState, NewJob};
 use steward_store::{Db, testing};
 
@@ -72,8 +74,14 @@ fn config(concurrency: usize) -> WorkerConfig {
     WorkerConfig { poll: Duration::from_secs(30), ..WorkerConfig::new(concurrency) }
 }
 
+/// What the worker's jobs reach: `db` on `clock` (these jobs send no mail).
+fn app(db: &Db, clock: Arc<dyn Clock>) -> AppState {
+    let sealer = Sealer::from_base64(&Sealer::generate_key()).unwrap();
+    AppState::new(db.clone(), ServerConfig::new("http://steward.test"), sealer).with_clock(clock)
+}
+
 fn worker(db: &Db, clock: Arc<dyn Clock>, concurrency: usize) -> Worker {
-    Worker::new(db.clone(), registry(), clock, config(concurrency)).with_schedules(Vec::new())
+    Worker::new(app(db, clock), registry(), config(concurrency)).with_schedules(Vec::new())
 }
 
 async fn put<J: Job>(db: &Db, job: &J, now: Timestamp) -> JobId {
@@ -247,7 +255,7 @@ async fn shutdown_lets_short_jobs_finish_and_gives_long_ones_back() {
         let short_id = put(&test.db, &Sleepy { tag: short.clone(), ms: 100 }, now).await;
         let long_id = put(&test.db, &Sleepy { tag: long.clone(), ms: 600_000 }, now).await;
         let config = WorkerConfig { grace: Duration::from_millis(500), ..config(2) };
-        let w = Worker::new(test.db.clone(), registry(), Arc::new(SystemClock), config).with_schedules(Vec::new());
+        let w = Worker::new(app(&test.db, Arc::new(SystemClock)), registry(), config).with_schedules(Vec::new());
         let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
         let running = tokio::spawn(w.run(async move {
             let _ = stopped.await;
@@ -277,12 +285,12 @@ async fn schedules_fire_once_per_period_with_three_workers_and_each_organization
                 admin_name: None,
                 admin_password: None,
             };
-            setup::create(&test.db, &Ctx::operator(at), input, 72).await.unwrap();
+            setup::create(&test.db, &Ctx::operator(at), None, input, 72).await.unwrap();
         }
         let mut workers = Vec::new();
         for _ in 0..3 {
             let db = Db::connect(&test.url).await.unwrap();
-            workers.push(Worker::new(db, registry(), Arc::new(clock.clone()), config(2)));
+            workers.push(Worker::new(app(&db, Arc::new(clock.clone())), registry(), config(2)));
         }
         assert_eq!(fire_all(&workers).await, vec!["audit_retention", "rollup_upkeep"], "{:?}", test.engine);
         assert_eq!(fire_all(&workers).await, Vec::<&str>::new(), "the same period does not fire again");
@@ -372,7 +380,7 @@ async fn a_running_job_keeps_its_lease_while_it_runs() {
     for test in testing::all_engines().await {
         let tag = format!("renewed-{:?}", test.engine);
         let config = WorkerConfig { lease: Duration::from_millis(300), ..config(1) };
-        let w = Worker::new(test.db.clone(), registry(), Arc::new(SystemClock), config).with_schedules(Vec::new());
+        let w = Worker::new(app(&test.db, Arc::new(SystemClock)), registry(), config).with_schedules(Vec::new());
         let id = put(&test.db, &Sleepy { tag: tag.clone(), ms: 1200 }, Timestamp::now_utc()).await;
         let running = tokio::spawn(async move { w.run_due().await.unwrap() });
         while runs_of(&tag).is_empty() {

@@ -8,7 +8,8 @@ use std::time::Duration;
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use steward_core::time::Timestamp;
 use steward_server::FileStorage;
-use steward_server::services::{Ctx, api_keys, audit, demo, organizations, setup};
+use steward_server::mail::Postbox;
+use steward_server::services::{Ctx, api_keys, audit, demo, organizations, people, setup};
 use steward_store::{Db, migrations};
 
 use crate::config::{self, Overrides, Settings, redact_url};
@@ -240,19 +241,23 @@ pub async fn run(cli: Cli) -> Result<(), String> {
             let db = ready(&settings).await?;
             let admin_password = if admin_password_stdin { Some(read_password()?) } else { None };
             let input = setup::NewOrganization { name, slug, admin_email, admin_name, admin_password };
-            let created =
-                setup::create(&db, &operator(), input, settings.server.invitation_ttl_hours).await.map_err(describe)?;
+            let postbox = Postbox::new(settings.sealer()?, &settings.server.public_url);
+            let ttl = settings.server.invitation_ttl_hours;
+            let created = setup::create(&db, &operator(), Some(&postbox), input, ttl).await.map_err(describe)?;
             println!(
                 "Created organization {} ({}, {}).",
                 created.organization.name, created.organization.slug, created.organization.id
             );
             println!("Super Admin: {} ({})", created.admin.email, created.admin.id);
             if let Some(token) = created.invitation_token {
+                let via = match settings.mailer.outbox_dir() {
+                    Some(dir) => format!("written to {} (no smtp_url is set)", dir.display()),
+                    None => format!("sent through {}", settings.mailer.describe()),
+                };
                 println!(
-                    "Send this one-time link to {} to set a password (valid {} h):\n  {}",
+                    "A one-time link to set a password (valid {ttl} h) is mailed to {} by the next running worker ({via}):\n  {}",
                     created.admin.email,
-                    settings.server.invitation_ttl_hours,
-                    settings.server.link(&format!("/invitations/{token}"))
+                    settings.server.link(&people::invitation_path(&token))
                 );
             }
             Ok(())

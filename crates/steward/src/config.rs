@@ -3,13 +3,17 @@
 //! Validated once at start; a bad value stops the program with a message that
 //! names the setting.
 
+use std::io::Write;
 use std::net::{IpAddr, SocketAddr};
+use std::os::unix::fs::OpenOptionsExt;
 use std::path::{Path, PathBuf};
 
 use figment::Figment;
 use figment::providers::{Env, Format, Serialized, Toml};
 use serde::{Deserialize, Serialize};
 use steward_core::sealing::Sealer;
+use steward_server::mail::Mailer;
+use steward_server::state::DEFAULT_MAIL_FROM;
 use steward_server::{FileStorage, Files, ServerConfig};
 use steward_store::db::sqlite_url;
 use steward_store::{Db, Engine};
@@ -27,6 +31,8 @@ const KEYS: &[&str] = &[
     "file_storage",
     "log_format",
     "metrics_listen",
+    "smtp_url",
+    "mail_from",
 ];
 
 /// A setting that must never reach a log or an error message.
@@ -68,6 +74,12 @@ pub struct Config {
     /// Where `GET /metrics` is served: an address apart from `listen`, so the
     /// metrics are never public by accident; `off` (or empty) serves none.
     pub metrics_listen: String,
+    /// The SMTP server mail goes through: `smtp://user:password@host:port`
+    /// (add `?tls=required` for STARTTLS) or `smtps://…`. Unset: mail is
+    /// written to `<data_dir>/outbox`, one `.eml` file per message.
+    pub smtp_url: Option<Secret>,
+    /// The sender of Steward's mail, `Name <address>`; needed with `smtp_url`.
+    pub mail_from: Option<String>,
 }
 
 impl Default for Config {
@@ -84,6 +96,8 @@ impl Default for Config {
             file_storage: None,
             log_format: "text".into(),
             metrics_listen: "127.0.0.1:9090".into(),
+            smtp_url: None,
+            mail_from: None,
         }
     }
 }
@@ -122,9 +136,20 @@ pub struct Settings {
     pub log_format: LogFormat,
     /// `None` when `metrics_listen` is `off`.
     pub metrics_listen: Option<SocketAddr>,
+    /// SMTP (`smtp_url`) or the outbox folder.
+    pub mailer: Mailer,
 }
 
 impl Settings {
+    /// The sealing key: `secret_key`, or the one kept in `<data_dir>/secret.key`
+    /// (made on first use, readable by the owner only).
+    pub fn sealer(&self) -> Result<Sealer, String> {
+        match &self.sealer {
+            Some(s) => Ok(s.clone()),
+            None => key_file(&self.config.data_dir),
+        }
+    }
+
     /// The file store of the chosen backend (`kind`), on this deployment's folder or database.
     pub fn files(&self, kind: FileStorage, db: &Db) -> Files {
         Files::of_kind(kind, &self.server.storage_dir, db)
@@ -214,7 +239,38 @@ fn validate(config: Config) -> Result<Settings, String> {
             format!("metrics_listen: `{addr}` is not an address like 127.0.0.1:9090 (or `off` to serve no metrics)")
         })?),
     };
-    Ok(Settings { config, listen, database_url, server, sealer, file_storage, log_format, metrics_listen })
+    let smtp_url = config.smtp_url.as_ref().map(|Secret(u)| u.trim()).filter(|u| !u.is_empty());
+    let mail_from = match (config.mail_from.as_deref().map(str::trim).filter(|f| !f.is_empty()), smtp_url) {
+        (Some(from), _) => from,
+        (None, None) => DEFAULT_MAIL_FROM,
+        (None, Some(_)) => {
+            return Err("mail_from: set the sender of Steward's mail (`Steward <steward@example.com>`), an address your SMTP server accepts".into());
+        }
+    };
+    let mailer = Mailer::from_settings(smtp_url, mail_from, &config.data_dir.join("outbox"))?;
+    Ok(Settings { config, listen, database_url, server, sealer, file_storage, log_format, metrics_listen, mailer })
+}
+
+fn key_file(data_dir: &Path) -> Result<Sealer, String> {
+    let path = data_dir.join("secret.key");
+    match std::fs::read_to_string(&path) {
+        Ok(key) => Sealer::from_base64(&key).map_err(|e| format!("{}: {e}", path.display())),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            std::fs::create_dir_all(data_dir).map_err(|e| format!("cannot create {}: {e}", data_dir.display()))?;
+            let key = Sealer::generate_key();
+            let mut file = std::fs::OpenOptions::new()
+                .write(true)
+                .create_new(true)
+                .mode(0o600)
+                .open(&path)
+                .map_err(|e| format!("cannot create {}: {e}", path.display()))?;
+            file.write_all(format!("{key}\n").as_bytes())
+                .map_err(|e| format!("cannot write {}: {e}", path.display()))?;
+            tracing::info!(path = %path.display(), "made a new secret key; instances sharing this database need the same one (secret_key)");
+            Sealer::from_base64(&key)
+        }
+        Err(e) => Err(format!("cannot read {}: {e}", path.display())),
+    }
 }
 
 /// A database URL with its password replaced, fit for logs.

@@ -2,15 +2,11 @@
 //! unless `--no-worker`) until Ctrl-C or SIGTERM. `steward worker`: only the
 //! jobs.
 
-use std::io::Write;
 use std::net::SocketAddr;
-use std::os::unix::fs::OpenOptionsExt;
-use std::path::Path;
-use std::sync::Arc;
 use std::time::Duration;
 
 use steward_core::sealing::Sealer;
-use steward_core::time::{SystemClock, Timestamp};
+use steward_core::time::Timestamp;
 use steward_server::jobs::Registry;
 use steward_server::jobs::worker::{Worker, WorkerConfig};
 use steward_server::services::{setup, two_factor};
@@ -61,12 +57,27 @@ async fn stopped(mut rx: watch::Receiver<bool>) {
 }
 
 /// A worker for this process with every job kind and schedule.
-fn worker(db: &Db, concurrency: usize, lease: Option<Duration>) -> Worker {
+fn worker(app: &AppState, concurrency: usize, lease: Option<Duration>) -> Worker {
     let mut config = WorkerConfig::new(concurrency);
     if let Some(lease) = lease {
         config.lease = lease;
     }
-    Worker::new(db.clone(), Registry::standard(), Arc::new(SystemClock), config)
+    Worker::new(app.clone(), Registry::standard(), config)
+}
+
+/// What handlers and jobs share in this process.
+fn app_state(settings: &Settings, db: &Db, server: steward_server::ServerConfig, sealer: Sealer) -> AppState {
+    let files = settings.files(settings.file_storage, db);
+    AppState::new(db.clone(), server, sealer).with_files(files).with_mailer(settings.mailer.clone())
+}
+
+fn log_mail(settings: &Settings) {
+    match settings.mailer.outbox_dir() {
+        Some(dir) => {
+            tracing::info!(outbox = %dir.display(), "no smtp_url set: mail is written to the outbox folder, one .eml file per message")
+        }
+        None => tracing::info!(to = %settings.mailer.describe(), "mail ready"),
+    }
 }
 
 /// `steward worker`: jobs only, until Ctrl-C or SIGTERM; running jobs get a
@@ -74,9 +85,11 @@ fn worker(db: &Db, concurrency: usize, lease: Option<Duration>) -> Worker {
 pub async fn run_worker(settings: Settings, concurrency: usize, lease: Duration) -> Result<(), String> {
     init_logs(&settings)?;
     let db = open_migrated(&settings).await?;
+    let app = app_state(&settings, &db, settings.server.clone(), settings.sealer()?);
+    log_mail(&settings);
     let stop = stop_on_signal();
     println!("Steward worker running up to {concurrency} jobs at once ({}).", db.engine().name());
-    worker(&db, concurrency, Some(lease)).run(stopped(stop)).await;
+    worker(&app, concurrency, Some(lease)).run(stopped(stop)).await;
     db.close().await;
     println!("Steward worker stopped.");
     Ok(())
@@ -86,22 +99,19 @@ pub async fn run(settings: Settings, with_worker: bool) -> Result<(), String> {
     init_logs(&settings)?;
     let db = open_migrated(&settings).await?;
 
-    let sealer = match &settings.sealer {
-        Some(s) => s.clone(),
-        None => key_file(&settings.config.data_dir)?,
-    };
+    let sealer = settings.sealer()?;
     let sealed = two_factor::prepare_sealing(&db, &sealer, Timestamp::now_utc()).await.map_err(|e| e.detail)?;
     if sealed > 0 {
         tracing::info!(sealed, "sealed TOTP secrets stored before sealing existed");
     }
 
-    let files = settings.files(settings.file_storage, &db);
     match settings.file_storage {
         steward_server::FileStorage::Local => {
             tracing::info!(file_storage = "local", folder = %settings.server.storage_dir.display(), "files ready");
         }
         steward_server::FileStorage::Database => tracing::info!(file_storage = "database", "files ready"),
     }
+    log_mail(&settings);
 
     let listener = tokio::net::TcpListener::bind(settings.listen)
         .await
@@ -140,8 +150,8 @@ pub async fn run(settings: Settings, with_worker: bool) -> Result<(), String> {
     // Background jobs (the daily audit retention pass, hourly rollup upkeep,
     // …) run in this process unless `--no-worker` leaves them to `steward worker`.
     let stop = stop_on_signal();
-    let jobs = with_worker.then(|| tokio::spawn(worker(&db, SERVE_CONCURRENCY, None).run(stopped(stop.clone()))));
-    let state = AppState::new(db.clone(), server_config, sealer).with_files(files);
+    let state = app_state(&settings, &db, server_config, sealer);
+    let jobs = with_worker.then(|| tokio::spawn(worker(&state, SERVE_CONCURRENCY, None).run(stopped(stop.clone()))));
     let metrics_server = metrics_listener.map(|l| {
         let router = steward_server::metrics::router(state.clone());
         tokio::spawn(async move {
@@ -187,28 +197,4 @@ async fn shutdown_signal() {
     #[cfg(not(unix))]
     let term = std::future::pending::<()>();
     tokio::select! { _ = ctrl_c => {}, _ = term => {} }
-}
-
-/// The sealing key kept beside the data when `secret_key` is not set: made on
-/// first start, readable by the owner only.
-fn key_file(data_dir: &Path) -> Result<Sealer, String> {
-    let path = data_dir.join("secret.key");
-    match std::fs::read_to_string(&path) {
-        Ok(key) => Sealer::from_base64(&key).map_err(|e| format!("{}: {e}", path.display())),
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-            std::fs::create_dir_all(data_dir).map_err(|e| format!("cannot create {}: {e}", data_dir.display()))?;
-            let key = Sealer::generate_key();
-            let mut file = std::fs::OpenOptions::new()
-                .write(true)
-                .create_new(true)
-                .mode(0o600)
-                .open(&path)
-                .map_err(|e| format!("cannot create {}: {e}", path.display()))?;
-            file.write_all(format!("{key}\n").as_bytes())
-                .map_err(|e| format!("cannot write {}: {e}", path.display()))?;
-            tracing::info!(path = %path.display(), "made a new secret key; instances sharing this database need the same one (secret_key)");
-            Sealer::from_base64(&key)
-        }
-        Err(e) => Err(format!("cannot read {}: {e}", path.display())),
-    }
 }

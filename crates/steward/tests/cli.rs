@@ -95,6 +95,82 @@ fn bad_configuration_is_refused_with_the_setting_named() {
     let o = Command::new(BIN).current_dir(dir.path()).arg("migrate").output().unwrap();
     assert!(!o.status.success());
     assert!(text(&o).contains("lisen"), "the unknown key is named: {}", text(&o));
+
+    // Mail settings.
+    let with_env = |vars: &[(&str, &str)]| {
+        let mut cmd = Command::new(BIN);
+        cmd.arg("migrate").arg("--data-dir").arg(dir.path()).env_remove("STEWARD_DATABASE_URL");
+        for (k, v) in vars {
+            cmd.env(k, v);
+        }
+        text(&cmd.output().unwrap())
+    };
+    let t = with_env(&[("STEWARD_SMTP_URL", "http://mail.example:25"), ("STEWARD_MAIL_FROM", "s@example.com")]);
+    assert!(t.contains("smtp_url: the scheme must be smtp:// or smtps://, not http://"), "{t}");
+    let t = with_env(&[("STEWARD_SMTP_URL", "smtp://user:hunter2@"), ("STEWARD_MAIL_FROM", "s@example.com")]);
+    assert!(t.contains("smtp_url:") && !t.contains("hunter2"), "a malformed URL is named, its password never: {t}");
+    let t =
+        with_env(&[("STEWARD_SMTP_URL", "smtp://mail.example:2525?tls=maybe"), ("STEWARD_MAIL_FROM", "s@example.com")]);
+    assert!(t.contains("tls=maybe is not understood"), "{t}");
+    let t = with_env(&[("STEWARD_SMTP_URL", "smtp://mail.example:2525")]);
+    assert!(t.contains("mail_from: set the sender"), "{t}");
+    let t = with_env(&[("STEWARD_MAIL_FROM", "not an address")]);
+    assert!(t.contains("mail_from: `not an address` is not an email address"), "{t}");
+}
+
+/// The first `.eml` in `dir`, waiting up to `secs` for one to appear.
+fn first_eml(dir: &Path, secs: u64) -> Option<Vec<u8>> {
+    let begun = std::time::Instant::now();
+    while begun.elapsed() < Duration::from_secs(secs) {
+        let found = std::fs::read_dir(dir)
+            .into_iter()
+            .flatten()
+            .flatten()
+            .map(|e| e.path())
+            .find(|p| p.extension().is_some_and(|x| x == "eml"));
+        if let Some(p) = found {
+            return std::fs::read(p).ok();
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    None
+}
+
+#[tokio::test]
+async fn org_create_mails_the_set_password_link_through_a_worker() {
+    let dir = tempfile::tempdir().unwrap();
+    for (engine, db, _guard) in database_args(dir.path()).await {
+        let o = steward(&db, &["org", "create", "--name", "Initech", "--admin-email", "bill@initech.example"], None);
+        assert!(o.status.success(), "{engine}: {}", text(&o));
+        let printed = text(&o);
+        let data_dir = Path::new(&db[db.iter().position(|a| a == "--data-dir").unwrap() + 1]).to_path_buf();
+        let outbox = data_dir.join("outbox");
+        assert!(printed.contains(&format!("written to {}", outbox.display())), "{engine}: {printed}");
+        let link = printed.lines().map(str::trim).find(|l| l.contains("/invitations/")).unwrap().to_owned();
+        assert!(first_eml(&outbox, 0).is_none(), "the command only enqueues; a worker sends");
+
+        let mut worker = Command::new(BIN)
+            .args(&db)
+            .args(["worker", "--concurrency", "1"])
+            .env_remove("STEWARD_DATABASE_URL")
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap();
+        let eml = first_eml(&outbox, 30);
+        let _ = worker.kill();
+        let _ = worker.wait();
+        let eml = eml.unwrap_or_else(|| panic!("{engine}: the worker wrote no message to {}", outbox.display()));
+        let m = mail_parser::MessageParser::default().parse(&eml).expect("a parseable .eml");
+        let to = m.to().and_then(|a| a.first()).and_then(|a| a.address()).unwrap_or_default().to_owned();
+        assert_eq!(
+            (to.as_str(), m.subject()),
+            ("bill@initech.example", Some("Set your password for Initech on Steward"))
+        );
+        let body = m.body_text(0).unwrap_or_default().into_owned();
+        assert!(body.lines().any(|l| l.trim() == link), "{engine}: the printed link is the mailed one: {body}");
+        assert!(m.body_html(0).unwrap_or_default().contains(&format!("href=\"{link}\"")));
+    }
 }
 
 #[tokio::test]

@@ -148,12 +148,21 @@ async fn a_schedule_fires_once_per_period_with_three_worker_processes() {
     let dir = tempfile::tempdir().unwrap();
     let Some((pg, args)) = postgres(&dir).await else { return };
     let db = &pg.db;
-    let o = std::process::Command::new(BIN)
+    // With a password, so the organization's only jobs are the schedules' (no set-password mail).
+    let mut create = std::process::Command::new(BIN)
         .args(&args)
-        .args(["org", "create", "--name", "Acme", "--admin-email", "ada@acme.example"])
+        .args(["org", "create", "--name", "Acme", "--admin-email", "ada@acme.example", "--admin-password-stdin"])
         .env_remove("STEWARD_DATABASE_URL")
-        .output()
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
         .unwrap();
+    {
+        use std::io::Write;
+        create.stdin.take().unwrap().write_all(b"correct horse battery staple\n").unwrap();
+    }
+    let o = create.wait_with_output().unwrap();
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
 
     // Started together, so all three ask for the current periods at once.

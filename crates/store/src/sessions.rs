@@ -196,3 +196,48 @@ pub async fn reauthenticated(c: &mut WriteTx, org: &OrgScope, id: &SessionId, no
         .await?;
     Ok(())
 }
+
+/// Whether a sign-in came from a device the person used before.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Device {
+    /// Their first sign-in ever: nothing to compare with.
+    First,
+    Known,
+    New,
+}
+
+/// Records that `user` signed in from the device `device_hash` and says
+/// whether it was seen before. Runs in the sign-in's transaction, which holds
+/// the organization's write lock, so two sign-ins can't both see it as new.
+pub async fn remember_device(
+    c: &mut WriteTx,
+    org: &OrgScope,
+    user: &UserId,
+    device_hash: &str,
+    now: Timestamp,
+) -> StoreResult<Device> {
+    let seen: Vec<String> =
+        sqlx::query_scalar("SELECT device_hash FROM known_devices WHERE org_id = $1 AND user_id = $2")
+            .bind(org.as_str())
+            .bind(user.as_str())
+            .fetch_all(&mut **c)
+            .await?;
+    let device = if seen.is_empty() {
+        Device::First
+    } else if seen.iter().any(|h| h == device_hash) {
+        Device::Known
+    } else {
+        Device::New
+    };
+    sqlx::query(
+        "INSERT INTO known_devices (org_id, user_id, device_hash, first_seen_at, last_seen_at) VALUES ($1, $2, $3, $4, $4) \
+         ON CONFLICT (user_id, device_hash) DO UPDATE SET last_seen_at = excluded.last_seen_at",
+    )
+    .bind(org.as_str())
+    .bind(user.as_str())
+    .bind(device_hash)
+    .bind(now.millis())
+    .execute(&mut **c)
+    .await?;
+    Ok(device)
+}

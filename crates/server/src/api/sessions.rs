@@ -92,7 +92,7 @@ async fn create_session(
     Meta(meta): Meta,
     ApiJson(body): ApiJson<Login>,
 ) -> ApiResult<Response> {
-    let new = sessions::login(&s.db, &s.sealer, &meta, s.now(), body).await?;
+    let new = sessions::login(&s.db, &s.sealer, &s.postbox(), &meta, s.now(), body).await?;
     Ok(session_response(&s, new))
 }
 
@@ -181,7 +181,7 @@ async fn end_my_other_sessions(State(s): State<AppState>, ctx: Ctx) -> ApiResult
     Ok(Json(EndedView { sessions_ended: sessions::end_mine(&s.db, &ctx, None).await? }))
 }
 
-/// A Super Admin signs someone out everywhere.
+/// A Super Admin signs someone out everywhere; they are told by email.
 #[utoipa::path(post, path = "/users/{id}/sessions/end", tag = "people", extensions(("x-permission" = json!("people:write"))), params(("id" = String, Path)),
     responses((status = 200, body = EndedView), (status = 404, body = Problem)))]
 async fn end_user_sessions(
@@ -190,5 +190,5 @@ async fn end_user_sessions(
     axum::extract::Path(id): axum::extract::Path<String>,
 ) -> ApiResult<Json<EndedView>> {
     let id: steward_core::ids::UserId = super::parse_id(&id, "user")?;
-    Ok(Json(EndedView { sessions_ended: sessions::end_all_of(&s.db, &ctx, &id).await? }))
+    Ok(Json(EndedView { sessions_ended: sessions::end_all_of(&s.db, &ctx, &s.postbox(), &id).await? }))
 }

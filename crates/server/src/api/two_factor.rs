@@ -101,11 +101,12 @@ async fn disable_two_factor(
     Ok(StatusCode::NO_CONTENT)
 }
 
-/// A Super Admin removes someone's 2FA (e.g. a lost phone); their sessions end.
+/// A Super Admin removes someone's 2FA (e.g. a lost phone); their sessions end
+/// and they are told by email.
 #[utoipa::path(post, path = "/users/{id}/two-factor/reset", tag = "two_factor", extensions(("x-permission" = json!("people:write"))), params(("id" = String, Path)),
     responses((status = 204), (status = 404, body = Problem), (status = 409, body = Problem, description = "two_factor_not_enabled")))]
 async fn reset_two_factor(State(s): State<AppState>, ctx: Ctx, Path(id): Path<String>) -> ApiResult<StatusCode> {
     let id: UserId = parse_id(&id, "user")?;
-    two_factor::reset(&s.db, &ctx, &id).await?;
+    two_factor::reset(&s.db, &ctx, &s.postbox(), &id).await?;
     Ok(StatusCode::NO_CONTENT)
 }

@@ -53,7 +53,8 @@ async fn list_users(
     Ok(Json(UserList::new(&rows, next)))
 }
 
-/// Invite someone by email. Answers the accept link as `invite_url`.
+/// Invite someone by email: the invitation is mailed to them, and the accept
+/// link is also answered as `invite_url` (to pass on another way).
 #[utoipa::path(post, path = "/users", tag = "people", extensions(("x-permission" = json!("people:write"))), request_body = InviteUser,
     responses((status = 201, body = InvitationView), (status = 409, body = Problem, description = "email_taken"), (status = 422, body = Problem)))]
 async fn invite_user(
@@ -61,7 +62,7 @@ async fn invite_user(
     ctx: Ctx,
     ApiJson(body): ApiJson<InviteUser>,
 ) -> ApiResult<(StatusCode, Json<InvitationView>)> {
-    let invited = people::invite(&s.db, &ctx, body, s.config.invitation_ttl_hours).await?;
+    let invited = people::invite(&s.db, &ctx, &s.postbox(), body, s.config.invitation_ttl_hours).await?;
     Ok((StatusCode::CREATED, Json(invitation_view(&s, &invited))))
 }
 
@@ -95,7 +96,8 @@ async fn delete_user(State(s): State<AppState>, ctx: Ctx, Path(id): Path<String>
     Ok(StatusCode::NO_CONTENT)
 }
 
-/// A new invitation link for someone who hasn't accepted (the old link stops working).
+/// Mails a new invitation link to someone who hasn't accepted (the old link
+/// stops working); the link is answered as `invite_url` too.
 #[utoipa::path(post, path = "/users/{id}/invitation", tag = "people", extensions(("x-permission" = json!("people:write"))), params(("id" = String, Path)),
     responses((status = 201, body = InvitationView), (status = 409, body = Problem, description = "not_invited")))]
 async fn resend_invitation(
@@ -104,6 +106,6 @@ async fn resend_invitation(
     Path(id): Path<String>,
 ) -> ApiResult<(StatusCode, Json<InvitationView>)> {
     let id: UserId = parse_id(&id, "user")?;
-    let invited = people::resend_invitation(&s.db, &ctx, &id, s.config.invitation_ttl_hours).await?;
+    let invited = people::resend_invitation(&s.db, &ctx, &s.postbox(), &id, s.config.invitation_ttl_hours).await?;
     Ok((StatusCode::CREATED, Json(invitation_view(&s, &invited))))
 }

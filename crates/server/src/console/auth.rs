@@ -109,12 +109,8 @@ async fn finish(
     code: Option<&str>,
     next: &str,
 ) -> Response {
-    let (totp, recovery) = match code.map(str::trim).filter(|c| !c.is_empty()) {
-        Some(c) if c.chars().all(|ch| ch.is_ascii_digit() || ch.is_whitespace()) => (Some(c), None),
-        Some(c) => (None, Some(c)),
-        None => (None, None),
-    };
-    match sessions::start(&s.db, &s.sealer, meta, s.now(), user, totp, recovery).await {
+    let second = sessions::SecondFactor::typed(code);
+    match sessions::start(&s.db, &s.sealer, &s.postbox(), meta, s.now(), user, second).await {
         Ok(new) => {
             let mut res = Redirect::to(next).into_response();
             if let Ok(v) = HeaderValue::from_str(&session_cookie(&s.config, &new.token, sessions::cookie_max_age(&new)))
@@ -167,11 +163,8 @@ async fn submit_code(
         }
         Err(e) => return error_page(&e),
     };
-    let (totp, recovery) = {
-        let c = form.code.trim();
-        if c.chars().all(|ch| ch.is_ascii_digit() || ch.is_whitespace()) { (Some(c), None) } else { (None, Some(c)) }
-    };
-    match sessions::start(&s.db, &s.sealer, &meta, s.now(), user, totp, recovery).await {
+    let second = sessions::SecondFactor::typed(Some(&form.code));
+    match sessions::start(&s.db, &s.sealer, &s.postbox(), &meta, s.now(), user, second).await {
         Ok(new) => {
             let _ = two_factor::end_challenge(&s.db, &form.challenge).await;
             let mut res = Redirect::to(&next).into_response();

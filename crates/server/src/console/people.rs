@@ -143,7 +143,7 @@ async fn invite(State(s): State<AppState>, session: ConsoleSession, body: Bytes)
         name: Some(name.clone()).filter(|n| !n.trim().is_empty()),
         role: Some(get("role")),
     };
-    match people::invite(&s.db, &ctx, input, s.config.invitation_ttl_hours).await {
+    match people::invite(&s.db, &ctx, &s.postbox(), input, s.config.invitation_ttl_hours).await {
         Ok(invited) => {
             let mut problems = Vec::new();
             for (_, ws) in pairs.iter().filter(|(k, _)| k == "workspace") {
@@ -240,7 +240,7 @@ async fn resend(
         return r;
     }
     let Ok(id) = id.parse::<UserId>() else { return super::not_found_page() };
-    match people::resend_invitation(&s.db, &session.ctx(), &id, s.config.invitation_ttl_hours).await {
+    match people::resend_invitation(&s.db, &session.ctx(), &s.postbox(), &id, s.config.invitation_ttl_hours).await {
         Ok(invited) => {
             render(
                 &s,
@@ -267,7 +267,7 @@ async fn sign_out(
         return r;
     }
     let Ok(id) = id.parse::<UserId>() else { return super::not_found_page() };
-    let done = crate::services::sessions::end_all_of(&s.db, &session.ctx(), &id).await.map(|_| ());
+    let done = crate::services::sessions::end_all_of(&s.db, &session.ctx(), &s.postbox(), &id).await.map(|_| ());
     answer(&s, &session, done, "user_signed_out").await
 }
 
@@ -281,6 +281,6 @@ async fn reset_two_factor(
         return r;
     }
     let Ok(id) = id.parse::<UserId>() else { return super::not_found_page() };
-    let done = crate::services::two_factor::reset(&s.db, &session.ctx(), &id).await;
+    let done = crate::services::two_factor::reset(&s.db, &session.ctx(), &s.postbox(), &id).await;
     answer(&s, &session, done, "two_factor_reset").await
 }

@@ -196,15 +196,15 @@ pub fn notice_text(code: Option<&str>) -> Option<String> {
         "workspace_deleted" => "Workspace deleted permanently.",
         "member_saved" => "Member saved.",
         "member_removed" => "Member removed from the workspace.",
-        "invited" => "Invitation created. Send the link below to the person you invited.",
+        "invited" => "Invitation sent by email. The link below is the same one, if you want to pass it on yourself.",
         "role_changed" => "Role changed.",
         "user_deactivated" => "Account deactivated. Their sessions have ended.",
         "user_reactivated" => "Account reactivated.",
         "account_saved" => "Your name was saved.",
         "password_changed" => "Password changed. Your other sessions have ended.",
-        "user_signed_out" => "Signed out everywhere.",
+        "user_signed_out" => "Signed out everywhere. We emailed them to say so.",
         "two_factor_reset" => {
-            "Two-factor authentication reset. They sign in with their password and can set it up again."
+            "Two-factor authentication reset; we emailed them. They sign in with their password and can set it up again."
         }
         "sessions_ended" => "Signed out there.",
         "confirmed" => "Thanks. You can repeat the action now.",

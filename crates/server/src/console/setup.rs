@@ -109,7 +109,7 @@ async fn submit(
                 &text,
                 Some(("/api/v1/openapi.json", "Open the API description")),
             );
-            if let Ok(new) = login(&s.db, &s.sealer, &meta, s.now(), login_input).await
+            if let Ok(new) = login(&s.db, &s.sealer, &s.postbox(), &meta, s.now(), login_input).await
                 && let Ok(v) = HeaderValue::from_str(&session_cookie(&s.config, &new.token, cookie_max_age(&new)))
             {
                 res.headers_mut().insert(header::SET_COOKIE, v);

@@ -17,7 +17,7 @@ impl Job for AuditRetention {
 
     async fn run(self, ctx: JobCtx) -> Result<(), JobError> {
         let system = ctx.system("retention").in_org(&self.org);
-        let purged = audit::purge(&ctx.db, &system, RETENTION_DAYS).await?;
+        let purged = audit::purge(ctx.db(), &system, RETENTION_DAYS).await?;
         tracing::info!(org = %self.org, purged, "audit retention");
         Ok(())
     }

@@ -8,6 +8,7 @@
 
 pub mod audit_retention;
 pub mod gauges;
+pub mod mail;
 pub mod noop;
 pub mod rollup_upkeep;
 pub mod schedule;
@@ -21,11 +22,12 @@ use futures_util::future::BoxFuture;
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 use steward_core::ids::{JobId, OrgId};
-use steward_core::time::{Clock, Timestamp};
+use steward_core::time::Timestamp;
 use steward_core::{Error, Result};
 use steward_store::jobs::{self, NewJob};
 use steward_store::{Db, WriteTx};
 
+use crate::AppState;
 use crate::services::Ctx;
 
 /// A kind of job: its name in the table, its payload (the implementing type,
@@ -38,11 +40,11 @@ pub trait Job: Serialize + DeserializeOwned + Send + 'static {
     fn run(self, ctx: JobCtx) -> impl Future<Output = std::result::Result<(), JobError>> + Send;
 }
 
-/// What a running job can reach.
-#[derive(Debug, Clone)]
+/// What a running job can reach: what a request handler can (the database,
+/// files, mailer, sealing key, metrics, clock), and the job's own facts.
+#[derive(Clone)]
 pub struct JobCtx {
-    pub db: Db,
-    pub clock: Arc<dyn Clock>,
+    pub app: AppState,
     pub id: JobId,
     pub org_id: Option<OrgId>,
     /// 1 on the first attempt.
@@ -50,8 +52,12 @@ pub struct JobCtx {
 }
 
 impl JobCtx {
+    pub fn db(&self) -> &Db {
+        &self.app.db
+    }
+
     pub fn now(&self) -> Timestamp {
-        self.clock.now()
+        self.app.clock.now()
     }
 
     /// The system acting for this job, named for what it does.
@@ -83,6 +89,12 @@ impl From<Error> for JobError {
         // Storage details went to the log when the error was made; the code
         // and detail are what an operator reads in `steward jobs list`.
         JobError::retry(format!("{}: {}", e.code, e.detail))
+    }
+}
+
+impl From<steward_store::StoreError> for JobError {
+    fn from(e: steward_store::StoreError) -> Self {
+        Error::from(e).into()
     }
 }
 
@@ -146,6 +158,7 @@ impl Registry {
             .with::<audit_retention::AuditRetention>()
             .with::<rollup_upkeep::RollupUpkeep>()
             .with::<noop::Noop>()
+            .with::<mail::Mail>()
     }
 
     /// Adds a kind (tests add their own).

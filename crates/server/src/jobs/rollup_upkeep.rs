@@ -18,7 +18,7 @@ impl Job for RollupUpkeep {
 
     async fn run(self, ctx: JobCtx) -> Result<(), JobError> {
         let system = ctx.system("rollups").in_org(&self.org);
-        let pruned = dashboard::prune_rollups(&ctx.db, &system).await?;
+        let pruned = dashboard::prune_rollups(ctx.db(), &system).await?;
         tracing::debug!(org = %self.org, pruned, "rollup upkeep");
         Ok(())
     }

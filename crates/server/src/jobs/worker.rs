@@ -24,6 +24,7 @@ use tokio::task::JoinSet;
 
 use super::schedule::{self, Schedule};
 use super::{JobCtx, JobError, Registry};
+use crate::AppState;
 
 /// Retry delays: `base · 2^(attempt-1)`, at most `cap`, ±20 % so jobs that
 /// failed together don't retry together.
@@ -77,8 +78,10 @@ impl WorkerConfig {
     }
 }
 
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct Worker {
+    /// What jobs reach through their [`JobCtx`].
+    app: AppState,
     db: Db,
     registry: Arc<Registry>,
     clock: Arc<dyn Clock>,
@@ -98,11 +101,13 @@ pub enum Outcome {
 }
 
 impl Worker {
-    pub fn new(db: Db, registry: Registry, clock: Arc<dyn Clock>, config: WorkerConfig) -> Self {
+    /// A worker for `app`'s database, on its clock.
+    pub fn new(app: AppState, registry: Registry, config: WorkerConfig) -> Self {
         Worker {
-            db,
+            db: app.db.clone(),
+            clock: app.clock.clone(),
+            app,
             registry: Arc::new(registry),
-            clock,
             schedules: Arc::new(schedule::standard()),
             config: Arc::new(config),
         }
@@ -251,13 +256,8 @@ impl Worker {
                 job.max_attempts
             )))
         } else {
-            let ctx = JobCtx {
-                db: self.db.clone(),
-                clock: self.clock.clone(),
-                id: job.id.clone(),
-                org_id: job.org_id.clone(),
-                attempt: job.attempts,
-            };
+            let ctx =
+                JobCtx { app: self.app.clone(), id: job.id.clone(), org_id: job.org_id.clone(), attempt: job.attempts };
             match self.registry.start(&job.kind, &job.payload, ctx) {
                 Err(e) => Err(e),
                 Ok(run) => {

@@ -20,24 +20,24 @@ fn key(org: &OrgScope, ext: &str) -> String {
 /// The organization's logo, for readers of the organization.
 pub async fn get(ctx: &Ctx, files: &Files) -> Result<Option<(&'static str, Vec<u8>)>> {
     let org = ctx.authorize(Permission::OrganizationRead)?;
-    Ok(read(files, &org).await)
+    Ok(stored(files, &org).await)
 }
 
 /// The logo in the frame of the caller's own console: anyone signed in to the
 /// organization sees it.
 pub async fn read_own(ctx: &Ctx, files: &Files) -> Result<Option<(&'static str, Vec<u8>)>> {
-    Ok(read(files, &ctx.org()?).await)
+    Ok(stored(files, &ctx.org()?).await)
 }
 
 pub async fn exists_own(ctx: &Ctx, files: &Files) -> bool {
     match ctx.org() {
-        Ok(org) => read(files, &org).await.is_some(),
+        Ok(org) => stored(files, &org).await.is_some(),
         Err(_) => false,
     }
 }
 
-/// The stored logo: its content type and bytes.
-async fn read(files: &Files, org: &OrgScope) -> Option<(&'static str, Vec<u8>)> {
+/// The stored logo: its content type and bytes (also for mail).
+pub(crate) async fn stored(files: &Files, org: &OrgScope) -> Option<(&'static str, Vec<u8>)> {
     for (ext, ct) in EXTENSIONS {
         match files.get(&key(org, ext)).await {
             Ok(Some(bytes)) => return Some((ct, bytes)),
@@ -75,7 +75,7 @@ pub async fn set(db: &Db, ctx: &Ctx, files: &Files, bytes: &[u8], crop: Option<C
 
 pub async fn remove(db: &Db, ctx: &Ctx, files: &Files) -> Result<()> {
     let org = ctx.authorize(Permission::OrganizationWrite)?;
-    if read(files, &org).await.is_none() {
+    if stored(files, &org).await.is_none() {
         return Err(Error::not_found("logo"));
     }
     let mut tx = db.write(&org).await?;

@@ -67,6 +67,14 @@ impl Ctx {
         self
     }
 
+    /// The person acting, as a letter names them: their name, else their
+    /// email; `None` for a key, the operator or the system.
+    pub fn person_name(&self) -> Option<String> {
+        let steward_core::authz::Credential::Session { email, .. } = &self.principal.credential else { return None };
+        let name = self.identity.as_ref().and_then(|i| i.user.as_ref()).map(|u| u.name.clone());
+        Some(name.unwrap_or_else(|| email.clone()))
+    }
+
     /// The use case's one permission, on the organization: its scope, or the
     /// problem that names what is missing.
     pub fn authorize(&self, permission: Permission) -> Result<OrgScope> {

@@ -18,6 +18,7 @@ use steward_store::users::{self, User};
 use steward_store::{Conn, Db, OrgScope, WriteTx, audit, organizations, sessions};
 
 use super::{Ctx, EventExt};
+use crate::mail::{Letter, Postbox};
 
 pub async fn list(db: &Db, ctx: &Ctx, page: &Page) -> Result<(Vec<User>, Option<String>)> {
     let org = ctx.authorize(Permission::PeopleRead)?;
@@ -69,7 +70,8 @@ pub struct Invited {
     pub expires_at: Timestamp,
 }
 
-pub async fn invite(db: &Db, ctx: &Ctx, input: InviteUser, ttl_hours: i64) -> Result<Invited> {
+/// Invites someone and mails them the link (PEOPLE-1).
+pub async fn invite(db: &Db, ctx: &Ctx, postbox: &Postbox, input: InviteUser, ttl_hours: i64) -> Result<Invited> {
     let org = ctx.authorize(Permission::PeopleWrite)?;
     let mut fields = Fields::new();
     let email = fields.check(validate::email("email", &input.email));
@@ -106,6 +108,8 @@ pub async fn invite(db: &Db, ctx: &Ctx, input: InviteUser, ttl_hours: i64) -> Re
         .map_err(|e| if e.is_unique_violation() { email_taken() } else { e.into() })?;
     let (token, expires_at) =
         new_invitation(&mut tx, &org, &user, ctx.principal.actor().id, ctx.now, ttl_hours).await?;
+    let letter = Letter::Invitation { invited_by: ctx.person_name(), expires_at, resent: false };
+    postbox.post(&mut tx, &org, &user, letter, &invitation_path(&token), ctx.now).await?;
     let mut changes = Changes::new();
     changes.created("email", &user.email).created("name", &user.name).created("role", &user.role);
     let done =
@@ -141,8 +145,14 @@ pub(crate) async fn new_invitation(
     Ok((token, expires_at))
 }
 
-/// Sends a fresh invitation link to someone who hasn't accepted yet.
-pub async fn resend_invitation(db: &Db, ctx: &Ctx, id: &UserId, ttl_hours: i64) -> Result<Invited> {
+/// Where an invitation (or set-password) link points.
+pub fn invitation_path(token: &str) -> String {
+    format!("/invitations/{token}")
+}
+
+/// Mails a fresh invitation link to someone who hasn't accepted yet; the
+/// earlier links stop working.
+pub async fn resend_invitation(db: &Db, ctx: &Ctx, postbox: &Postbox, id: &UserId, ttl_hours: i64) -> Result<Invited> {
     let org = ctx.authorize(Permission::PeopleWrite)?;
     let mut tx = db.write(&org).await?;
     let user = users::get(&mut tx, &org, id).await?.ok_or_else(|| Error::not_found("user"))?;
@@ -155,6 +165,8 @@ pub async fn resend_invitation(db: &Db, ctx: &Ctx, id: &UserId, ttl_hours: i64) 
     }
     let (token, expires_at) =
         new_invitation(&mut tx, &org, &user, ctx.principal.actor().id, ctx.now, ttl_hours).await?;
+    let letter = Letter::Invitation { invited_by: ctx.person_name(), expires_at, resent: true };
+    postbox.post(&mut tx, &org, &user, letter, &invitation_path(&token), ctx.now).await?;
     let done = audit::append(&mut tx, ctx.event(&org, "user.invitation_resent", target::USER, &user.id)).await?;
     tx.commit(done).await?;
     Ok(Invited { user, token, expires_at })

@@ -5,6 +5,7 @@ use serde::Deserialize;
 use serde_json::json;
 use steward_core::audit::target;
 use steward_core::authz::{Actor, Credential, Principal};
+use steward_core::devices;
 use steward_core::ids::SessionId;
 use steward_core::people::UserStatus;
 use steward_core::sealing::Sealer;
@@ -13,11 +14,12 @@ use steward_core::time::Timestamp;
 use steward_core::tokens::{hash_secret, random_token};
 use steward_core::{Error, Result, password, validate};
 use steward_store::organizations::{self, Organization};
-use steward_store::sessions::{self, Session};
+use steward_store::sessions::{self, Device, Session};
 use steward_store::users::{self, User};
 use steward_store::{Db, OrgScope, audit, security};
 
 use super::{Ctx, EventExt, RequestMeta, event};
+use crate::mail::{Letter, Postbox};
 
 /// `last_seen_at` is written at most this often, so reads stay reads.
 pub const TOUCH_INTERVAL_MS: i64 = 60_000;
@@ -50,10 +52,40 @@ fn invalid_credentials() -> Error {
     Error::unauthorized("invalid_credentials", "The email or password is not correct.")
 }
 
+/// The second step of a sign-in, when the account uses 2FA: a code of the
+/// authenticator app or a recovery code.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct SecondFactor<'a> {
+    pub totp_code: Option<&'a str>,
+    pub recovery_code: Option<&'a str>,
+}
+
+impl<'a> SecondFactor<'a> {
+    /// What a person typed in the one box of the console: digits are an
+    /// authenticator code, anything else a recovery code.
+    pub fn typed(code: Option<&'a str>) -> Self {
+        match code.map(str::trim).filter(|c| !c.is_empty()) {
+            Some(c) if c.chars().all(|ch| ch.is_ascii_digit() || ch.is_whitespace()) => {
+                SecondFactor { totp_code: Some(c), recovery_code: None }
+            }
+            Some(c) => SecondFactor { totp_code: None, recovery_code: Some(c) },
+            None => SecondFactor::default(),
+        }
+    }
+}
+
 /// Signs in with email, password and (when the account uses 2FA) a code, in one call.
-pub async fn login(db: &Db, sealer: &Sealer, meta: &RequestMeta, now: Timestamp, input: Login) -> Result<NewSession> {
+pub async fn login(
+    db: &Db,
+    sealer: &Sealer,
+    postbox: &Postbox,
+    meta: &RequestMeta,
+    now: Timestamp,
+    input: Login,
+) -> Result<NewSession> {
     let user = verify_password(db, meta, now, &input).await?;
-    start(db, sealer, meta, now, user, input.totp_code.as_deref(), input.recovery_code.as_deref()).await
+    let second = SecondFactor { totp_code: input.totp_code.as_deref(), recovery_code: input.recovery_code.as_deref() };
+    start(db, sealer, postbox, meta, now, user, second).await
 }
 
 /// The first step: the throttle, the password, the account's status. Returns
@@ -132,16 +164,18 @@ pub async fn verify_password(db: &Db, meta: &RequestMeta, now: Timestamp, input:
     Ok(user)
 }
 
-/// The second step (a 2FA code when the account has one) and the new session.
+/// The second step (a 2FA code when the account has one) and the new
+/// session; a sign-in from a device the person never used is mailed to them.
 pub async fn start(
     db: &Db,
     sealer: &Sealer,
+    postbox: &Postbox,
     meta: &RequestMeta,
     now: Timestamp,
     user: User,
-    totp_code: Option<&str>,
-    recovery_code: Option<&str>,
+    second: SecondFactor<'_>,
 ) -> Result<NewSession> {
+    let SecondFactor { totp_code, recovery_code } = second;
     let email = user.email.clone();
     let org = user_scope(&user)?;
     let mut tx = db.write(&org).await?;
@@ -174,6 +208,12 @@ pub async fn start(
         reauth_at: now,
     };
     sessions::insert(&mut tx, &org, &session).await?;
+    let device_key = devices::key(meta.user_agent.as_deref());
+    if sessions::remember_device(&mut tx, &org, &user.id, &device_key, now).await? == Device::New {
+        let device = devices::describe(meta.user_agent.as_deref());
+        let letter = Letter::NewSignIn { at: now, ip: meta.ip.clone(), device };
+        postbox.post(&mut tx, &org, &user, letter, "/account", now).await?;
+    }
     let mut user = user;
     user.last_login_at = Some(now);
 
@@ -366,12 +406,15 @@ pub async fn end_mine(db: &Db, ctx: &Ctx, which: Option<&SessionId>) -> Result<u
     Ok(ended)
 }
 
-/// A Super Admin ends every session of someone in the organization.
-pub async fn end_all_of(db: &Db, ctx: &Ctx, user: &steward_core::ids::UserId) -> Result<u64> {
+/// A Super Admin ends every session of someone in the organization; they are
+/// told by mail.
+pub async fn end_all_of(db: &Db, ctx: &Ctx, postbox: &Postbox, user: &steward_core::ids::UserId) -> Result<u64> {
     let org = ctx.authorize(steward_core::permissions::Permission::PeopleWrite)?;
     let mut tx = db.write(&org).await?;
-    users::get(&mut tx, &org, user).await?.ok_or_else(|| Error::not_found("user"))?;
+    let person = users::get(&mut tx, &org, user).await?.ok_or_else(|| Error::not_found("user"))?;
     let ended = sessions::delete_for_user(&mut tx, &org, user).await?;
+    let letter = Letter::SignedOutEverywhere { by: ctx.person_name().unwrap_or_else(|| "Someone".into()) };
+    postbox.post(&mut tx, &org, &person, letter, "/login", ctx.now).await?;
     let e = ctx.event(&org, "user.sessions_ended", target::USER, user).metadata(json!({ "sessions_ended": ended }));
     let done = audit::append(&mut tx, e).await?;
     tx.commit(done).await?;

@@ -17,6 +17,7 @@ use steward_store::users::{self, User};
 use steward_store::{Audited, Db, OrgScope, WriteTx, audit, setup};
 
 use super::{Ctx, EventExt, RequestMeta, event, organizations::slug_taken, people};
+use crate::mail::{Letter, Postbox};
 
 /// While no organization exists, makes a new setup token (replacing any older
 /// one) and returns it; once one exists, clears tokens and returns none.
@@ -96,13 +97,26 @@ pub async fn complete(db: &Db, meta: &RequestMeta, now: Timestamp, req: SetupReq
     Ok(created)
 }
 
-/// The operator creates an organization (any time, any number).
-pub async fn create(db: &Db, ctx: &Ctx, input: NewOrganization, ttl_hours: i64) -> Result<CreatedOrganization> {
+/// The operator creates an organization (any time, any number). Without a
+/// password the admin is mailed a set-password link through `postbox` (none:
+/// demo organizations, whose addresses reach nobody).
+pub async fn create(
+    db: &Db,
+    ctx: &Ctx,
+    postbox: Option<&Postbox>,
+    input: NewOrganization,
+    ttl_hours: i64,
+) -> Result<CreatedOrganization> {
     ctx.authorize_deployment(Permission::OrganizationsManage)?;
     let valid = validate_new(&input)?;
     let mut tx = db.write_deployment().await?;
     let actor = Some(ctx.principal.actor());
     let (created, done) = insert(&mut tx, valid, &ctx.meta, ctx.now, actor, ttl_hours).await?;
+    if let (Some(postbox), Some(token)) = (postbox, &created.invitation_token) {
+        let scope = OrgScope::of(&Principal::system("setup").in_org(created.organization.id.clone()))?;
+        let letter = Letter::SetPassword { expires_at: ctx.now.plus_seconds(ttl_hours * 3600) };
+        postbox.post(&mut tx, &scope, &created.admin, letter, &people::invitation_path(token), ctx.now).await?;
+    }
     setup::clear(&mut tx).await?;
     tx.commit(done).await?;
     Ok(created)

@@ -15,6 +15,7 @@ use steward_store::users::User;
 use steward_store::{Conn, Db, OrgScope, audit, organizations, security, sessions, two_factor, users};
 
 use super::{Ctx, EventExt};
+use crate::mail::{Letter, Postbox};
 
 pub struct Enrollment {
     pub secret: String,
@@ -185,8 +186,9 @@ pub async fn disable(db: &Db, ctx: &Ctx, current_password: &str) -> Result<()> {
     Ok(())
 }
 
-/// A Super Admin removes someone's 2FA (a lost phone); their sessions end.
-pub async fn reset(db: &Db, ctx: &Ctx, user_id: &UserId) -> Result<()> {
+/// A Super Admin removes someone's 2FA (a lost phone); their sessions end,
+/// and they are told by mail.
+pub async fn reset(db: &Db, ctx: &Ctx, postbox: &Postbox, user_id: &UserId) -> Result<()> {
     let org = ctx.authorize(Permission::PeopleWrite)?;
     let mut tx = db.write(&org).await?;
     let user = users::get(&mut tx, &org, user_id).await?.ok_or_else(|| Error::not_found("user"))?;
@@ -194,6 +196,8 @@ pub async fn reset(db: &Db, ctx: &Ctx, user_id: &UserId) -> Result<()> {
         return Err(not_enabled());
     }
     let ended = sessions::delete_for_user(&mut tx, &org, user_id).await?;
+    let letter = Letter::TwoFactorReset { by: ctx.person_name().unwrap_or_else(|| "A Super Admin".into()) };
+    postbox.post(&mut tx, &org, &user, letter, "/login", ctx.now).await?;
     let e = ctx
         .event(&org, "two_factor.reset", target::USER, user_id)
         .metadata(json!({ "email": user.email, "sessions_ended": ended }));

@@ -13,6 +13,9 @@ use http_body_util::BodyExt;
 use serde_json::{Value, json};
 use steward_core::sealing::Sealer;
 use steward_core::time::{ManualClock, Timestamp};
+use steward_server::jobs::Registry;
+use steward_server::jobs::worker::{Outcome, Worker, WorkerConfig};
+use steward_server::mail::Mailer;
 use steward_server::services::Ctx;
 use steward_server::services::setup::{self, NewOrganization};
 use steward_server::{AppState, ServerConfig, build_app};
@@ -29,6 +32,8 @@ pub struct TestApp {
     pub engine: Engine,
     pub test_db: TestDb,
     pub files: tempfile::TempDir,
+    /// Where the app's mail goes (`with_mailer` to send it elsewhere).
+    pub outbox: tempfile::TempDir,
 }
 
 #[derive(Debug, Clone, Copy)]
@@ -86,8 +91,32 @@ impl TestApp {
         let mut config = ServerConfig::new("http://steward.test");
         config.storage_dir = files.path().to_path_buf();
         let sealer = Sealer::from_base64(&Sealer::generate_key()).expect("a fresh key");
-        let state = AppState::new(test_db.db.clone(), config, sealer).with_clock(Arc::new(clock.clone()));
-        TestApp { router: build_app(state.clone()), state, clock, engine: test_db.engine, test_db, files }
+        let outbox = tempfile::tempdir().expect("a folder for mail");
+        let mailer = Mailer::outbox(outbox.path(), "Steward <steward@steward.test>".parse().expect("an address"));
+        let state =
+            AppState::new(test_db.db.clone(), config, sealer).with_clock(Arc::new(clock.clone())).with_mailer(mailer);
+        TestApp { router: build_app(state.clone()), state, clock, engine: test_db.engine, test_db, files, outbox }
+    }
+
+    /// The same app sending its mail with `mailer`.
+    pub fn with_mailer(mut self, mailer: Mailer) -> TestApp {
+        self.state = self.state.clone().with_mailer(mailer);
+        self.router = build_app(self.state.clone());
+        self
+    }
+
+    /// Runs every job due now on the app's clock, as a worker would; returns how each ended.
+    pub async fn run_jobs(&self) -> Vec<Outcome> {
+        let worker =
+            Worker::new(self.state.clone(), Registry::standard(), WorkerConfig::new(8)).with_schedules(Vec::new());
+        let mut outcomes = Vec::new();
+        loop {
+            let ran = worker.run_due().await.expect("jobs run");
+            if ran.is_empty() {
+                return outcomes;
+            }
+            outcomes.extend(ran.into_iter().map(|(_, o)| o));
+        }
     }
 
     pub fn db(&self) -> &Db {
@@ -127,7 +156,11 @@ impl TestApp {
             Some((b, content_type)) => req.header("content-type", content_type).body(Body::from(b)),
             None => req.body(Body::empty()),
         };
-        let mut req = req.expect("request");
+        self.send(req.expect("request")).await
+    }
+
+    /// Sends a request made by the test, from the harness's client address.
+    pub async fn send(&self, mut req: Request<Body>) -> Resp {
         req.extensions_mut().insert(ConnectInfo(SocketAddr::from(([203, 0, 113, 7], 4000))));
         let res = self.router.clone().oneshot(req).await.expect("router answers");
         let status = res.status().as_u16();
@@ -158,6 +191,29 @@ impl TestApp {
         self.post("/api/v1/sessions", Auth::None, json!({ "email": email, "password": password })).await
     }
 
+    /// Signs in from a browser that says it is `user_agent`.
+    pub async fn login_from(&self, user_agent: &str, email: &str, password: &str) -> Resp {
+        let body = json!({ "email": email, "password": password }).to_string();
+        let req = Request::builder()
+            .method(Method::POST)
+            .uri("/api/v1/sessions")
+            .header("user-agent", user_agent)
+            .header("content-type", "application/json")
+            .body(Body::from(body))
+            .expect("request");
+        self.send(req).await
+    }
+
+    /// The messages in the outbox, as raw bytes, in the order of their jobs
+    /// (each file is named for its job's time-ordered id).
+    pub fn outbox_messages(&self) -> Vec<Vec<u8>> {
+        let Ok(entries) = std::fs::read_dir(self.outbox.path()) else { return Vec::new() };
+        let mut files: Vec<_> =
+            entries.flatten().map(|e| e.path()).filter(|p| p.extension().is_some_and(|x| x == "eml")).collect();
+        files.sort();
+        files.into_iter().map(|p| std::fs::read(p).expect("a message")).collect()
+    }
+
     /// Creates an organization with a Super Admin, a member, an admin key and a
     /// read key, all through the real use cases and routes.
     pub async fn org(&self, slug: &str) -> Org {
@@ -165,6 +221,7 @@ impl TestApp {
         let created = setup::create(
             self.db(),
             &Ctx::operator(self.clock_now()),
+            Some(&self.state.postbox()),
             NewOrganization {
                 name: format!("Org {slug}"),
                 slug: Some(slug.into()),

@@ -197,7 +197,7 @@ async fn organization_at(
         admin_name: None,
         admin_password: None,
     };
-    let created = create(db, &Ctx { now: start, ..ctx.clone() }, input, ttl_hours).await?;
+    let created = create(db, &Ctx { now: start, ..ctx.clone() }, None, input, ttl_hours).await?;
     let invitation = created.invitation_token.map(|token| (created.admin.email, token));
     Ok((created.organization, invitation))
 }

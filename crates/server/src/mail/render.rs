@@ -44,19 +44,22 @@ pub fn message(envelope: Envelope<'_>, content: &Content) -> Result<Message, Str
     let html = Html { org: envelope.org, c: content, logo: envelope.logo_png.is_some() }
         .render()
         .map_err(|e| format!("HTML template: {e}"))?;
-    let html_part = SinglePart::html(html);
-    let html_part = match envelope.logo_png {
-        Some(png) => MultiPart::related().singlepart(html_part).singlepart(
-            Attachment::new_inline(LOGO_CID.to_owned())
-                .body(png, ContentType::parse("image/png").map_err(|e| e.to_string())?),
-        ),
-        None => MultiPart::related().singlepart(html_part),
+    let plain = SinglePart::plain(text);
+    let html = SinglePart::html(html);
+    let body = match envelope.logo_png {
+        // The logo travels with the HTML that shows it.
+        Some(png) => {
+            let logo = Attachment::new_inline(LOGO_CID.to_owned())
+                .body(png, ContentType::parse("image/png").map_err(|e| e.to_string())?);
+            MultiPart::alternative().singlepart(plain).multipart(MultiPart::related().singlepart(html).singlepart(logo))
+        }
+        None => MultiPart::alternative().singlepart(plain).singlepart(html),
     };
     Message::builder()
         .from(envelope.from.clone())
         .to(envelope.to)
         .subject(&content.subject)
         .message_id(Some(envelope.message_id))
-        .multipart(MultiPart::alternative().singlepart(SinglePart::plain(text)).multipart(html_part))
+        .multipart(body)
         .map_err(|e| format!("cannot build the message: {e}"))
 }

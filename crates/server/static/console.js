@@ -24,6 +24,28 @@ document.addEventListener("click", (event) => {
   });
 });
 
+// An open menu floats above the page (fixed to where its button is), so a
+// table's scrolling box never clips it; it opens upward when there is no room
+// below. Scrolling closes it rather than leaving it behind.
+document.querySelectorAll("details.menu").forEach((menu) => {
+  menu.addEventListener("toggle", () => {
+    const items = menu.querySelector(".menu-items");
+    if (!items) return;
+    if (!menu.open) { items.removeAttribute("style"); return; }
+    const button = menu.querySelector("summary").getBoundingClientRect();
+    items.style.position = "fixed";
+    items.style.right = `${Math.max(8, window.innerWidth - button.right)}px`;
+    const height = items.getBoundingClientRect().height;
+    const below = window.innerHeight - button.bottom;
+    items.style.top = below >= height + 8 || below >= button.top
+      ? `${button.bottom + 4}px`
+      : `${Math.max(8, button.top - height - 4)}px`;
+  });
+});
+const closeMenus = () => document.querySelectorAll("details.menu[open]").forEach((m) => m.removeAttribute("open"));
+window.addEventListener("scroll", closeMenus, { passive: true });
+document.querySelectorAll(".table-wrap").forEach((box) => box.addEventListener("scroll", closeMenus, { passive: true }));
+
 // Dialogs that should open on load (a form came back with errors).
 document.querySelectorAll("dialog[data-open]").forEach((d) => d.showModal());
 

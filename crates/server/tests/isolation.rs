@@ -293,17 +293,19 @@ mod console {
         src[at + decl.len()..].split('"').next().unwrap().to_owned()
     }
 
-    /// Pages anyone may open.
+    /// Pages anyone may open (`/` sends a stranger to sign in, like the pages below).
     const PUBLIC_PAGES: &[&str] =
-        &["/", "/login", "/setup", "/invitations/{token}", "/static/steward.css", "/static/console.js"];
+        &["/login", "/setup", "/invitations/{token}", "/static/steward.css", "/static/console.js"];
     /// Answers that are refusals but with the wrong status (to fix in the console, then drop here).
     const KNOWN_WRONG: &[(&str, u16, &str)] = &[];
 
     /// Pages for signed-in people.
     const PAGES: &[&str] = &[
+        "/",
         "/account",
         "/account/confirm",
         "/account/two-factor",
+        "/settings",
         "/settings/organization",
         "/settings/organization/audit",
         "/settings/organization/details",

@@ -321,13 +321,7 @@ async fn sign_in_page_and_expired_sessions() {
 #[tokio::test]
 async fn required_two_factor_in_a_real_browser() {
     let Some(b) = browser::start().await else { return };
-    b.goto(&format!("/setup?token={}", b.setup_token)).await;
-    b.fill("input[name=organization_name]", "Acme Agency").await;
-    b.fill("input[name=admin_name]", "Ada Admin").await;
-    b.fill("input[name=admin_email]", "ada@acme.example").await;
-    b.fill("input[name=admin_password]", PASSWORD).await;
-    b.click("button[type=submit]").await;
-    b.wait_text("h1", "Your organization is ready").await;
+    b.set_up_acme(PASSWORD).await;
 
     b.goto("/settings/organization/security").await;
     b.wait_for("select[name=two_factor]").await;

@@ -69,18 +69,35 @@ pub async fn sqlite() -> TestDb {
     TestDb { db, engine: Engine::Sqlite, url, _cleanup: Cleanup::Dir(dir) }
 }
 
+/// Connects, trying again for a while: the pool gives up on a connection
+/// after 1.5 s (so a server without its database answers fast), which a
+/// fully loaded two-core test machine can exceed while it opens one.
+async fn connect_patiently(url: &str) -> crate::StoreResult<Db> {
+    let mut tries = 0;
+    loop {
+        match Db::connect(url).await {
+            Err(e) if tries < 5 => {
+                tries += 1;
+                eprintln!("connecting to PostgreSQL failed ({e}); trying again");
+                tokio::time::sleep(std::time::Duration::from_millis(500 * tries)).await;
+            }
+            done => return done,
+        }
+    }
+}
+
 /// A fresh PostgreSQL database, or none when PostgreSQL isn't configured.
 pub async fn postgres() -> Option<TestDb> {
     let admin_url = postgres_url()?;
     let name = format!("steward_test_{}", uuid::Uuid::now_v7().simple());
-    let admin = Db::connect(&admin_url).await.expect("connect to STEWARD_TEST_DATABASE_URL");
+    let admin = connect_patiently(&admin_url).await.expect("connect to STEWARD_TEST_DATABASE_URL");
     sqlx::raw_sql(sqlx::AssertSqlSafe(format!("CREATE DATABASE \"{name}\"")))
         .execute(admin.pool())
         .await
         .expect("create test database");
     admin.close().await;
     let url = with_database(&admin_url, &name);
-    let db = Db::connect(&url).await.expect("connect to the test database");
+    let db = connect_patiently(&url).await.expect("connect to the test database");
     migrations::run(&db).await.expect("migrate PostgreSQL");
     Some(TestDb { db, engine: Engine::Postgres, url, _cleanup: Cleanup::PgDatabase { admin_url, name } })
 }

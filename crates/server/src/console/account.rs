@@ -12,6 +12,7 @@ use axum::{Form, Router};
 use serde::Deserialize;
 use steward_core::ids::SessionId;
 
+use super::dialogs;
 use super::session::{ConsoleSession, Layout, notice_text, see_other};
 use super::{NoticeQuery, error_page, field_errors};
 use crate::services::{people, sessions};
@@ -50,19 +51,25 @@ async fn page(
     errors: HashMap<String, String>,
     notice: Option<String>,
 ) -> AccountPage {
-    let role = if session.is_super_admin() { "Super Admin" } else { "member" };
+    let role = if session.is_super_admin() { "Super Admin" } else { "Member" };
     let (rows, current) = sessions::mine(&s.db, &session.ctx()).await.unwrap_or_default();
     let sessions = rows
         .into_iter()
         .map(|r| SessionRow {
             current: current.as_ref() == Some(&r.id),
             id: r.id.to_string(),
-            device: r.user_agent.map(|ua| ua.chars().take(80).collect()).unwrap_or_else(|| "Unknown device".into()),
+            device: steward_core::devices::describe(r.user_agent.as_deref()),
             ip: r.ip.unwrap_or_else(|| "—".into()),
             last_seen: super::format::ago(r.last_seen_at, session.now),
         })
-        .collect();
-    AccountPage { layout: session.layout("Your account", "account").with_notice(notice), name, role, errors, sessions }
+        .collect::<Vec<SessionRow>>();
+    let others = sessions.iter().filter(|r| !r.current);
+    let mut confirms: Vec<_> = others.clone().map(|r| dialogs::end_session(&r.id, &r.device)).collect();
+    if others.count() > 0 {
+        confirms.push(dialogs::end_other_sessions(sessions.len() - 1));
+    }
+    let layout = session.layout("Your account", "account").with_notice(notice).with_confirms(confirms);
+    AccountPage { layout, name, role, errors, sessions }
 }
 
 #[derive(Debug, Default, Deserialize)]

@@ -32,6 +32,7 @@ struct LoginPage {
     email: String,
     organization: String,
     expired: bool,
+    signed_out: bool,
     error: Option<String>,
 }
 
@@ -40,6 +41,7 @@ struct LoginPage {
 struct LoginQuery {
     next: Option<String>,
     expired: Option<String>,
+    signed_out: Option<String>,
 }
 
 async fn show(Query(q): Query<LoginQuery>) -> Response {
@@ -48,6 +50,7 @@ async fn show(Query(q): Query<LoginQuery>) -> Response {
         email: String::new(),
         organization: String::new(),
         expired: q.expired.is_some(),
+        signed_out: q.signed_out.is_some(),
         error: None,
     };
     page.into_response()
@@ -89,6 +92,7 @@ async fn submit(
                 email: form.email,
                 organization: form.organization,
                 expired: false,
+                signed_out: false,
                 error: Some(e.detail.clone()),
             };
             return (StatusCode::from_u16(e.status).unwrap_or(StatusCode::UNAUTHORIZED), page).into_response();
@@ -157,6 +161,7 @@ async fn submit_code(
                 email: String::new(),
                 organization: String::new(),
                 expired: false,
+                signed_out: false,
                 error: Some("That sign-in took too long. Enter your email and password again.".into()),
             };
             return (StatusCode::UNAUTHORIZED, page).into_response();
@@ -199,7 +204,7 @@ async fn logout(State(s): State<AppState>, session: ConsoleSession, Form(form): 
     if let Err(e) = sessions::logout(&s.db, &session.ctx()).await {
         return error_page(&e);
     }
-    let mut res = Redirect::to("/login").into_response();
+    let mut res = Redirect::to("/login?signed_out=1").into_response();
     if let Ok(v) = HeaderValue::from_str(&clear_cookie(&s.config)) {
         res.headers_mut().insert(header::SET_COOKIE, v);
     }

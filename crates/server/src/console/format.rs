@@ -27,6 +27,38 @@ pub fn bytes(n: i64) -> String {
     if unit == 0 { format!("{} bytes", int(n)) } else { format!("{value:.1} {}", UNITS[unit]) }
 }
 
+/// A status as a badge reads: one word, capitalized, for every kind of thing
+/// (workspaces, people, campaigns, content, connections, keys).
+pub fn status(s: &str) -> &'static str {
+    match s {
+        "active" => "Active",
+        "suspended" => "Suspended",
+        "archived" => "Archived",
+        "invited" => "Invited",
+        "deactivated" => "Deactivated",
+        "draft" => "Draft",
+        "scheduled" => "Scheduled",
+        "published" => "Published",
+        "paused" => "Paused",
+        "completed" => "Completed",
+        "failed" => "Failed",
+        "expired" => "Expired",
+        "revoked" => "Revoked",
+        "connected" => "Connected",
+        "disconnected" => "Disconnected",
+        "error" => "Error",
+        _ => "Unknown",
+    }
+}
+
+/// An organization role as people read it.
+pub fn role(r: steward_core::people::OrgRole) -> &'static str {
+    match r {
+        steward_core::people::OrgRole::SuperAdmin => "Super Admin",
+        steward_core::people::OrgRole::Member => "Member",
+    }
+}
+
 /// A date in the organization's time zone, and the UTC instant for the hover title.
 pub fn date(t: Timestamp, tz: &str) -> (String, String) {
     let zone = jiff::tz::TimeZone::get(tz).unwrap_or(jiff::tz::TimeZone::UTC);

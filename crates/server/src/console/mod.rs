@@ -9,6 +9,7 @@ mod account;
 mod audit;
 mod auth;
 mod confirm;
+mod dialogs;
 pub mod format;
 mod invitations;
 pub mod logo;
@@ -17,6 +18,7 @@ mod organization;
 mod people;
 mod security;
 pub mod session;
+mod settings;
 mod setup;
 mod two_factor;
 mod workspaces;
@@ -46,6 +48,7 @@ pub fn router() -> Router<AppState> {
         .merge(workspaces::router())
         .merge(people::router())
         .merge(security::router())
+        .merge(settings::router())
         .merge(two_factor::router())
         .merge(confirm::router())
         .merge(audit::router())
@@ -144,12 +147,7 @@ async fn index(
         return axum::response::Redirect::to(to).into_response();
     }
     match crate::services::setup::is_complete(&s.db).await {
-        Ok(true) => message(
-            StatusCode::OK,
-            "Steward",
-            "The organization control plane for your workspaces, people and settings. Sign in to continue; services use the API described at /api/v1/openapi.json.",
-            Some(("/login", "Sign in")),
-        ),
+        Ok(true) => axum::response::Redirect::to("/login").into_response(),
         Ok(false) => message(
             StatusCode::OK,
             "Welcome to Steward",

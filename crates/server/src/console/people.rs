@@ -17,7 +17,7 @@ use steward_core::ids::{UserId, WorkspaceId};
 
 use super::organization::{ask_admin, layout};
 use super::session::{ConsoleSession, Layout, notice_text, see_other};
-use super::{error_page, field_errors, format};
+use super::{dialogs, error_page, field_errors, format};
 use crate::services::people::{self, InviteUser, Invited, UserPatch};
 use crate::services::workspaces::{self, ListParams, SetMember};
 use crate::state::AppState;
@@ -39,9 +39,24 @@ struct PersonRow {
     name: String,
     email: String,
     role: &'static str,
+    role_label: &'static str,
     status: &'static str,
+    status_label: &'static str,
     last_login: String,
     two_factor: bool,
+}
+
+impl PersonRow {
+    fn confirms(&self) -> Vec<dialogs::Confirm> {
+        dialogs::person(&dialogs::Person {
+            id: &self.id,
+            name: &self.name,
+            email: &self.email,
+            role: self.role,
+            status: self.status,
+            two_factor: self.two_factor,
+        })
+    }
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -100,20 +115,26 @@ async fn render(s: &AppState, session: &ConsoleSession, extra: Extra) -> Respons
     let ws = workspaces::list(&s.db, &ctx, &all).await.map(|r| r.0).unwrap_or_default();
     let tz = session.org.timezone.clone();
     let with_2fa = crate::services::two_factor::enrolled_people(&s.db, &ctx).await.unwrap_or_default();
+    let people: Vec<PersonRow> = users
+        .iter()
+        .map(|u| PersonRow {
+            id: u.id.to_string(),
+            name: u.name.clone(),
+            email: u.email.clone(),
+            role: u.role.as_str(),
+            role_label: format::role(u.role),
+            status: u.status.as_str(),
+            status_label: format::status(u.status.as_str()),
+            last_login: u.last_login_at.map(|t| format::ago(t, session.now)).unwrap_or_else(|| "never".into()),
+            two_factor: with_2fa.contains(&u.id.to_string()),
+        })
+        .collect();
     let page = PeoplePage {
-        layout: layout(s, session, "People", "people").await.with_notice(extra.notice),
-        people: users
-            .iter()
-            .map(|u| PersonRow {
-                id: u.id.to_string(),
-                name: u.name.clone(),
-                email: u.email.clone(),
-                role: u.role.as_str(),
-                status: u.status.as_str(),
-                last_login: u.last_login_at.map(|t| format::ago(t, session.now)).unwrap_or_else(|| "never".into()),
-                two_factor: with_2fa.contains(&u.id.to_string()),
-            })
-            .collect(),
+        layout: layout(s, session, "People", "people")
+            .await
+            .with_notice(extra.notice)
+            .with_confirms(people.iter().flat_map(PersonRow::confirms)),
+        people,
         workspaces: ws.iter().map(|w| (w.id.to_string(), w.name.clone())).collect(),
         form: extra.form,
         errors: extra.errors,

@@ -115,6 +115,7 @@ impl ConsoleSession {
             tab,
             notice: None,
             idle_secs: self.idle_secs,
+            confirms: Vec::new(),
         }
     }
 }
@@ -136,11 +137,18 @@ pub struct Layout {
     pub notice: Option<String>,
     /// Seconds of inactivity before the session ends (the page warns a minute before).
     pub idle_secs: i64,
+    /// The page's confirmation dialogs, rendered after its content.
+    pub confirms: Vec<super::dialogs::Confirm>,
 }
 
 impl Layout {
     pub fn with_notice(mut self, notice: Option<String>) -> Self {
         self.notice = notice;
+        self
+    }
+
+    pub fn with_confirms(mut self, confirms: impl IntoIterator<Item = super::dialogs::Confirm>) -> Self {
+        self.confirms.extend(confirms);
         self
     }
 

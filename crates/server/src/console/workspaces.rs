@@ -19,7 +19,7 @@ use steward_store::workspaces::Workspace;
 
 use super::organization::{ask_admin, layout};
 use super::session::{ConsoleSession, Layout, notice_text, see_other, urlencode};
-use super::{error_page, field_errors, format};
+use super::{dialogs, error_page, field_errors, format};
 use crate::services::workspaces::{self, CreateWorkspace, ListParams, SetMember, WorkspacePatch};
 use crate::services::{campaigns, connections, content};
 use crate::state::AppState;
@@ -80,11 +80,7 @@ pub fn row(w: &Workspace, tz: &str, active_campaigns: i64) -> WsRow {
         name: w.name.clone(),
         slug: w.slug.clone(),
         status: w.status.as_str(),
-        status_label: match w.status.as_str() {
-            "active" => "Active",
-            "suspended" => "Suspended",
-            _ => "Archived",
-        },
+        status_label: format::status(w.status.as_str()),
         reason: w.status_reason.clone(),
         users: format::int(w.member_count),
         campaigns: format::int(w.campaign_count),
@@ -151,12 +147,14 @@ async fn list(State(s): State<AppState>, session: ConsoleSession, Query(q): Quer
         urlencode(&sort)
     );
     let end = start + rows.len() as i64 - 1;
+    let rows: Vec<WsRow> =
+        rows.iter().map(|w| row(w, &session.org.timezone, active.get(w.id.as_str()).copied().unwrap_or(0))).collect();
     ListPage {
-        layout: layout(&s, &session, "Workspaces", "workspaces").await.with_notice(notice_text(q.notice.as_deref())),
-        rows: rows
-            .iter()
-            .map(|w| row(w, &session.org.timezone, active.get(w.id.as_str()).copied().unwrap_or(0)))
-            .collect(),
+        layout: layout(&s, &session, "Workspaces", "workspaces")
+            .await
+            .with_notice(notice_text(q.notice.as_deref()))
+            .with_confirms(rows.iter().flat_map(dialogs::workspace)),
+        rows,
         archived_view: status == "archived",
         filtered: q.q.as_deref().is_some_and(|v| !v.is_empty()) || !matches!(status.as_str(), "current" | "archived"),
         q: q.q.clone().unwrap_or_default(),
@@ -538,9 +536,14 @@ async fn render(
     let conns = connections::list(&s.db, &ctx, id, &page50).await.map(|r| r.0).unwrap_or_default();
     let everyone = crate::services::people::list_all(&s.db, &ctx).await.unwrap_or_default();
     let tz = session.org.timezone.clone();
-    let active = campaigns_active(&camps);
+    let ws_row = row(&w, &tz, active_count(&camps));
+    let removals = members.iter().map(|m| dialogs::remove_member(w.id.as_str(), &w.name, m.user_id.as_str(), &m.name));
     let page = WorkspacePage {
-        layout: layout(s, session, &w.name, "workspaces").await.with_notice(notice),
+        layout: layout(s, session, &w.name, "workspaces")
+            .await
+            .with_notice(notice)
+            .with_confirms(dialogs::workspace(&ws_row))
+            .with_confirms(removals),
         description: w.description.clone(),
         timezone: w.timezone.clone(),
         language: w.default_language.clone(),
@@ -572,12 +575,12 @@ async fn render(
             })
             .collect(),
         connections: conns.iter().map(|c| (c.platform.as_str(), c.account_name.clone(), c.status.as_str())).collect(),
-        w: row(&w, &tz, active),
+        w: ws_row,
         error,
     };
     (status.unwrap_or(StatusCode::OK), page).into_response()
 }
 
-fn campaigns_active(camps: &[steward_store::campaigns::Campaign]) -> i64 {
+fn active_count(camps: &[steward_store::campaigns::Campaign]) -> i64 {
     camps.iter().filter(|c| c.status == steward_core::workspaces::CampaignStatus::Active).count() as i64
 }

@@ -101,6 +101,41 @@ impl Browser {
         self.base.clone()
     }
 
+    /// Completes the setup page: Acme Agency (`acme-agency`) and its Super
+    /// Admin Ada Admin, ada@acme.example, signed in.
+    pub async fn set_up_acme(&self, password: &str) {
+        self.goto(&format!("/setup?token={}", self.setup_token)).await;
+        self.fill("input[name=organization_name]", "Acme Agency").await;
+        self.fill("input[name=admin_name]", "Ada Admin").await;
+        self.fill("input[name=admin_email]", "ada@acme.example").await;
+        self.fill("input[name=admin_password]", password).await;
+        self.click("button[type=submit]").await;
+        self.wait_text("h1", "Your organization is ready").await;
+    }
+
+    /// Runs a `steward` command (e.g. `demo seed`) on the server's data folder.
+    pub fn steward(&self, args: &[&str]) -> String {
+        let o = std::process::Command::new(STEWARD)
+            .arg("--data-dir")
+            .arg(self.processes.dir.path().join("data"))
+            .args(args)
+            .env_remove("STEWARD_DATABASE_URL")
+            .current_dir(self.processes.dir.path())
+            .output()
+            .unwrap_or_else(|e| panic!("run steward {args:?}: {e}"));
+        let out = format!("{}{}", String::from_utf8_lossy(&o.stdout), String::from_utf8_lossy(&o.stderr));
+        assert!(o.status.success(), "steward {args:?}: {out}");
+        out
+    }
+
+    /// Runs a script in the page and returns what it returns.
+    pub async fn eval(&self, script: &str) -> serde_json::Value {
+        match self.client.execute(script, vec![]).await {
+            Ok(v) => v,
+            Err(e) => panic!("run a script on {}: {e}", self.current_path().await),
+        }
+    }
+
     /// Opens a path on the server, e.g. `/setup?token=…`, and waits for the page to load.
     pub async fn goto(&self, path: &str) {
         let url = format!("{}{path}", self.base);

@@ -19,6 +19,7 @@ use steward_core::time::Timestamp;
 use tokio::sync::Notify;
 
 use crate::db::{Conn, Db, WriteTx};
+use crate::listen::Heard;
 use crate::row::{Arg, Sql, int, opt_text, opt_time, parsed, text, time};
 use crate::{Engine, StoreResult};
 
@@ -417,37 +418,13 @@ pub(crate) fn listen(wakeup: &Arc<Wakeup>) {
     }
     let weak: Weak<Wakeup> = Arc::downgrade(wakeup);
     tokio::spawn(async move {
-        loop {
-            let subscribed = async {
-                let mut listener = sqlx::postgres::PgListener::connect(&url).await?;
-                listener.listen(CHANNEL).await?;
-                Ok::<_, sqlx::Error>(listener)
-            };
-            let mut listener = match subscribed.await {
-                Ok(l) => l,
-                Err(e) => {
-                    if weak.strong_count() == 0 {
-                        return;
-                    }
-                    tracing::warn!(error = %e, "cannot listen for new jobs; polling meanwhile");
-                    tokio::time::sleep(Duration::from_secs(2)).await;
-                    continue;
-                }
-            };
-            loop {
-                // `try_recv` is not cut short (a read cancelled midway could
-                // break the stream); a dropped Db is noticed at the next notice.
-                let notice = listener.try_recv().await;
-                let Some(w) = weak.upgrade() else { return };
-                match notice {
-                    // `None`: reconnected, and notices may have been missed meanwhile.
-                    Ok(_) => w.wake(),
-                    Err(e) => {
-                        tracing::warn!(error = %e, "lost the job listener; polling meanwhile");
-                        break;
-                    }
-                }
+        crate::listen::listen(&url, CHANNEL, "new jobs", "polling meanwhile", |heard| {
+            let Some(w) = weak.upgrade() else { return false };
+            if matches!(heard, Heard::Notice(_) | Heard::Reconnected) {
+                w.wake();
             }
-        }
+            true
+        })
+        .await;
     });
 }

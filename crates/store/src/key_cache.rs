@@ -12,9 +12,9 @@
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
-use std::time::Duration;
 
 use crate::api_keys::KeyWithOrg;
+use crate::listen::Heard;
 
 /// The channel revocations are announced on.
 pub(crate) const CHANNEL: &str = "steward_keys";
@@ -91,34 +91,17 @@ impl KeyCache {
 /// Keeps the cache in step with revocations made by any instance on this
 /// PostgreSQL database, reconnecting when the connection drops.
 pub(crate) async fn listen(url: String, cache: Arc<KeyCache>) {
-    loop {
-        let subscribed = async {
-            let mut listener = sqlx::postgres::PgListener::connect(&url).await?;
-            listener.listen(CHANNEL).await?;
-            Ok::<_, sqlx::Error>(listener)
-        };
-        let mut listener = match subscribed.await {
-            Ok(l) => l,
-            Err(e) => {
-                tracing::warn!(error = %e, "cannot listen for key revocations; keys are not cached meanwhile");
-                tokio::time::sleep(Duration::from_secs(2)).await;
-                continue;
-            }
-        };
-        cache.set_live(true);
-        loop {
-            match listener.try_recv().await {
-                Ok(Some(notice)) => cache.evict(notice.payload()),
-                // The connection was lost and made again: notices may have been missed.
-                Ok(None) => cache.set_live(true),
-                Err(e) => {
-                    tracing::warn!(error = %e, "lost the key revocation listener; keys are not cached meanwhile");
-                    cache.set_live(false);
-                    break;
-                }
-            }
+    let meanwhile = "keys are not cached meanwhile";
+    crate::listen::listen(&url, CHANNEL, "key revocations", meanwhile, |heard| {
+        match heard {
+            Heard::Notice(hash) => cache.evict(hash),
+            // Listening again after missing notices: start from an empty cache.
+            Heard::Listening | Heard::Reconnected => cache.set_live(true),
+            Heard::Deaf => cache.set_live(false),
         }
-    }
+        true
+    })
+    .await;
 }
 
 #[cfg(test)]

@@ -17,6 +17,7 @@ pub mod files;
 pub mod invitations;
 pub mod jobs;
 pub mod key_cache;
+mod listen;
 pub mod media;
 pub mod migrations;
 pub mod organizations;

@@ -249,7 +249,7 @@ pub async fn run(cli: Cli) -> Result<(), String> {
                 created.organization.name, created.organization.slug, created.organization.id
             );
             println!("Super Admin: {} ({})", created.admin.email, created.admin.id);
-            if let Some(token) = created.invitation_token {
+            if let Some((token, _)) = created.invitation {
                 let via = match settings.mailer.outbox_dir() {
                     Some(dir) => format!("written to {} (no smtp_url is set)", dir.display()),
                     None => format!("sent through {}", settings.mailer.describe()),
@@ -298,7 +298,7 @@ pub async fn run(cli: Cli) -> Result<(), String> {
             if let Some((email, token)) = r.invitation {
                 println!(
                     "Created {org}; its Super Admin {email} sets a password here (valid {ttl} h):\n  {}",
-                    settings.server.link(&format!("/invitations/{token}"))
+                    settings.server.link(&people::invitation_path(&token))
                 );
             }
             Ok(())

@@ -36,7 +36,7 @@ pub struct InvitationView {
 fn invitation_view(s: &AppState, inv: &Invited) -> InvitationView {
     InvitationView {
         user: UserView::from(&inv.user),
-        invite_url: s.config.link(&format!("/invitations/{}", inv.token)),
+        invite_url: s.config.link(&people::invitation_path(&inv.token)),
         invitation_expires_at: inv.expires_at,
     }
 }

@@ -139,7 +139,7 @@ async fn render(s: &AppState, session: &ConsoleSession, extra: Extra) -> Respons
         form: extra.form,
         errors: extra.errors,
         error: extra.error,
-        invite_url: extra.invited.as_ref().map(|i| s.config.link(&format!("/invitations/{}", i.token))),
+        invite_url: extra.invited.as_ref().map(|i| s.config.link(&people::invitation_path(&i.token))),
         invite_email: extra.invited.as_ref().map(|i| i.user.email.clone()).unwrap_or_default(),
         invite_expires: extra.invited.as_ref().map(|i| format::date(i.expires_at, &tz).0).unwrap_or_default(),
     };

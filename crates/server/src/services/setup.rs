@@ -66,8 +66,9 @@ pub struct NewOrganization {
 pub struct CreatedOrganization {
     pub organization: Organization,
     pub admin: User,
-    /// The set-password (invitation) token when no password was given.
-    pub invitation_token: Option<String>,
+    /// The set-password (invitation) token and when it expires, when no
+    /// password was given.
+    pub invitation: Option<(String, Timestamp)>,
 }
 
 pub async fn complete(db: &Db, meta: &RequestMeta, now: Timestamp, req: SetupRequest) -> Result<CreatedOrganization> {
@@ -112,9 +113,9 @@ pub async fn create(
     let mut tx = db.write_deployment().await?;
     let actor = Some(ctx.principal.actor());
     let (created, done) = insert(&mut tx, valid, &ctx.meta, ctx.now, actor, ttl_hours).await?;
-    if let (Some(postbox), Some(token)) = (postbox, &created.invitation_token) {
+    if let (Some(postbox), Some((token, expires_at))) = (postbox, &created.invitation) {
         let scope = OrgScope::of(&Principal::system("setup").in_org(created.organization.id.clone()))?;
-        let letter = Letter::SetPassword { expires_at: ctx.now.plus_seconds(ttl_hours * 3600) };
+        let letter = Letter::SetPassword { expires_at: *expires_at };
         postbox.post(&mut tx, &scope, &created.admin, letter, &people::invitation_path(token), ctx.now).await?;
     }
     setup::clear(&mut tx).await?;
@@ -228,10 +229,10 @@ async fn insert(
         event(&org.id, action, actor, meta, now).target(target::USER, &admin.id).changes(changes.into_value()),
     )
     .await?;
-    let invitation_token = if invited {
-        Some(people::new_invitation(c, &scope, &admin, Some("operator".into()), now, ttl_hours).await?.0)
+    let invitation = if invited {
+        Some(people::new_invitation(c, &scope, &admin, Some("operator".into()), now, ttl_hours).await?)
     } else {
         None
     };
-    Ok((CreatedOrganization { organization: org, admin, invitation_token }, done))
+    Ok((CreatedOrganization { organization: org, admin, invitation }, done))
 }

@@ -198,7 +198,7 @@ async fn organization_at(
         admin_password: None,
     };
     let created = create(db, &Ctx { now: start, ..ctx.clone() }, None, input, ttl_hours).await?;
-    let invitation = created.invitation_token.map(|token| (created.admin.email, token));
+    let invitation = created.invitation.map(|(token, _)| (created.admin.email, token));
     Ok((created.organization, invitation))
 }
 

@@ -3,7 +3,7 @@
 //! on shutdown lets running jobs finish for a grace period before giving the
 //! rest back.
 //!
-//! It wakes on [`Db::job_wakeup`] (an enqueue in this process, or on
+//! It wakes on [`steward_store::Db::job_wakeup`] (an enqueue in this process, or on
 //! PostgreSQL a `NOTIFY` from any instance), so a job starts within
 //! milliseconds of its commit; a job for later is waited for until its
 //! `run_at`; a slow poll is the safety net for notices missed.
@@ -17,8 +17,7 @@ use std::time::Duration;
 
 use futures_util::FutureExt;
 use steward_core::ids::JobId;
-use steward_core::time::{Clock, Timestamp};
-use steward_store::Db;
+use steward_core::time::Timestamp;
 use steward_store::jobs::{self, Job as Row};
 use tokio::task::JoinSet;
 
@@ -80,11 +79,9 @@ impl WorkerConfig {
 
 #[derive(Clone)]
 pub struct Worker {
-    /// What jobs reach through their [`JobCtx`].
+    /// The database and clock it works on; what jobs reach through their [`JobCtx`].
     app: AppState,
-    db: Db,
     registry: Arc<Registry>,
-    clock: Arc<dyn Clock>,
     schedules: Arc<Vec<Schedule>>,
     config: Arc<WorkerConfig>,
 }
@@ -104,8 +101,6 @@ impl Worker {
     /// A worker for `app`'s database, on its clock.
     pub fn new(app: AppState, registry: Registry, config: WorkerConfig) -> Self {
         Worker {
-            db: app.db.clone(),
-            clock: app.clock.clone(),
             app,
             registry: Arc::new(registry),
             schedules: Arc::new(schedule::standard()),
@@ -135,18 +130,18 @@ impl Worker {
 
     /// Fires the schedules whose period is due (see [`schedule::fire_due`]).
     pub async fn fire_schedules(&self) -> steward_core::Result<Vec<&'static str>> {
-        schedule::fire_due(&self.db, &self.schedules, self.clock.now()).await
+        schedule::fire_due(&self.app.db, &self.schedules, self.app.clock.now()).await
     }
 
     async fn claim(&self, n: usize) -> steward_core::Result<Vec<Row>> {
-        let now = self.clock.now();
-        Ok(jobs::claim(&self.db, &self.config.name, now, self.config.lease, n as i64).await?)
+        let now = self.app.clock.now();
+        Ok(jobs::claim(&self.app.db, &self.config.name, now, self.config.lease, n as i64).await?)
     }
 
     /// Runs until `shutdown` resolves, then lets running jobs finish for the
     /// grace period and gives back the ones that did not.
     pub async fn run(self, shutdown: impl Future<Output = ()>) {
-        self.db.listen_for_jobs();
+        self.app.db.listen_for_jobs();
         tokio::pin!(shutdown);
         let mut running: JoinSet<()> = JoinSet::new();
         let mut held: HashMap<tokio::task::Id, Row> = HashMap::new();
@@ -154,7 +149,7 @@ impl Worker {
         tracing::info!(worker = %self.config.name, concurrency = self.config.concurrency, kinds = ?self.registry, "worker started");
         loop {
             // Made before looking, so an enqueue committed meanwhile still wakes us.
-            let wake = self.db.job_wakeup().notified();
+            let wake = self.app.db.job_wakeup().notified();
             tokio::pin!(wake);
             if tokio::time::Instant::now() >= next_schedule {
                 if let Err(e) = self.fire_schedules().await {
@@ -204,10 +199,10 @@ impl Worker {
 
     /// How long until the next waiting job is due, at most a poll.
     async fn until_next_due(&self) -> Duration {
-        let next = async { steward_store::jobs::next_due(&mut *self.db.conn().await?).await };
+        let next = async { steward_store::jobs::next_due(&mut *self.app.db.conn().await?).await };
         match next.await {
             Ok(Some(at)) => {
-                let ms = at.millis().saturating_sub(self.clock.now().millis()).max(0);
+                let ms = at.millis().saturating_sub(self.app.clock.now().millis()).max(0);
                 // A floor, so a due job another worker is claiming right now can't spin this loop.
                 Duration::from_millis(u64::try_from(ms).unwrap_or(0))
                     .max(Duration::from_millis(20))
@@ -231,10 +226,10 @@ impl Worker {
         if tokio::time::timeout(self.config.grace, finish).await.is_err() {
             running.abort_all();
             while running.join_next().await.is_some() {}
-            let now = self.clock.now();
+            let now = self.app.clock.now();
             for job in held.values() {
                 // Guarded by the claim: a job that ended meanwhile is left as it ended.
-                match jobs::release(&self.db, job, now).await {
+                match jobs::release(&self.app.db, job, now).await {
                     Ok(true) => tracing::info!(job = %job.id, kind = %job.kind, "gave back an unfinished job"),
                     Ok(false) => {}
                     Err(e) => {
@@ -269,19 +264,19 @@ impl Worker {
                 }
             }
         };
-        let now = self.clock.now();
+        let now = self.app.clock.now();
         let (recorded, outcome) = match outcome {
-            Ok(()) => (jobs::complete(&self.db, &job, now).await, Outcome::Done),
+            Ok(()) => (jobs::complete(&self.app.db, &job, now).await, Outcome::Done),
             Err(e) if e.permanent || job.attempts >= job.max_attempts => {
                 tracing::warn!(job = %job.id, kind = %job.kind, attempts = job.attempts, error = %e, "job is dead");
-                let recorded = jobs::fail(&self.db, &job, now, &e.message, None).await;
+                let recorded = jobs::fail(&self.app.db, &job, now, &e.message, None).await;
                 (recorded, Outcome::Dead(e.message))
             }
             Err(e) => {
                 let wait = self.config.backoff.delay(&job.id, job.attempts);
                 let at = after(now, wait);
                 tracing::info!(job = %job.id, kind = %job.kind, attempt = job.attempts, error = %e, retry_at = %at, "job failed; will retry");
-                (jobs::fail(&self.db, &job, now, &e.message, Some(at)).await, Outcome::Retry(at))
+                (jobs::fail(&self.app.db, &job, now, &e.message, Some(at)).await, Outcome::Retry(at))
             }
         };
         match recorded {
@@ -299,8 +294,8 @@ impl Worker {
     async fn keep_lease(&self, job: &Row) {
         loop {
             tokio::time::sleep(self.config.lease / 3).await;
-            let until = after(self.clock.now(), self.config.lease);
-            match jobs::renew(&self.db, job, until).await {
+            let until = after(self.app.clock.now(), self.config.lease);
+            match jobs::renew(&self.app.db, job, until).await {
                 Ok(true) => {}
                 Ok(false) => {
                     tracing::warn!(job = %job.id, "lost a job's lease to another worker; stopping this run");

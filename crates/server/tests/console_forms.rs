@@ -176,6 +176,20 @@ async fn every_console_form_works_and_checks_its_token() {
         assert!(after.text.contains("<td>Gone Soon (deleted)</td>"), "{}", after.text);
         let nowhere = app.get("/settings/organization/audit?workspace=nowhere", cookie).await;
         assert!(nowhere.text.contains("no workspace here has the slug nowhere"));
+        // A filter that doesn't resolve offers no export (it would hold every workspace's events).
+        assert!(!nowhere.text.contains("/api/v1/audit-events/export") && nowhere.text.contains("id=\"no-export\""));
+        let api = app.get("/api/v1/audit-events/export?format=csv&workspace=nowhere", key).await;
+        assert_eq!(api.status, 422, "the API refuses rather than widening: {}", api.text);
+        // A deleted workspace can still be filtered by: it is suggested by id.
+        assert!(
+            after.text.contains(&format!("<option value=\"{gone}\">Gone Soon (deleted)</option>")),
+            "{}",
+            after.text
+        );
+        let by_gone = app.get(&format!("/settings/organization/audit?workspace={gone}"), cookie).await;
+        assert!(by_gone.text.contains("data-action=\"workspace.deleted\""), "{}", by_gone.text);
+        assert!(!by_gone.text.contains("data-action=\"user.role_changed\""));
+        assert!(by_gone.text.contains(&format!("workspace={gone}")), "the export keeps the filter");
 
         // Pages carry the idle timeout for the "you will be signed out" warning.
         let account = app.get("/account", cookie).await;

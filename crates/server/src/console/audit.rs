@@ -49,7 +49,9 @@ struct AuditPage {
     actor: String,
     action: String,
     workspace: String,
-    api_query: String,
+    /// The page's filters, resolved, for the export links; `None` while a
+    /// filter doesn't resolve, so an export never holds more than the page.
+    api_query: Option<String>,
     next: Option<String>,
     error: Option<String>,
 }
@@ -140,6 +142,8 @@ async fn show(State(s): State<AppState>, session: ConsoleSession, Query(f): Quer
         .map(|w| (w.slug, w.name))
         .collect();
     workspaces.sort_by_key(|w| w.1.to_lowercase());
+    // Deleted workspaces are gone from the list but not from the log: offered by id.
+    workspaces.extend(audit::deleted_workspaces(&s.db, &ctx, SUGGESTIONS.into()).await.unwrap_or_default());
     let ws: HashMap<String, String> = match audit::workspace_names(&s.db, &ctx, &events).await {
         Ok(names) => names,
         Err(e) => return error_page(&e),
@@ -183,14 +187,16 @@ async fn show(State(s): State<AppState>, session: ConsoleSession, Query(f): Quer
         urlencode(&f.action),
         urlencode(&f.workspace)
     );
-    let api_query = format!(
-        "from={}&to={}&actor={}&action={}&workspace={}",
-        urlencode(q.from.as_deref().unwrap_or("")),
-        urlencode(q.to.as_deref().unwrap_or("")),
-        urlencode(q.actor.as_deref().unwrap_or("")),
-        urlencode(&f.action),
-        urlencode(q.workspace.as_deref().unwrap_or(""))
-    );
+    let api_query = error.is_none().then(|| {
+        format!(
+            "from={}&to={}&actor={}&action={}&workspace={}",
+            urlencode(q.from.as_deref().unwrap_or("")),
+            urlencode(q.to.as_deref().unwrap_or("")),
+            urlencode(q.actor.as_deref().unwrap_or("")),
+            urlencode(&f.action),
+            urlencode(q.workspace.as_deref().unwrap_or(""))
+        )
+    });
     AuditPage {
         layout: layout(&s, &session, "Audit logs", "audit").await,
         timezone: tz,

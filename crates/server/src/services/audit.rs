@@ -203,6 +203,14 @@ pub async fn workspace_names(db: &Db, ctx: &Ctx, events: &[AuditEvent]) -> Resul
     Ok(names)
 }
 
+/// Deleted workspaces, newest first (id, "name (deleted)"), to filter by.
+pub async fn deleted_workspaces(db: &Db, ctx: &Ctx, limit: i64) -> Result<Vec<(String, String)>> {
+    let org = ctx.authorize(Permission::AuditRead)?;
+    let mut c = db.conn().await?;
+    let gone = audit::deleted_workspaces(&mut c, &org, limit).await?;
+    Ok(gone.into_iter().map(|(id, name)| (id, format!("{name} (deleted)"))).collect())
+}
+
 /// Activity logs are kept this long by default (DATA-2).
 pub const RETENTION_DAYS: i64 = 90;
 

@@ -189,8 +189,27 @@ pub async fn deleted_workspace_names(
     sql.push_list(" AND action = 'workspace.deleted' AND target_id IN ", ids.iter().map(|id| Arg::Text(id.clone())));
     let (query, args) = sql.query();
     let rows = bind_all(sqlx::query(sqlx::AssertSqlSafe(query)), args).fetch_all(c).await?;
+    deleted_names(&rows)
+}
+
+/// The workspaces deleted most recently (id, name), newest first: what one
+/// can still filter the log by after the workspace is gone.
+pub async fn deleted_workspaces(c: &mut Conn, org: &OrgScope, limit: i64) -> StoreResult<Vec<(String, String)>> {
+    let rows = sqlx::query(
+        "SELECT target_id, metadata FROM audit_events WHERE org_id = $1 AND action = 'workspace.deleted' \
+         ORDER BY seq DESC LIMIT $2",
+    )
+    .bind(org.as_str())
+    .bind(limit)
+    .fetch_all(c)
+    .await?;
+    deleted_names(&rows)
+}
+
+/// (id, name) of `workspace.deleted` rows; the name is in their metadata.
+fn deleted_names(rows: &[AnyRow]) -> StoreResult<Vec<(String, String)>> {
     let mut names = Vec::new();
-    for r in &rows {
+    for r in rows {
         if let (Some(id), Some(name)) = (opt_text(r, "target_id")?, json(r, "metadata")?["name"].as_str()) {
             names.push((id, name.to_owned()));
         }

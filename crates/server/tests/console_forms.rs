@@ -222,3 +222,40 @@ async fn every_console_form_works_and_checks_its_token() {
         assert!(actions.contains(&"user.password_changed".into()) && actions.contains(&"user.updated".into()));
     }
 }
+
+/// A workspace's lists page on their own: each has Next and First page links
+/// that move it and keep the others where they are.
+#[tokio::test]
+async fn a_workspace_page_pages_each_of_its_lists() {
+    for app in TestApp::all().await {
+        let org = app.org("acme").await;
+        let key = Auth::Bearer(&org.admin_key);
+        let ws = app.post("/api/v1/workspaces", key, json!({ "name": "Busy" })).await.json["id"]
+            .as_str()
+            .unwrap()
+            .to_owned();
+        for i in 0..30 {
+            let r = app
+                .post(&format!("/api/v1/workspaces/{ws}/campaigns"), key, json!({ "name": format!("Campaign {i:02}") }))
+                .await;
+            assert_eq!(r.status, 201, "{}", r.text);
+        }
+        let cookie = Auth::Cookie { token: &org.admin_token, csrf: None };
+        let base = format!("/settings/organization/workspaces/{ws}");
+        let first = app.get(&base, cookie).await;
+        assert_eq!(first.status, 200, "{}", first.text);
+        let shown = |html: &str| (0..30).filter(|i| html.contains(&format!("<td>Campaign {i:02}</td>"))).count();
+        assert_eq!(shown(&first.text), 25, "a page holds 25 rows");
+        let next =
+            first.text.split("href=\"?campaigns=").nth(1).and_then(|r| r.split('"').next()).expect("a Next page link");
+        let second = app.get(&format!("{base}?campaigns={}", next.replace("&amp;", "&")), cookie).await;
+        assert_eq!(shown(&second.text), 5, "the rest on the next page");
+        assert!(
+            second.text.contains("First page") && !second.text.contains("?campaigns="),
+            "no Next after the last page"
+        );
+        assert!(!first.text.contains("Pages of members"), "a short list has no pager");
+        let bad = app.get(&format!("{base}?campaigns=not-a-cursor"), cookie).await;
+        assert_eq!((bad.status, shown(&bad.text)), (200, 25), "an edited cursor starts the list over");
+    }
+}

@@ -21,6 +21,7 @@ pub mod session;
 mod settings;
 mod setup;
 mod two_factor;
+mod workspace_page;
 mod workspaces;
 
 use std::collections::HashMap;

@@ -13,15 +13,13 @@ use axum::routing::{get, post};
 use axum::{Form, Router};
 use serde::Deserialize;
 use steward_core::ids::{UserId, WorkspaceId};
-use steward_core::people::UserStatus;
-use steward_core::workspaces::{Lifecycle, WorkspaceRole};
+use steward_core::workspaces::Lifecycle;
 use steward_store::workspaces::Workspace;
 
 use super::organization::{ask_admin, layout};
 use super::session::{ConsoleSession, Layout, notice_text, see_other, urlencode};
-use super::{dialogs, error_page, field_errors, format};
+use super::{dialogs, error_page, field_errors, format, workspace_page};
 use crate::services::workspaces::{self, CreateWorkspace, ListParams, SetMember, WorkspacePatch};
-use crate::services::{campaigns, connections, content};
 use crate::state::AppState;
 
 const BASE: &str = "/settings/organization/workspaces";
@@ -50,7 +48,7 @@ pub fn router() -> Router<AppState> {
     Router::new()
         .route(BASE, get(list).post(create))
         .route("/settings/organization/workspaces/new", get(new_form))
-        .route("/settings/organization/workspaces/{id}", get(show))
+        .route("/settings/organization/workspaces/{id}", get(workspace_page::show))
         .route("/settings/organization/workspaces/{id}/edit", get(edit_form).post(edit))
         .route("/settings/organization/workspaces/{id}/{action}", post(lifecycle))
         .route("/settings/organization/workspaces/{id}/members", post(add_member))
@@ -279,7 +277,7 @@ async fn create(State(s): State<AppState>, session: ConsoleSession, Form(form): 
     }
 }
 
-fn parse_ws(id: &str) -> Result<WorkspaceId, Response> {
+pub(super) fn parse_ws(id: &str) -> Result<WorkspaceId, Response> {
     id.parse().map_err(|_| super::not_found_page())
 }
 
@@ -391,7 +389,7 @@ async fn lifecycle(
         Ok(()) => see_other(&format!("{BASE}/{id}"), notice),
         Err(e) if let Some(r) = super::confirm::reauth_redirect(&e, &format!("{BASE}/{id}")) => r,
         Err(e) if e.status < 500 && e.status != 404 => {
-            page(&s, &session, &id, Some(e.detail), StatusCode::from_u16(e.status).ok()).await
+            workspace_page::page(&s, &session, &id, Some(e.detail), StatusCode::from_u16(e.status).ok()).await
         }
         Err(e) => error_page(&e),
     }
@@ -442,7 +440,9 @@ async fn member_answer(
 ) -> Response {
     match done {
         Ok(()) => see_other(&format!("{BASE}/{id}"), notice),
-        Err(e) if e.status < 500 => page(s, session, id, Some(e.detail), StatusCode::from_u16(e.status).ok()).await,
+        Err(e) if e.status < 500 => {
+            workspace_page::page(s, session, id, Some(e.detail), StatusCode::from_u16(e.status).ok()).await
+        }
         Err(e) => error_page(&e),
     }
 }
@@ -461,126 +461,4 @@ async fn remove_member(
     };
     let done = workspaces::remove_member(&s.db, &session.ctx(), &id, &user).await;
     member_answer(&s, &session, &id, done, "member_removed").await
-}
-
-#[derive(Template, WebTemplate)]
-#[template(path = "workspace.html")]
-struct WorkspacePage {
-    layout: Layout,
-    w: WsRow,
-    description: Option<String>,
-    timezone: String,
-    language: String,
-    storage: String,
-    members: Vec<MemberRow>,
-    candidates: Vec<(String, String)>,
-    roles: Vec<&'static str>,
-    campaigns: Vec<(String, &'static str, String, bool)>,
-    more_campaigns: bool,
-    content: Vec<(String, &'static str, String)>,
-    connections: Vec<(&'static str, String, &'static str)>,
-    error: Option<String>,
-}
-
-struct MemberRow {
-    user_id: String,
-    name: String,
-    email: String,
-    role: &'static str,
-}
-
-async fn show(
-    State(s): State<AppState>,
-    session: ConsoleSession,
-    Path(id): Path<String>,
-    Query(q): Query<super::NoticeQuery>,
-) -> Response {
-    let id = match parse_ws(&id) {
-        Ok(id) => id,
-        Err(r) => return r,
-    };
-    render(&s, &session, &id, None, None, notice_text(q.notice.as_deref())).await
-}
-
-async fn page(
-    s: &AppState,
-    session: &ConsoleSession,
-    id: &WorkspaceId,
-    error: Option<String>,
-    status: Option<StatusCode>,
-) -> Response {
-    render(s, session, id, error, status, None).await
-}
-
-async fn render(
-    s: &AppState,
-    session: &ConsoleSession,
-    id: &WorkspaceId,
-    error: Option<String>,
-    status: Option<StatusCode>,
-    notice: Option<String>,
-) -> Response {
-    if !session.can(Permission::WorkspacesRead) {
-        return ask_admin(s, session).await;
-    }
-    let ctx = session.ctx();
-    let w = match workspaces::get(&s.db, &ctx, id).await {
-        Ok(w) => w,
-        Err(e) => return error_page(&e),
-    };
-    let page50 = steward_core::pagination::Page { limit: 50, after: None };
-    let page200 = steward_core::pagination::Page { limit: 200, after: None };
-    let members = workspaces::members(&s.db, &ctx, id, &page200).await.map(|r| r.0).unwrap_or_default();
-    let (camps, more) = campaigns::list(&s.db, &ctx, id, &page50).await.unwrap_or_default();
-    let items = content::list(&s.db, &ctx, id, &page50).await.map(|r| r.0).unwrap_or_default();
-    let conns = connections::list(&s.db, &ctx, id, &page50).await.map(|r| r.0).unwrap_or_default();
-    let everyone = crate::services::people::list_all(&s.db, &ctx).await.unwrap_or_default();
-    let tz = session.org.timezone.clone();
-    let ws_row = row(&w, &tz, active_count(&camps));
-    let removals = members.iter().map(|m| dialogs::remove_member(w.id.as_str(), &w.name, m.user_id.as_str(), &m.name));
-    let page = WorkspacePage {
-        layout: layout(s, session, &w.name, "workspaces")
-            .await
-            .with_notice(notice)
-            .with_confirms(dialogs::workspace(&ws_row))
-            .with_confirms(removals),
-        description: w.description.clone(),
-        timezone: w.timezone.clone(),
-        language: w.default_language.clone(),
-        storage: format::bytes(w.storage_bytes),
-        candidates: everyone
-            .iter()
-            .filter(|u| u.status != UserStatus::Deactivated && !members.iter().any(|m| m.user_id == u.id))
-            .map(|u| (u.id.to_string(), format!("{} ({})", u.name, u.email)))
-            .collect(),
-        members: members
-            .iter()
-            .map(|m| MemberRow {
-                user_id: m.user_id.to_string(),
-                name: m.name.clone(),
-                email: m.email.clone(),
-                role: m.role.as_str(),
-            })
-            .collect(),
-        roles: WorkspaceRole::ALL.iter().map(|r| r.as_str()).collect(),
-        campaigns: camps
-            .iter()
-            .map(|c| (c.name.clone(), c.status.as_str(), format::int(c.cost_credits), c.paused_by.is_some()))
-            .collect(),
-        more_campaigns: more.is_some(),
-        content: items
-            .iter()
-            .map(|c| {
-                (c.title.clone(), c.status.as_str(), c.published_at.map(|t| format::date(t, &tz).0).unwrap_or_default())
-            })
-            .collect(),
-        connections: conns.iter().map(|c| (c.platform.as_str(), c.account_name.clone(), c.status.as_str())).collect(),
-        w: ws_row,
-        error,
-    };
-    (status.unwrap_or(StatusCode::OK), page).into_response()
-}
-
-fn active_count(camps: &[steward_store::campaigns::Campaign]) -> i64 {
-    camps.iter().filter(|c| c.status == steward_core::workspaces::CampaignStatus::Active).count() as i64
 }

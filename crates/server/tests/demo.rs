@@ -28,6 +28,47 @@ async fn small_demo_is_consistent() {
         let statuses: HashSet<&str> = list.iter().map(|w| w["status"].as_str().unwrap()).collect();
         assert_eq!(statuses, HashSet::from(["active", "suspended", "archived"]));
 
+        // Reads as real: no machine suffixes, unique slugs (a second run numbers them), varied sizes.
+        // A machine suffix: a run of hex characters with digits in it (`dd218389aa121`).
+        let machine = |s: &str| {
+            s.split(|c: char| !c.is_ascii_hexdigit())
+                .any(|run| run.len() >= 6 && run.chars().filter(char::is_ascii_digit).count() >= 2)
+        };
+        let slugs: Vec<&str> = list.iter().map(|w| w["slug"].as_str().unwrap()).collect();
+        assert_eq!(slugs.iter().collect::<HashSet<_>>().len(), slugs.len(), "slugs are unique");
+        assert!(slugs.iter().all(|s| !machine(s)), "{slugs:?}");
+        let people = app.get("/api/v1/users?limit=200", key).await.json["data"].as_array().unwrap().clone();
+        let emails: Vec<&str> = people.iter().map(|u| u["email"].as_str().unwrap()).collect();
+        assert!(emails.iter().all(|e| !machine(e)), "{emails:?}");
+        let sizes: HashSet<(i64, i64)> =
+            list.iter().map(|w| (w["users"].as_i64().unwrap(), w["campaigns"].as_i64().unwrap())).collect();
+        assert!(sizes.len() >= 10, "the 12 workspaces of a run vary in size: {sizes:?}");
+        assert!(list.iter().all(|w| (1..=40).contains(&w["users"].as_i64().unwrap())));
+        assert!(list.iter().all(|w| (0..=60).contains(&w["campaigns"].as_i64().unwrap())));
+        // Reproducible: two organizations seeded once get the same workspaces.
+        let shape = |l: &serde_json::Value| {
+            let mut v: Vec<(String, i64, i64)> = l["data"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|w| {
+                    let n = |k: &str| w[k].as_i64().unwrap();
+                    (w["name"].as_str().unwrap().to_owned(), n("users"), n("campaigns"))
+                })
+                .collect();
+            v.sort();
+            v
+        };
+        let mut shapes = Vec::new();
+        for slug in ["again", "third"] {
+            let other = app.org(slug).await;
+            seed(slug).await.unwrap();
+            let listed = app.get("/api/v1/workspaces?status=all&limit=200", Auth::Bearer(&other.admin_key)).await;
+            shapes.push(shape(&listed.json));
+        }
+        assert_eq!(shapes[0].len(), 12);
+        assert_eq!(shapes[0], shapes[1], "the same seed, the same data");
+
         let mut active_campaigns = 0;
         let mut storage = 0;
         for w in &list {

@@ -57,3 +57,18 @@ pub async fn analyze(c: &mut Conn) -> StoreResult<()> {
     sqlx::raw_sql(sql).execute(c).await?;
     Ok(())
 }
+
+/// The emails of an organization's people and the slugs of its workspaces,
+/// so a seeder can pick names nobody has yet.
+pub async fn taken_names(
+    c: &mut Conn,
+    org: &crate::OrgScope,
+) -> StoreResult<(std::collections::HashSet<String>, std::collections::HashSet<String>)> {
+    let emails: Vec<String> =
+        sqlx::query_scalar("SELECT email FROM users WHERE org_id = $1").bind(org.as_str()).fetch_all(&mut *c).await?;
+    let slugs: Vec<String> = sqlx::query_scalar("SELECT slug FROM workspaces WHERE org_id = $1")
+        .bind(org.as_str())
+        .fetch_all(&mut *c)
+        .await?;
+    Ok((emails.into_iter().collect(), slugs.into_iter().collect()))
+}

@@ -29,8 +29,10 @@ pub enum Scale {
 struct Sizes {
     workspaces: usize,
     users: usize,
-    members_per_workspace: usize,
-    campaigns_per_workspace: usize,
+    /// People in a workspace, fewest to most (at most everyone).
+    members_per_workspace: (usize, usize),
+    /// Campaigns in a workspace, fewest to most.
+    campaigns_per_workspace: (usize, usize),
     content_per_campaign: usize,
     media_per_workspace: usize,
 }
@@ -41,16 +43,17 @@ impl Scale {
             Scale::Small => Sizes {
                 workspaces: 12,
                 users: 40,
-                members_per_workspace: 5,
-                campaigns_per_workspace: 8,
+                members_per_workspace: (1, 40),
+                campaigns_per_workspace: (0, 60),
                 content_per_campaign: 12,
                 media_per_workspace: 2,
             },
             Scale::Large => Sizes {
                 workspaces: 1_000,
                 users: 10_000,
-                members_per_workspace: 12,
-                campaigns_per_workspace: 100,
+                // Even, so the benchmarks' totals are round: 100,000 campaigns.
+                members_per_workspace: (12, 12),
+                campaigns_per_workspace: (100, 100),
                 content_per_campaign: 10,
                 media_per_workspace: 1,
             },
@@ -90,6 +93,27 @@ impl Rng {
 
     fn chance(&mut self, percent: usize) -> bool {
         self.below(100) < percent
+    }
+
+    /// From `lo` to `hi`, both included.
+    fn between(&mut self, (lo, hi): (usize, usize)) -> usize {
+        lo + self.below(hi.saturating_sub(lo) + 1)
+    }
+}
+
+/// Names already used, so new ones read like people's and stay unique:
+/// `ana.chen`, then `ana.chen2`; `copper-coffee`, then `copper-coffee-2`.
+struct Taken(std::collections::HashSet<String>);
+
+impl Taken {
+    fn claim(&mut self, base: &str, suffix: impl Fn(usize) -> String) -> String {
+        let mut name = base.to_owned();
+        let mut n = 1;
+        while !self.0.insert(name.clone()) {
+            n += 1;
+            name = suffix(n);
+        }
+        name
     }
 }
 
@@ -168,13 +192,14 @@ pub async fn seed(db: &Db, ctx: &Ctx, files: &Files, org_slug: &str, scale: Scal
     // its own connection, and SQLite has one writer.
     let mut media_files: Vec<(String, usize)> = Vec::new();
     let domain = format!("{}.demo", org.slug);
-    // Seeds can run twice: ids are new, and a run tag keeps emails and slugs unique.
-    let run = &UserId::new().to_string()[24..];
+    // Seeds can run twice: ids are new, and names already taken get a number.
+    let (emails, slugs) = bulk::taken_names(&mut tx, &scope).await?;
+    let (mut emails, mut slugs) = (Taken(emails), Taken(slugs));
 
     // People.
     let mut user_ids = Vec::with_capacity(sizes.users);
     let mut rows = Vec::with_capacity(sizes.users);
-    for i in 0..sizes.users {
+    for _ in 0..sizes.users {
         let id = UserId::new();
         let (first, last) = (rng.pick(FIRST), rng.pick(LAST));
         let status = if rng.chance(3) {
@@ -188,7 +213,10 @@ pub async fn seed(db: &Db, ctx: &Ctx, files: &Files, org_slug: &str, scale: Scal
         rows.push(vec![
             Arg::Text(id.to_string()),
             Arg::Text(org_id.clone()),
-            Arg::Text(format!("{}.{}.{run}{i}@{domain}", slugify(first), slugify(last))),
+            Arg::Text({
+                let local = format!("{}.{}", slugify(first), slugify(last)).replace('-', "");
+                emails.claim(&format!("{local}@{domain}"), |n| format!("{local}{n}@{domain}"))
+            }),
             Arg::Text(format!("{first} {last}")),
             Arg::Text("member".into()),
             Arg::Text(status.into()),
@@ -211,7 +239,8 @@ pub async fn seed(db: &Db, ctx: &Ctx, files: &Files, org_slug: &str, scale: Scal
     for w in 0..sizes.workspaces {
         let ws = WorkspaceId::new();
         let name = format!("{} {}", rng.pick(BRAND_A), rng.pick(BRAND_B));
-        let slug = format!("{}-{run}{w}", slugify(&name));
+        let base = slugify(&name);
+        let slug = slugs.claim(&base, |n| format!("{base}-{n}"));
         // Small: of the last four, two suspended and two archived. Large: 5 % each.
         let kind = match scale {
             Scale::Small => match sizes.workspaces - w {
@@ -234,7 +263,8 @@ pub async fn seed(db: &Db, ctx: &Ctx, files: &Files, org_slug: &str, scale: Scal
 
         // Members: distinct people, the first one the workspace's admin.
         let mut chosen: Vec<usize> = Vec::new();
-        while chosen.len() < sizes.members_per_workspace.min(sizes.users) {
+        let size = rng.between(sizes.members_per_workspace).min(sizes.users);
+        while chosen.len() < size {
             let u = rng.below(sizes.users);
             if !chosen.contains(&u) {
                 chosen.push(u);
@@ -257,7 +287,8 @@ pub async fn seed(db: &Db, ctx: &Ctx, files: &Files, org_slug: &str, scale: Scal
         }
 
         // Campaigns and their content.
-        for _ in 0..sizes.campaigns_per_workspace {
+        let campaign_count = rng.between(sizes.campaigns_per_workspace);
+        for _ in 0..campaign_count {
             let cid = CampaignId::new();
             let c_created = now.plus_seconds(-(rng.below(180) as i64) * day - rng.below(86_400) as i64);
             let mut c_status = match rng.below(100) {
@@ -398,7 +429,7 @@ pub async fn seed(db: &Db, ctx: &Ctx, files: &Files, org_slug: &str, scale: Scal
                 changed,
                 restore,
                 Arg::Int(chosen.len() as i64),
-                Arg::Int(sizes.campaigns_per_workspace as i64),
+                Arg::Int(campaign_count as i64),
                 Arg::Int(storage_bytes),
                 Arg::Int(created.millis()),
                 Arg::Int(created.millis()),

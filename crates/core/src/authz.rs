@@ -8,6 +8,7 @@
 use serde::Serialize;
 
 use crate::ids::{ApiKeyId, OrgId, SessionId, UserId};
+use crate::messages::problem;
 use crate::people::OrgRole;
 use crate::permissions::{Holder, Permission, PermissionSet, expand};
 use crate::workspaces::{WorkspaceRole, WorkspaceStatus, suspended};
@@ -127,11 +128,8 @@ pub fn check(principal: &Principal, permission: Permission, resource: Resource<'
             }
             let need = if permission.held_by(Holder::WorkspaceEditor) { "an editor or" } else { "a" };
             Err(Error::forbidden(
-                "workspace_role_required",
-                format!(
-                    "Your role in this workspace is {}; this needs {need} workspace admin (the `{permission}` permission). Ask a workspace admin.",
-                    role.as_str()
-                ),
+                &problem::WORKSPACE_ROLE_REQUIRED,
+                &[("role", &role.as_str()), ("need", &need), ("permission", &permission)],
             )
             .with_extension("permission", permission.name()))
         }
@@ -153,25 +151,12 @@ fn role_holder(role: WorkspaceRole) -> Holder {
 }
 
 fn refusal(principal: &Principal, permission: Permission) -> Error {
-    let e = match &principal.credential {
-        _ if !permission.key_assignable() => Error::forbidden(
-            "operator_required",
-            format!("Only the platform operator may do this (the `{permission}` permission)."),
-        ),
-        Credential::ApiKey { .. } => Error::forbidden(
-            "insufficient_scope",
-            format!(
-                "This API key does not hold the `{permission}` permission. Use a key that does, or create one in Integrations → API."
-            ),
-        ),
-        _ => Error::forbidden(
-            "super_admin_required",
-            format!(
-                "Only Super Admins can do this (the `{permission}` permission). Ask one of your organization's Super Admins for access."
-            ),
-        ),
+    let kind = match &principal.credential {
+        _ if !permission.key_assignable() => problem::OPERATOR_REQUIRED,
+        Credential::ApiKey { .. } => problem::INSUFFICIENT_SCOPE,
+        _ => problem::SUPER_ADMIN_REQUIRED,
     };
-    e.with_extension("permission", permission.name())
+    Error::forbidden(&kind, &[("permission", &permission)]).with_extension("permission", permission.name())
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, utoipa::ToSchema)]

@@ -11,7 +11,8 @@ use image::imageops::FilterType;
 use image::metadata::Orientation;
 use image::{DynamicImage, ImageDecoder, ImageError, ImageFormat, ImageReader, Limits};
 
-use crate::{Error, FieldError, Result};
+use crate::messages::{problem, rule};
+use crate::{Error, Result};
 
 pub const MAX_LOGO_BYTES: usize = 2 * 1024 * 1024;
 pub const LOGO_SIZE: u32 = 200;
@@ -65,76 +66,44 @@ pub fn detect(bytes: &[u8]) -> Option<LogoKind> {
 /// box is in its pixels as displayed, that is after any EXIF rotation.
 pub fn process_logo(bytes: &[u8], crop: Option<Crop>) -> Result<Logo> {
     if bytes.len() > MAX_LOGO_BYTES {
-        return Err(Error::new(
-            413,
-            "logo_too_large",
-            "Payload too large",
-            "The logo is larger than 2 MB. Use a smaller PNG, JPG or SVG file.",
-        ));
+        return Err(Error::new(413, &problem::LOGO_TOO_LARGE, &[]));
     }
     match detect(bytes) {
         Some(LogoKind::Png) => process_raster(bytes, ImageFormat::Png, crop),
         Some(LogoKind::Jpeg) => process_raster(bytes, ImageFormat::Jpeg, crop),
         Some(LogoKind::Svg) => process_svg(bytes, crop),
-        None => Err(Error::new(
-            415,
-            "unsupported_logo_type",
-            "Unsupported media type",
-            "The file is not a PNG, JPG or SVG image. Use a PNG, JPG or SVG file.",
-        )),
+        None => Err(Error::new(415, &problem::UNSUPPORTED_LOGO_TYPE, &[])),
     }
 }
 
 // ---------------------------------------------------------------- errors
 
-fn unreadable(detail: impl Into<String>) -> Error {
-    Error::new(422, "logo_unreadable", "Unprocessable logo", detail)
+fn unreadable(kind: &str, reason: &str) -> Error {
+    Error::new(422, &problem::LOGO_UNREADABLE, &[("kind", &kind), ("reason", &reason)])
 }
 
 fn unreadable_raster() -> Error {
-    unreadable(
-        "The file could not be read as an image; it may be damaged or incomplete. \
-         Export it again from your image editor and upload the new file.",
-    )
+    unreadable("image", "it may be damaged or incomplete")
 }
 
 fn unreadable_svg(reason: &str) -> Error {
-    unreadable(format!("The SVG could not be read: {reason}. Export it again and upload the new file."))
+    unreadable("SVG", reason)
 }
 
 fn unsafe_svg(found: &str) -> Error {
-    Error::new(
-        422,
-        "unsafe_svg",
-        "Unsafe SVG",
-        format!("{found} Remove scripts, event handlers, foreignObject and external references, or upload a PNG."),
-    )
+    Error::new(422, &problem::UNSAFE_SVG, &[("found", &found)])
 }
 
 fn doctype_refused() -> Error {
-    Error::new(
-        422,
-        "unsafe_svg",
-        "Unsafe SVG",
-        "The SVG contains a DOCTYPE declaration; DTDs and entities are not allowed. \
-         Remove the DOCTYPE, or upload a PNG.",
-    )
+    unsafe_svg("a DOCTYPE declaration (DTDs and entities are not allowed)")
 }
 
 fn dimensions_too_large(width: u32, height: u32) -> Error {
     Error::new(
         422,
-        "logo_dimensions_too_large",
-        "Unprocessable logo",
-        format!(
-            "The image is {width}x{height} pixels; a logo may be at most {MAX_SIDE} pixels on a side and \
-             40 megapixels in all. Scale it down and upload it again."
-        ),
+        &problem::LOGO_DIMENSIONS_TOO_LARGE,
+        &[("width", &width), ("height", &height), ("max_side", &MAX_SIDE)],
     )
-}
-
-fn invalid_crop(message: String) -> Error {
-    Error::validation(vec![FieldError::new("crop", "invalid", message)])
 }
 
 // ---------------------------------------------------------------- raster
@@ -210,9 +179,8 @@ fn raster_crop(width: u32, height: u32, crop: Option<Crop>) -> Result<(u32, u32,
         && crop.x + crop.size <= w
         && crop.y + crop.size <= h;
     if !inside {
-        return Err(invalid_crop(format!(
-            "The crop box must be a square at least 1 pixel wide that lies inside the {width}x{height} image."
-        )));
+        let detail = format!("the image is {width}x{height} pixels; the square must be at least 1 pixel wide");
+        return Err(Error::field("crop", &rule::CROP_OUTSIDE, &[("detail", &detail)]));
     }
     // In range by the checks above: x <= width - 1, so the rounded values stay inside too.
     let x = crop.x.round() as u32;

@@ -7,6 +7,7 @@ pub mod devices;
 pub mod error;
 pub mod ids;
 pub mod images;
+pub mod messages;
 pub mod pagination;
 pub mod password;
 pub mod people;

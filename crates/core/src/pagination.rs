@@ -4,7 +4,8 @@
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 
-use crate::{Error, FieldError, Result};
+use crate::messages::{problem, rule};
+use crate::{Error, Result};
 
 pub const DEFAULT_LIMIT: u32 = 50;
 pub const MAX_LIMIT: u32 = 200;
@@ -22,11 +23,8 @@ impl Page {
             None => DEFAULT_LIMIT,
             Some(n) if (1..=i64::from(MAX_LIMIT)).contains(&n) => n as u32,
             Some(_) => {
-                return Err(Error::validation(vec![FieldError::new(
-                    "limit",
-                    "out_of_range",
-                    format!("must be between 1 and {MAX_LIMIT}"),
-                )]));
+                let range = format!("1 to {MAX_LIMIT}");
+                return Err(Error::field("limit", &rule::OUT_OF_RANGE, &[("range", &range)]));
             }
         };
         let after = cursor.filter(|c| !c.is_empty()).map(decode_cursor).transpose()?;
@@ -44,9 +42,7 @@ pub fn encode_cursor(key: &str) -> String {
 }
 
 pub fn decode_cursor(cursor: &str) -> Result<String> {
-    let invalid = || {
-        Error::bad_request("invalid_cursor", "The cursor is not one this API returned. Start again without `cursor`.")
-    };
+    let invalid = || Error::bad_request(&problem::INVALID_CURSOR, &[("context", &"")]);
     let bytes = URL_SAFE_NO_PAD.decode(cursor).map_err(|_| invalid())?;
     let text = String::from_utf8(bytes).map_err(|_| invalid())?;
     text.strip_prefix("v1:").map(str::to_owned).filter(|k| !k.is_empty() && k.len() <= 200).ok_or_else(invalid)

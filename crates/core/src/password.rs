@@ -6,7 +6,8 @@ use argon2::password_hash::phc::PasswordHash;
 use argon2::password_hash::{PasswordHasher, PasswordVerifier};
 use argon2::{Algorithm, Argon2, Params, Version};
 
-use crate::{Error, FieldError, Result};
+use crate::messages::rule;
+use crate::{Error, Result};
 
 pub const MIN_LENGTH: usize = 8;
 /// Long enough for any passphrase; bounds the hashing work an attacker can cause.
@@ -45,18 +46,10 @@ pub fn waste_equal_time(password: &str) {
 pub fn check_baseline(field: &str, password: &str) -> Result<()> {
     let chars = password.chars().count();
     if chars < MIN_LENGTH {
-        return Err(Error::validation(vec![FieldError::new(
-            field,
-            "too_short",
-            format!("must be at least {MIN_LENGTH} characters long"),
-        )]));
+        return Err(Error::field(field, &rule::TOO_SHORT, &[("min", &MIN_LENGTH)]));
     }
     if chars > MAX_LENGTH {
-        return Err(Error::validation(vec![FieldError::new(
-            field,
-            "too_long",
-            format!("must be at most {MAX_LENGTH} characters long"),
-        )]));
+        return Err(Error::field(field, &rule::TOO_LONG, &[("max", &MAX_LENGTH)]));
     }
     Ok(())
 }

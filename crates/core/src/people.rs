@@ -1,6 +1,6 @@
 //! Roles and statuses of people in an organization.
 
-use crate::{Error, FieldError};
+use crate::Error;
 
 macro_rules! string_enum {
     ($(#[$meta:meta])* $name:ident { $($variant:ident = $text:literal),+ $(,)? }) => {
@@ -25,7 +25,7 @@ macro_rules! string_enum {
             pub fn parse_field(field: &str, s: &str) -> Result<Self, Error> {
                 Self::parse(s).ok_or_else(|| {
                     let allowed: Vec<&str> = Self::ALL.iter().map(|v| v.as_str()).collect();
-                    Error::validation(vec![FieldError::new(field, "invalid", format!("must be one of: {}", allowed.join(", ")))])
+                    Error::field(field, &$crate::messages::rule::NOT_ONE_OF, &[("allowed", &allowed.join(", "))])
                 })
             }
         }
@@ -61,6 +61,7 @@ mod tests {
         }
         assert_eq!(UserStatus::parse("deactivated"), Some(UserStatus::Deactivated));
         let err = OrgRole::parse_field("role", "owner").unwrap_err();
-        assert_eq!(err.errors[0].message, "must be one of: super_admin, member");
+        assert_eq!(err.errors[0].message, "`role` is not one of the choices. Use one of: super_admin, member.");
+        assert!(err.errors[0].message_naming("Role").starts_with("Role is not one of"));
     }
 }

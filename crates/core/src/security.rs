@@ -4,6 +4,7 @@
 use serde::{Deserialize, Serialize};
 use zxcvbn::matching::patterns::MatchPattern;
 
+use crate::messages::{Rule, rule};
 use crate::people::string_enum;
 use crate::{Error, FieldError, Result};
 
@@ -50,18 +51,15 @@ impl Settings {
         let mut errors = Vec::new();
         let mut range = |field: &str, v: i64, (lo, hi): (i64, i64), unit: &str| {
             if !(lo..=hi).contains(&v) {
-                errors.push(FieldError::new(field, "out_of_range", format!("must be between {lo} and {hi} {unit}")));
+                let range = format!("{lo} to {hi} {unit}");
+                errors.push(FieldError::new(field, &rule::OUT_OF_RANGE, &[("range", &range)]));
             }
         };
         range("password_min_length", self.password_min_length, MIN_LENGTH_RANGE, "characters");
         range("session_idle_timeout_minutes", self.session_idle_timeout_minutes, IDLE_MINUTES_RANGE, "minutes");
         range("session_absolute_timeout_hours", self.session_absolute_timeout_hours, ABSOLUTE_HOURS_RANGE, "hours");
         if errors.is_empty() && self.session_idle_timeout_minutes > self.session_absolute_timeout_hours * 60 {
-            errors.push(FieldError::new(
-                "session_idle_timeout_minutes",
-                "out_of_range",
-                "must not be longer than the absolute session lifetime",
-            ));
+            errors.push(FieldError::new("session_idle_timeout_minutes", &rule::IDLE_OVER_LIFETIME, &[]));
         }
         if errors.is_empty() { Ok(()) } else { Err(Error::validation(errors)) }
     }
@@ -75,8 +73,8 @@ impl Settings {
     }
 }
 
-fn refuse(field: &str, code: &str, message: impl Into<String>) -> Error {
-    Error::validation(vec![FieldError::new(field, code, message)])
+fn refuse(field: &str, rule: &Rule) -> Error {
+    Error::field(field, rule, &[])
 }
 
 /// Whether `password` may be set under `settings`. `own_words` are the
@@ -86,14 +84,10 @@ pub fn check_password(settings: &Settings, field: &str, password: &str, own_word
     let chars = password.chars().count();
     let min = settings.password_min_length.clamp(MIN_LENGTH_RANGE.0, MIN_LENGTH_RANGE.1) as usize;
     if chars < min {
-        return Err(refuse(field, "too_short", format!("must be at least {min} characters long")));
+        return Err(Error::field(field, &rule::TOO_SHORT, &[("min", &min)]));
     }
     if chars > crate::password::MAX_LENGTH {
-        return Err(refuse(
-            field,
-            "too_long",
-            format!("must be at most {} characters long", crate::password::MAX_LENGTH),
-        ));
+        return Err(Error::field(field, &rule::TOO_LONG, &[("max", &crate::password::MAX_LENGTH)]));
     }
     // Words of the person and organization, split so "Acme Agency" gives "acme" and "agency".
     let mut words: Vec<String> = Vec::new();
@@ -118,43 +112,21 @@ pub fn check_password(settings: &Settings, field: &str, password: &str, own_word
     if let [only] = sequence
         && dictionary(only).as_deref() == Some("Passwords")
     {
-        return Err(refuse(
-            field,
-            "common_password",
-            "is one of the most common passwords; choose something less predictable",
-        ));
+        return Err(refuse(field, &rule::COMMON_PASSWORD));
     }
     if from_own_words * 2 >= chars {
-        return Err(refuse(
-            field,
-            "personal_words",
-            "is built from your name, your email or your organization's name; choose something unrelated",
-        ));
+        return Err(refuse(field, &rule::PERSONAL_WORDS));
     }
     // Fewer than a million guesses (zxcvbn score 0 or 1): sequences, repeats,
     // keyboard walks and dictionary words with a digit, whatever the list says.
     if u8::from(estimate.score()) <= 1 {
-        return Err(refuse(
-            field,
-            "too_predictable",
-            "is a simple sequence or repetition that is guessed at once; choose something less predictable",
-        ));
+        return Err(refuse(field, &rule::TOO_PREDICTABLE));
     }
     match settings.password_complexity {
         Complexity::Off => Ok(()),
         Complexity::Strength => {
             let score = u8::from(estimate.score());
-            if score < 3 {
-                Err(refuse(
-                    field,
-                    "too_weak",
-                    format!(
-                        "is too easy to guess (strength {score} of 4); a longer passphrase of unrelated words is stronger"
-                    ),
-                ))
-            } else {
-                Ok(())
-            }
+            if score < 3 { Err(Error::field(field, &rule::TOO_WEAK, &[("score", &score)])) } else { Ok(()) }
         }
         Complexity::Classes => {
             let classes = [
@@ -164,11 +136,7 @@ pub fn check_password(settings: &Settings, field: &str, password: &str, own_word
                 password.chars().any(|c| !c.is_alphanumeric()),
             ];
             if classes.iter().filter(|c| **c).count() < 3 {
-                Err(refuse(
-                    field,
-                    "missing_character_classes",
-                    "must mix at least three of: lower-case letters, upper-case letters, digits, symbols",
-                ))
+                Err(refuse(field, &rule::MISSING_CHARACTER_CLASSES))
             } else {
                 Ok(())
             }
@@ -252,7 +220,10 @@ mod tests {
         assert_eq!(code(&classes, "violet tractor mango", &[]).as_deref(), Some("missing_character_classes"));
         assert_eq!(code(&classes, "Violet tractor mango 7", &[]), None);
         let e = check_password(&off(15), "password", "password", &[]).unwrap_err();
-        assert_eq!(e.errors[0].message, "must be at least 15 characters long");
+        assert_eq!(
+            e.errors[0].message,
+            "`password` is shorter than 15 characters. Make it at least 15 characters long."
+        );
     }
 
     #[test]

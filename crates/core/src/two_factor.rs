@@ -6,7 +6,7 @@ use base64::Engine;
 use totp_rs::{Algorithm, Builder, Secret, Totp};
 
 use crate::tokens::hash_secret;
-use crate::{Error, FieldError, Result};
+use crate::{Error, Result};
 
 pub const STEP_SECS: u64 = 30;
 pub const RECOVERY_CODES: usize = 10;
@@ -50,11 +50,7 @@ pub fn svg_data_url(svg: &str) -> String {
 pub fn parse_code(field: &str, code: &str) -> Result<String> {
     let digits: String = code.chars().filter(|c| !c.is_whitespace()).collect();
     if digits.len() != 6 || !digits.bytes().all(|b| b.is_ascii_digit()) {
-        return Err(Error::validation(vec![FieldError::new(
-            field,
-            "invalid",
-            "must be the 6 digits your authenticator app shows",
-        )]));
+        return Err(Error::field(field, &crate::messages::rule::NOT_A_TOTP_CODE, &[]));
     }
     Ok(digits)
 }

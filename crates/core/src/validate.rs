@@ -1,6 +1,7 @@
 //! Field rules shared by every form and API body. Each check appends to a
 //! [`Fields`] collector so one response names every bad field at once.
 
+use crate::messages::{Args, Rule, rule};
 use crate::{Error, FieldError, Result};
 
 pub const NAME_MAX: usize = 100;
@@ -22,8 +23,8 @@ impl Fields {
         Self::default()
     }
 
-    pub fn push(&mut self, field: &str, code: &str, message: impl Into<String>) {
-        self.0.push(FieldError::new(field, code, message));
+    pub fn push(&mut self, field: &str, rule: &Rule, args: Args<'_>) {
+        self.0.push(FieldError::new(field, rule, args));
     }
 
     /// Records the error of a single-field check, if any.
@@ -42,10 +43,6 @@ impl Fields {
     }
 }
 
-fn invalid(field: &str, code: &str, message: impl Into<String>) -> Error {
-    Error::validation(vec![FieldError::new(field, code, message)])
-}
-
 fn has_control_chars(s: &str) -> bool {
     s.chars().any(|c| c.is_control())
 }
@@ -54,13 +51,13 @@ fn has_control_chars(s: &str) -> bool {
 pub fn name(field: &str, value: &str) -> Result<String> {
     let v = value.trim();
     if v.is_empty() {
-        return Err(invalid(field, "required", "must not be empty"));
+        return Err(Error::field(field, &rule::REQUIRED, &[]));
     }
     if v.chars().count() > NAME_MAX {
-        return Err(invalid(field, "too_long", format!("must be at most {NAME_MAX} characters")));
+        return Err(Error::field(field, &rule::TOO_LONG, &[("max", &NAME_MAX)]));
     }
     if has_control_chars(v) {
-        return Err(invalid(field, "invalid", "must not contain control characters"));
+        return Err(Error::field(field, &rule::CONTROL_CHARACTERS, &[("where_", &"")]));
     }
     Ok(v.to_owned())
 }
@@ -69,10 +66,10 @@ pub fn name(field: &str, value: &str) -> Result<String> {
 pub fn description(field: &str, value: Option<&str>) -> Result<Option<String>> {
     let Some(v) = value.map(str::trim).filter(|v| !v.is_empty()) else { return Ok(None) };
     if v.chars().count() > DESCRIPTION_MAX {
-        return Err(invalid(field, "too_long", format!("must be at most {DESCRIPTION_MAX} characters")));
+        return Err(Error::field(field, &rule::TOO_LONG, &[("max", &DESCRIPTION_MAX)]));
     }
     if v.chars().any(|c| c.is_control() && c != '\n' && c != '\r' && c != '\t') {
-        return Err(invalid(field, "invalid", "must not contain control characters"));
+        return Err(Error::field(field, &rule::CONTROL_CHARACTERS, &[("where_", &"")]));
     }
     Ok(Some(v.to_owned()))
 }
@@ -81,15 +78,14 @@ pub fn description(field: &str, value: Option<&str>) -> Result<Option<String>> {
 /// starting and ending with a letter or digit.
 pub fn slug(field: &str, value: &str) -> Result<String> {
     let v = value.trim();
-    let rule = "use 2–63 lower-case letters, digits and single hyphens, starting and ending with a letter or digit";
     let len = v.len();
     let ok_chars = v.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-');
     let ok_ends = !v.starts_with('-') && !v.ends_with('-');
     if !(SLUG_MIN..=SLUG_MAX).contains(&len) || !ok_chars || !ok_ends || v.contains("--") {
-        return Err(invalid(field, "invalid", format!("is not a valid slug: {rule}")));
+        return Err(Error::field(field, &rule::INVALID_SLUG, &[]));
     }
     if RESERVED_SLUGS.contains(&v) {
-        return Err(invalid(field, "reserved", format!("`{v}` is reserved; choose another slug")));
+        return Err(Error::field(field, &rule::RESERVED, &[("value", &v)]));
     }
     Ok(v.to_owned())
 }
@@ -122,12 +118,11 @@ pub fn slugify(name: &str) -> String {
 pub fn website(field: &str, value: Option<&str>) -> Result<Option<String>> {
     let Some(v) = value.map(str::trim).filter(|v| !v.is_empty()) else { return Ok(None) };
     if v.len() > URL_MAX {
-        return Err(invalid(field, "too_long", format!("must be at most {URL_MAX} characters")));
+        return Err(Error::field(field, &rule::TOO_LONG, &[("max", &URL_MAX)]));
     }
-    let parsed = url::Url::parse(v)
-        .map_err(|_| invalid(field, "invalid", "must be a full web address such as https://example.com"))?;
+    let parsed = url::Url::parse(v).map_err(|_| Error::field(field, &rule::INVALID_URL, &[]))?;
     if !matches!(parsed.scheme(), "http" | "https") || parsed.host_str().is_none_or(str::is_empty) {
-        return Err(invalid(field, "invalid", "must be an http:// or https:// address with a host"));
+        return Err(Error::field(field, &rule::INVALID_URL, &[]));
     }
     Ok(Some(parsed.to_string()))
 }
@@ -137,9 +132,9 @@ pub fn website(field: &str, value: Option<&str>) -> Result<Option<String>> {
 /// the real proof.
 pub fn email(field: &str, value: &str) -> Result<String> {
     let v = value.trim().to_lowercase();
-    let bad = || invalid(field, "invalid", "must be an email address such as ana@example.com");
+    let bad = || Error::field(field, &rule::INVALID_EMAIL, &[]);
     if v.len() > EMAIL_MAX {
-        return Err(invalid(field, "too_long", format!("must be at most {EMAIL_MAX} characters")));
+        return Err(Error::field(field, &rule::TOO_LONG, &[("max", &EMAIL_MAX)]));
     }
     let (local, domain) = v.split_once('@').ok_or_else(bad)?;
     let domain_ok = domain.contains('.')

@@ -1,8 +1,9 @@
 //! Workspaces and the platform objects they hold: statuses, the lifecycle's
 //! allowed transitions, who may do what inside a workspace, and settings rules.
 
+use crate::messages::{problem, rule};
 use crate::people::string_enum;
-use crate::{Error, FieldError, Result};
+use crate::{Error, Result};
 
 string_enum!(
     /// `active` workspaces work; `suspended` ones lock their members out and pause
@@ -72,9 +73,15 @@ impl Lifecycle {
             _ => None,
         };
         next.ok_or_else(|| {
+            let change = match self {
+                Lifecycle::Suspend => "be suspended",
+                Lifecycle::Reactivate => "be reactivated",
+                Lifecycle::Archive => "be archived",
+                Lifecycle::Restore => "be restored",
+            };
             Error::conflict(
-                "invalid_status_transition",
-                format!("Cannot {} a workspace that is {}.", self.verb(), current.as_str()),
+                &problem::INVALID_STATUS_TRANSITION,
+                &[("what", &"workspace"), ("from", &current.as_str()), ("change", &change)],
             )
             .with_extension("current_status", current.as_str())
         })
@@ -98,11 +105,9 @@ impl ContentStatus {
 
 /// The problem a suspended workspace answers, carrying the reason.
 pub fn suspended(reason: Option<&str>) -> Error {
-    let detail = match reason {
-        Some(r) => format!("This workspace is suspended: {r}. Contact a Super Admin of your organization."),
-        None => "This workspace is suspended. Contact a Super Admin of your organization.".to_owned(),
-    };
-    Error::forbidden("workspace_suspended", detail).with_extension("reason", reason.map(str::to_owned))
+    let because = reason.map(|r| format!(": {r}")).unwrap_or_default();
+    Error::forbidden(&problem::WORKSPACE_SUSPENDED, &[("reason", &because)])
+        .with_extension("reason", reason.map(str::to_owned))
 }
 
 /// Platform objects can't change while their workspace isn't active.
@@ -110,10 +115,7 @@ pub fn require_active_for_changes(status: WorkspaceStatus, reason: Option<&str>)
     match status {
         WorkspaceStatus::Active => Ok(()),
         WorkspaceStatus::Suspended => Err(suspended(reason)),
-        WorkspaceStatus::Archived => Err(Error::conflict(
-            "workspace_archived",
-            "This workspace is archived; restore it before changing what it holds.",
-        )),
+        WorkspaceStatus::Archived => Err(Error::conflict(&problem::WORKSPACE_ARCHIVED, &[])),
     }
 }
 
@@ -121,11 +123,7 @@ pub fn require_active_for_changes(status: WorkspaceStatus, reason: Option<&str>)
 pub fn timezone(field: &str, value: &str) -> Result<String> {
     let v = value.trim();
     if v.is_empty() || v.len() > 64 || jiff::tz::TimeZone::get(v).is_err() {
-        return Err(Error::validation(vec![FieldError::new(
-            field,
-            "invalid",
-            "must be an IANA time zone such as UTC, Europe/Paris or America/New_York",
-        )]));
+        return Err(Error::field(field, &rule::INVALID_TIME_ZONE, &[]));
     }
     Ok(v.to_owned())
 }
@@ -138,11 +136,7 @@ pub fn language(field: &str, value: &str) -> Result<String> {
         parts.next().is_some_and(|p| (2..=3).contains(&p.len()) && p.bytes().all(|b| b.is_ascii_lowercase()));
     let rest_ok = parts.all(|p| (2..=8).contains(&p.len()) && p.bytes().all(|b| b.is_ascii_alphanumeric()));
     if !primary_ok || !rest_ok || v.len() > 35 {
-        return Err(Error::validation(vec![FieldError::new(
-            field,
-            "invalid",
-            "must be a language tag such as en, en-US or pt-BR",
-        )]));
+        return Err(Error::field(field, &rule::INVALID_LANGUAGE, &[]));
     }
     Ok(v.to_owned())
 }

@@ -4,6 +4,7 @@
 
 use std::sync::Arc;
 use std::time::Duration;
+use steward_core::messages::problem;
 
 use axum::extract::{DefaultBodyLimit, State};
 use axum::http::{HeaderName, HeaderValue, Uri, header};
@@ -80,22 +81,12 @@ async fn readyz(State(s): State<AppState>) -> Response {
 
 async fn not_found(uri: Uri) -> Response {
     if uri.path().starts_with("/api/") {
-        problem_response(&Error::new(
-            404,
-            "route_not_found",
-            "Not found",
-            format!("There is no API route {}. See /api/v1/openapi.json.", uri.path()),
-        ))
+        problem_response(&Error::new(404, &problem::ROUTE_NOT_FOUND, &[("path", &uri.path())]))
     } else {
         console::not_found_page()
     }
 }
 
 async fn method_not_allowed() -> Response {
-    problem_response(&Error::new(
-        405,
-        "method_not_allowed",
-        "Method not allowed",
-        "This route does not accept this HTTP method.",
-    ))
+    problem_response(&Error::new(405, &problem::METHOD_NOT_ALLOWED, &[]))
 }

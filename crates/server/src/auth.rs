@@ -11,6 +11,7 @@ use axum::http::header::{AUTHORIZATION, COOKIE};
 use axum::http::request::Parts;
 use axum::http::{HeaderMap, Method};
 use steward_core::authz::Principal;
+use steward_core::messages::problem;
 use steward_core::people::UserStatus;
 use steward_core::tokens::{API_KEY_PREFIX, hash_secret, is_well_formed_api_key};
 use steward_core::{Error, Result};
@@ -34,10 +35,7 @@ pub async fn authenticate(state: &AppState, parts: &Parts) -> Result<Authenticat
         let lowered = query.to_ascii_lowercase();
         if ["api_key=", "access_token=", "token=", "key="].iter().any(|k| lowered.split('&').any(|p| p.starts_with(k)))
         {
-            return Err(Error::bad_request(
-                "credentials_in_query",
-                "Credentials are not accepted in the query string. Send them in the `Authorization: Bearer …` header.",
-            ));
+            return Err(Error::bad_request(&problem::CREDENTIALS_IN_QUERY, &[]));
         }
     }
     if let Some(bearer) = bearer_token(&parts.headers)? {
@@ -56,18 +54,12 @@ pub async fn authenticate(state: &AppState, parts: &Parts) -> Result<Authenticat
             check_same_site(&parts.headers, &state.config.public_url)?;
             let sent = parts.headers.get(CSRF_HEADER).and_then(|v| v.to_str().ok()).unwrap_or("");
             if !constant_time_eq(sent.as_bytes(), csrf.as_bytes()) {
-                return Err(Error::forbidden(
-                    "csrf_token_invalid",
-                    "This request changes data with a session cookie but lacks the session's CSRF token. Send it in the X-CSRF-Token header.",
-                ));
+                return Err(Error::forbidden(&problem::CSRF_TOKEN_INVALID, &[]));
             }
         }
         return Ok(who);
     }
-    Err(Error::unauthorized(
-        "authentication_required",
-        "Sign in, or send an API key or session token in the `Authorization: Bearer …` header.",
-    ))
+    Err(Error::unauthorized(&problem::AUTHENTICATION_REQUIRED, &[]))
 }
 
 fn bearer_token(headers: &HeaderMap) -> Result<Option<String>> {
@@ -77,10 +69,7 @@ fn bearer_token(headers: &HeaderMap) -> Result<Option<String>> {
         Some((scheme, token)) if scheme.eq_ignore_ascii_case("bearer") && !token.trim().is_empty() => {
             Ok(Some(token.trim().to_owned()))
         }
-        _ => Err(Error::unauthorized(
-            "invalid_authorization",
-            "The Authorization header must be `Bearer <API key or session token>`.",
-        )),
+        _ => Err(Error::unauthorized(&problem::INVALID_AUTHORIZATION, &[])),
     }
 }
 
@@ -103,8 +92,7 @@ fn is_state_changing(method: &Method) -> bool {
 /// Refuses cookie writes that a browser marks as cross-site, or whose `Origin`
 /// is not this server's.
 pub fn check_same_site(headers: &HeaderMap, public_url: &str) -> Result<()> {
-    let refused =
-        || Error::forbidden("cross_site_request", "Requests that change data must come from Steward's own pages.");
+    let refused = || Error::forbidden(&problem::CROSS_SITE_REQUEST, &[]);
     if headers.get("sec-fetch-site").and_then(|v| v.to_str().ok()).is_some_and(|v| v == "cross-site") {
         return Err(refused());
     }
@@ -123,8 +111,7 @@ fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
 }
 
 async fn authenticate_api_key(state: &AppState, key: &str) -> Result<Authenticated> {
-    let invalid =
-        || Error::unauthorized("invalid_api_key", "This API key is not valid. It may have been revoked or mistyped.");
+    let invalid = || Error::unauthorized(&problem::INVALID_API_KEY, &[]);
     if !is_well_formed_api_key(key) {
         return Err(invalid());
     }
@@ -148,10 +135,7 @@ async fn authenticate_api_key(state: &AppState, key: &str) -> Result<Authenticat
         return Err(invalid());
     }
     if k.expires_at.is_some_and(|t| t <= now) {
-        return Err(Error::unauthorized(
-            "api_key_expired",
-            "This API key has expired. Create a new one in Integrations → API.",
-        ));
+        return Err(Error::unauthorized(&problem::API_KEY_EXPIRED, &[]));
     }
     // `last_used_at` moves at most once a minute: most requests only read.
     if k.last_used_at.is_none_or(|t| now.millis() - t.millis() >= api_keys::TOUCH_INTERVAL_MS) {
@@ -179,10 +163,7 @@ fn enrollment_gate(must_enroll: bool, parts: &Parts) -> Result<()> {
         .map(|u| u.path().to_owned())
         .unwrap_or_else(|| parts.uri.path().to_owned());
     if must_enroll && !ENROLLMENT_PATHS.contains(&path.as_str()) {
-        return Err(Error::forbidden(
-            "two_factor_enrollment_required",
-            "Your organization requires two-factor authentication. Set it up first: POST /api/v1/me/two-factor/totp, then confirm with a code.",
-        ));
+        return Err(Error::forbidden(&problem::TWO_FACTOR_ENROLLMENT_REQUIRED, &[]));
     }
     Ok(())
 }
@@ -190,20 +171,17 @@ fn enrollment_gate(must_enroll: bool, parts: &Parts) -> Result<()> {
 /// Returns the caller, the session's CSRF token, and whether it must enroll in 2FA first.
 pub async fn authenticate_session(state: &AppState, token: &str) -> Result<(Authenticated, String, bool)> {
     let mut c = state.db.conn().await?;
-    let found = sessions::by_token_hash(&mut c, &hash_secret(token)).await?.ok_or_else(|| {
-        Error::unauthorized("session_expired", "Your session has ended or is not valid. Sign in again.")
-    })?;
+    let found = sessions::by_token_hash(&mut c, &hash_secret(token))
+        .await?
+        .ok_or_else(|| Error::unauthorized(&problem::SESSION_EXPIRED, &[]))?;
     let now = state.now();
     let s = &found.session;
     if now >= s.idle_expires_at || now >= s.absolute_expires_at {
         sessions::expire(&mut c, &s.id).await?;
-        return Err(Error::unauthorized("session_expired", "Your session expired. Sign in again."));
+        return Err(Error::unauthorized(&problem::SESSION_EXPIRED, &[]));
     }
     if found.user.status != UserStatus::Active {
-        return Err(Error::unauthorized(
-            "account_inactive",
-            "Your account is deactivated. Ask a Super Admin of your organization to reactivate it.",
-        ));
+        return Err(Error::unauthorized(&problem::ACCOUNT_INACTIVE, &[]));
     }
     if now.millis() - s.last_seen_at.millis() >= TOUCH_INTERVAL_MS {
         let idle = now.plus_seconds(s.idle_secs).min(s.absolute_expires_at);

@@ -33,6 +33,7 @@ pub struct Problem {
     /// What went wrong and what to do about it.
     pub detail: String,
     /// A stable, machine-readable code (`validation_failed`, `not_found`, …).
+    #[schema(schema_with = steward_core::messages::problem_code_schema)]
     pub code: String,
     /// Per-field errors, for `validation_failed`.
     #[serde(skip_serializing_if = "Vec::is_empty")]

@@ -2,6 +2,7 @@
 //! text or a 500: JSON bodies, query strings, the caller and request metadata.
 
 use std::net::{IpAddr, SocketAddr};
+use steward_core::messages::{problem, rule};
 
 use axum::body::Bytes;
 use axum::extract::{ConnectInfo, FromRequest, FromRequestParts, Query, Request};
@@ -9,9 +10,9 @@ use axum::http::header::{CONTENT_TYPE, USER_AGENT};
 use axum::http::request::Parts;
 use serde::Deserialize;
 use serde::de::DeserializeOwned;
+use steward_core::Error;
 use steward_core::authz::Principal;
 use steward_core::pagination::Page;
-use steward_core::{Error, FieldError};
 
 use crate::error::ApiError;
 use crate::services::{Ctx, RequestMeta};
@@ -33,24 +34,13 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for ApiJson<T> {
             .map(|v| v.split(';').next().unwrap_or("").trim().to_ascii_lowercase())
             .is_some_and(|ct| ct == "application/json" || ct.ends_with("+json"));
         if !is_json {
-            return Err(Error::new(
-                415,
-                "unsupported_media_type",
-                "Unsupported media type",
-                "Send the body as JSON with `Content-Type: application/json`.",
-            )
-            .into());
+            return Err(Error::new(415, &problem::UNSUPPORTED_MEDIA_TYPE, &[]).into());
         }
         let bytes = Bytes::from_request(req, state).await.map_err(|rejection| {
             if rejection.status().as_u16() == 413 {
-                Error::new(
-                    413,
-                    "payload_too_large",
-                    "Payload too large",
-                    "The request body is larger than this endpoint accepts (64 KiB).",
-                )
+                Error::new(413, &problem::PAYLOAD_TOO_LARGE, &[("what", &"request body"), ("limit", &"64 KiB")])
             } else {
-                Error::bad_request("unreadable_body", "The request body could not be read.")
+                Error::bad_request(&problem::UNREADABLE_BODY, &[("what", &"request body")])
             }
         })?;
         parse_json(&bytes).map(ApiJson).map_err(ApiError)
@@ -75,13 +65,7 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for OptionalJson<T> {
             if bytes.iter().all(u8::is_ascii_whitespace) {
                 return Ok(OptionalJson(None));
             }
-            return Err(Error::new(
-                415,
-                "unsupported_media_type",
-                "Unsupported media type",
-                "Send the body as JSON with `Content-Type: application/json`.",
-            )
-            .into());
+            return Err(Error::new(415, &problem::UNSUPPORTED_MEDIA_TYPE, &[]).into());
         }
         ApiJson::<T>::from_request(req, state).await.map(|ApiJson(v)| OptionalJson(Some(v)))
     }
@@ -95,7 +79,7 @@ pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, Error> {
         None => return Err(malformed("the body is empty")),
         Some(b'{') => {}
         Some(b'[' | b'"' | b't' | b'f' | b'n' | b'-' | b'0'..=b'9') => {
-            return Err(Error::validation(vec![FieldError::new("body", "invalid", "must be a JSON object")]));
+            return Err(Error::field("body", &rule::NOT_A_JSON_OBJECT, &[]));
         }
         Some(_) => return Err(malformed("expected a JSON object")),
     }
@@ -112,21 +96,21 @@ pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, Error> {
         } else {
             path
         };
-        let code = if message.starts_with("unknown field") {
-            "unknown_field"
+        let rule = if message.starts_with("unknown field") {
+            &rule::UNKNOWN_FIELD
         } else if message.starts_with("missing field") {
-            "required"
+            &rule::REQUIRED
         } else {
-            "invalid"
+            &rule::WRONG_TYPE
         };
-        Error::validation(vec![FieldError::new(field, code, message)])
+        Error::field(&field, rule, &[("detail", &message)])
     })?;
     de.end().map_err(|e| malformed(&strip_position(&e.to_string())))?;
     Ok(value)
 }
 
 fn malformed(message: &str) -> Error {
-    Error::bad_request("malformed_json", format!("The body is not valid JSON: {message}."))
+    Error::bad_request(&problem::MALFORMED_JSON, &[("reason", &message)])
 }
 
 fn strip_position(message: &str) -> String {
@@ -150,9 +134,10 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequestParts<S> for ApiQuery<T> {
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, ApiError> {
-        Query::<T>::from_request_parts(parts, state).await.map(|Query(v)| ApiQuery(v)).map_err(|e| {
-            ApiError(Error::bad_request("invalid_query", format!("The query string is invalid: {}.", e.body_text())))
-        })
+        Query::<T>::from_request_parts(parts, state)
+            .await
+            .map(|Query(v)| ApiQuery(v))
+            .map_err(|e| ApiError(Error::bad_request(&problem::INVALID_QUERY, &[("reason", &e.body_text())])))
     }
 }
 
@@ -249,7 +234,7 @@ mod tests {
     #[test]
     fn json_errors_name_the_field() {
         let e = parse_json::<Body>(br#"{"name": 5}"#).unwrap_err();
-        assert_eq!((e.status, e.errors[0].field.as_str(), e.errors[0].code.as_str()), (422, "name", "invalid"));
+        assert_eq!((e.status, e.errors[0].field.as_str(), e.errors[0].code.as_str()), (422, "name", "wrong_type"));
         let e = parse_json::<Body>(br#"{"name": "a", "inner": {"count": "x"}}"#).unwrap_err();
         assert_eq!(e.errors[0].field, "inner.count");
         let e = parse_json::<Body>(br#"{}"#).unwrap_err();

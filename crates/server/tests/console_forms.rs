@@ -112,7 +112,7 @@ async fn every_console_form_works_and_checks_its_token() {
         let r =
             form("/settings/organization/people", format!("csrf_token={csrf}&email=not-an-email&role=member")).await;
         assert_eq!(r.status, 422);
-        assert!(r.text.contains("must be an email address"));
+        assert!(r.text.contains("Email is not an email address. Enter one such as ana@example.com."));
         let new_id = members.json["data"][0]["user_id"].as_str().unwrap().to_owned();
         let r = form(&format!("/settings/organization/people/{new_id}/resend"), format!("csrf_token={csrf}")).await;
         assert!(r.status == 200 && r.text.contains("/invitations/"));
@@ -135,7 +135,10 @@ async fn every_console_form_works_and_checks_its_token() {
         )
         .await;
         assert_eq!(r.status, 422);
-        assert!(r.text.contains("aria-invalid=\"true\"") && r.text.contains("IANA time zone"));
+        assert!(
+            r.text.contains("aria-invalid=\"true\"")
+                && r.text.contains("Time zone is not a time zone Steward knows. Use an IANA name")
+        );
         // Delete needs the slug.
         let r = form(&format!("{base}/delete"), format!("csrf_token={csrf}&confirm=wrong")).await;
         assert_eq!(r.status, 422);
@@ -164,7 +167,11 @@ async fn every_console_form_works_and_checks_its_token() {
         assert!(!in_client.text.contains("data-action=\"user.role_changed\""));
         assert!(in_client.text.contains("<td>Client</td>"), "rows name their workspace");
         let nobody = app.get("/settings/organization/audit?actor=nobody%40acme.example", cookie).await;
-        assert!(nobody.text.contains("no one in this organization has the email nobody@acme.example"));
+        assert!(
+            nobody.text.contains("User names no one in this organization: no one has the email nobody@acme.example."),
+            "the filter is named by its label, with what to do: {}",
+            nobody.text
+        );
         // A deleted workspace keeps its name in the log, from its deletion event.
         let key = Auth::Bearer(&org.admin_key);
         let gone = app.post("/api/v1/workspaces", key, json!({ "name": "Gone Soon" })).await.json["id"]
@@ -174,8 +181,17 @@ async fn every_console_form_works_and_checks_its_token() {
         assert_eq!(app.delete(&format!("/api/v1/workspaces/{gone}?confirm=gone-soon"), key).await.status, 204);
         let after = app.get("/settings/organization/audit?action=workspace.*", cookie).await;
         assert!(after.text.contains("<td>Gone Soon (deleted)</td>"), "{}", after.text);
+        assert!(after.text.contains("<td>Workspace deleted <span"), "action types read as words: {}", after.text);
+        let shown = after.text.matches("data-action=\"workspace.").count();
+        assert!(
+            after.text.contains(&format!("{shown} events match; newest first")),
+            "the page counts what matches ({shown} shown): {}",
+            after.text
+        );
+        assert!(after.text.contains("<option value=\"api_key.*\">API key</option>"), "groups read as words");
         let nowhere = app.get("/settings/organization/audit?workspace=nowhere", cookie).await;
-        assert!(nowhere.text.contains("no workspace here has the slug nowhere"));
+        assert!(nowhere.text.contains("Workspace names no workspace of this organization: none has the slug nowhere."));
+        assert!(!nowhere.text.contains("workspace: "), "no field name in developer form");
         // A filter that doesn't resolve offers no export (it would hold every workspace's events).
         assert!(!nowhere.text.contains("/api/v1/audit-events/export") && nowhere.text.contains("id=\"no-export\""));
         let api = app.get("/api/v1/audit-events/export?format=csv&workspace=nowhere", key).await;
@@ -257,5 +273,67 @@ async fn a_workspace_page_pages_each_of_its_lists() {
         assert!(!first.text.contains("Pages of members"), "a short list has no pager");
         let bad = app.get(&format!("{base}?campaigns=not-a-cursor"), cookie).await;
         assert_eq!((bad.status, shown(&bad.text)), (200, 25), "an edited cursor starts the list over");
+    }
+}
+
+/// TROUBLE-1: a refusal says why and what to do, naming the field as the
+/// reader knows it: by its label in the console, by its JSON name in the API;
+/// the console's banner points at the fields instead of repeating them.
+#[tokio::test]
+async fn refusals_name_the_field_by_its_label_in_the_console_and_its_json_name_in_the_api() {
+    for app in TestApp::all().await {
+        let org = app.org("acme").await;
+        let cookie = Auth::Cookie { token: &org.admin_token, csrf: None };
+        let page = app.get("/settings/organization/security", cookie).await;
+        let csrf = csrf_of(&page.text);
+        let body = format!(
+            "csrf_token={csrf}&password_min_length=3&password_complexity=off&session_idle_timeout_minutes=soon\
+             &session_absolute_timeout_hours=12&two_factor=optional"
+        );
+        let r = app
+            .raw(
+                Method::POST,
+                "/settings/organization/security",
+                cookie,
+                Some(&body),
+                "application/x-www-form-urlencoded",
+            )
+            .await;
+        assert_eq!(r.status, 422, "{}", r.text);
+        assert!(
+            r.text.contains("Sign out after inactivity is not a whole number. Enter digits only"),
+            "a field the console parses is named by its label: {}",
+            r.text
+        );
+        assert!(!r.text.contains("password_min_length:") && !r.text.contains("`password_min_length`"), "{}", r.text);
+
+        let r = app
+            .raw(
+                Method::POST,
+                "/settings/organization/security",
+                cookie,
+                Some(&body.replace("=soon", "=30")),
+                "application/x-www-form-urlencoded",
+            )
+            .await;
+        assert_eq!(r.status, 422, "{}", r.text);
+        assert!(
+            r.text.contains("Minimum length is outside 8 to 128 characters. Enter a value in that range."),
+            "{}",
+            r.text
+        );
+        assert!(r.text.contains("Nothing was saved: correct the field marked below"), "the banner points at the field");
+        assert_eq!(r.text.matches("is outside 8 to 128").count(), 1, "the message is not repeated in the banner");
+
+        let api =
+            app.patch("/api/v1/security", Auth::Bearer(&org.admin_key), json!({ "password_min_length": 3 })).await;
+        assert_eq!(api.status, 422);
+        assert_eq!(api.json["code"], "validation_failed");
+        assert_eq!(api.json["errors"][0]["code"], "out_of_range");
+        assert_eq!(
+            api.json["errors"][0]["message"],
+            "`password_min_length` is outside 8 to 128 characters. Enter a value in that range."
+        );
+        assert_eq!(api.json["detail"], api.json["errors"][0]["message"], "one field: the detail is its message");
     }
 }

@@ -62,7 +62,7 @@ async fn the_setup_form_works_in_html() {
         );
         let res = app.raw(Method::POST, "/setup", Auth::None, Some(&form), "application/x-www-form-urlencoded").await;
         assert_eq!(res.status, 422);
-        assert!(res.text.contains("must be at least 15 characters long"), "the error is shown next to the field");
+        assert!(res.text.contains("Password is shorter than 15 characters"), "the error is shown next to the field");
         let form = form.replace("admin_password=x", "admin_password=correct+horse+battery+staple");
         let res = app.raw(Method::POST, "/setup", Auth::None, Some(&form), "application/x-www-form-urlencoded").await;
         assert_eq!(res.status, 201, "{}", res.text);

@@ -34,7 +34,7 @@ async fn enroll_sign_in_with_codes_and_refuse_replays() {
         assert_eq!((r.status, r.json["errors"][0]["field"].as_str()), (422, Some("code")));
         let wrong = if code_at(&secret, secs(&app)).unwrap() == "000000" { "111111" } else { "000000" };
         let r = app.post("/api/v1/me/two-factor/totp/confirm", me, json!({ "code": wrong })).await;
-        assert_eq!((r.status, r.json["errors"][0]["code"].as_str()), (422, Some("incorrect")));
+        assert_eq!((r.status, r.json["errors"][0]["code"].as_str()), (422, Some("wrong_code")));
         let r = app
             .post("/api/v1/me/two-factor/totp/confirm", me, json!({ "code": code_at(&secret, secs(&app)).unwrap() }))
             .await;

@@ -389,11 +389,15 @@ pub(crate) fn operator() -> Ctx {
     Ctx::operator(Timestamp::now_utc())
 }
 
-/// A domain error as one line, with its field errors.
+/// A domain error as sentences; a field is named by its flag.
 pub(crate) fn describe(e: steward_core::Error) -> String {
-    let mut s = e.detail.clone();
+    if e.errors.is_empty() {
+        return e.detail;
+    }
+    let mut s = "Nothing was changed; fix what follows and run the command again:".to_owned();
     for f in &e.errors {
-        s.push_str(&format!("\n  --{}: {}", f.field.replace('_', "-"), f.message));
+        s.push_str("\n  ");
+        s.push_str(&f.message_naming(&format!("--{}", f.field.replace('_', "-"))));
     }
     s
 }

@@ -219,7 +219,7 @@ async fn operator_commands_on_every_engine() {
             Some("short\n"),
         );
         assert!(
-            !o.status.success() && text(&o).contains("--admin-password: must be at least 15"),
+            !o.status.success() && text(&o).contains("--admin-password is shorter than 15 characters"),
             "{engine}: {}",
             text(&o)
         );

@@ -51,7 +51,7 @@ async fn setup_page_explains_a_short_password_next_to_the_field() {
     assert_eq!(b.status().await, 422);
     assert_eq!(b.current_path().await, "/setup");
     let error = "input[name=admin_password][aria-invalid=true] + .field-error";
-    assert_eq!(b.text(error).await, "must be at least 15 characters long");
+    assert_eq!(b.text(error).await, "Password is shorter than 15 characters. Make it at least 15 characters long.");
     // Only the password is flagged; the other answers are kept, the password is not.
     assert_eq!(b.client.find_all(fantoccini::Locator::Css(".field-error")).await.unwrap().len(), 1);
     assert_eq!(b.value("input[name=organization_name]").await, "Acme Agency");

@@ -98,6 +98,20 @@ async fn every_page_fits_the_screen_and_every_confirmation_is_readable() {
     b.client.set_window_size(390, 844).await.unwrap();
     b.goto("/settings/organization/workspaces").await;
     b.screenshot("workspaces-phone").await;
+    b.goto("/settings").await;
+    b.screenshot("settings-phone").await;
+    // Deleting, from the workspace's own page on a phone: the dialog says what
+    // goes and what to type, every part of it on the screen.
+    b.goto(&ws).await;
+    b.click("main details.menu summary").await;
+    b.click("main button[data-dialog^=delete-]").await;
+    b.wait_for("dialog[id^=delete-][open]").await;
+    let text = b.text("dialog[id^=delete-][open]").await;
+    assert!(text.contains("cannot be undone") && text.contains("to confirm"), "{text}");
+    b.screenshot("confirm-delete-phone").await;
+    b.client.set_window_size(1366, 900).await.unwrap();
+    b.goto("/settings").await;
+    b.screenshot("settings").await;
 
     // The People table at a laptop's width: its header stays in view while its rows scroll.
     b.client.set_window_size(1366, 900).await.unwrap();
@@ -118,7 +132,7 @@ return [box.scrollTop, th.top - b.top, th.bottom <= window.innerHeight, last.bot
     assert!(header[0].as_f64().unwrap() > 0.0, "the table's rows scrolled: {header}");
     assert!(header[1].as_f64().unwrap().abs() <= 2.0, "the header sticks to the top of its box: {header}");
     assert_eq!((header[2].as_bool(), header[3].as_bool()), (Some(true), Some(true)), "{header}");
-    b.screenshot("people").await;
+    b.screenshot("people-seeded").await;
 
     // Deactivating asks first and says what will happen; Cancel changes nothing.
     let row = "tbody tr[data-person]:has(.badge.active):not([data-person='ada@acme.example'])";

@@ -110,9 +110,13 @@ async fn the_operator_lists_retries_and_cancels_jobs_on_every_engine() {
         assert!(!o.status.success() && text(&o).contains("The job is cancelled"), "{engine}: {}", text(&o));
 
         let o = steward(&args, &["jobs", "retry", "job_nope"]);
-        assert!(!o.status.success() && text(&o).contains("must be a job id"), "{engine}: {}", text(&o));
+        assert!(!o.status.success() && text(&o).contains("is not a job id (job_…)"), "{engine}: {}", text(&o));
         let o = steward(&args, &["jobs", "cancel", JobId::new().as_str()]);
-        assert!(!o.status.success() && text(&o).contains("No job has this id"), "{engine}: {}", text(&o));
+        assert!(
+            !o.status.success() && text(&o).contains("No job with this id exists in this deployment"),
+            "{engine}: {}",
+            text(&o)
+        );
         db.close().await;
     }
 }

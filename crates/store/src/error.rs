@@ -72,13 +72,8 @@ impl StoreError {
 
 /// The answer while the database is away: `503` with `Retry-After`.
 pub fn database_unavailable() -> steward_core::Error {
-    steward_core::Error::new(
-        503,
-        "database_unavailable",
-        "Service unavailable",
-        "The database can't be reached right now. Try again in a few seconds.",
-    )
-    .with_extension("retry_after", RETRY_AFTER_SECS)
+    steward_core::Error::new(503, &steward_core::messages::problem::DATABASE_UNAVAILABLE, &[])
+        .with_extension("retry_after", RETRY_AFTER_SECS)
 }
 
 impl From<StoreError> for steward_core::Error {

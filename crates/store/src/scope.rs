@@ -29,8 +29,8 @@ impl OrgScope {
         match &principal.org_id {
             Some(id) => Ok(OrgScope { id: id.clone() }),
             None => Err(Error::bad_request(
-                "organization_required",
-                "This action works in one organization; name it (the CLI takes --org SLUG).",
+                &steward_core::messages::problem::ORGANIZATION_REQUIRED,
+                &[("how", &"Name it (the CLI takes --org SLUG)")],
             )),
         }
     }

@@ -196,7 +196,7 @@ pub(super) fn check_svg_safety(doc: &Document) -> Result<()> {
     for node in doc.descendants() {
         if let Some(pi) = node.pi() {
             if pi.target.eq_ignore_ascii_case("xml-stylesheet") {
-                return Err(unsafe_svg("The SVG links a stylesheet (<?xml-stylesheet?>)."));
+                return Err(unsafe_svg("a stylesheet link (<?xml-stylesheet?>)"));
             }
             continue;
         }
@@ -205,15 +205,15 @@ pub(super) fn check_svg_safety(doc: &Document) -> Result<()> {
         }
         let name = node.tag_name().name();
         if name.eq_ignore_ascii_case("script") {
-            return Err(unsafe_svg("The SVG contains a script."));
+            return Err(unsafe_svg("a script"));
         }
         if name.eq_ignore_ascii_case("foreignObject") {
-            return Err(unsafe_svg("The SVG contains a foreignObject element."));
+            return Err(unsafe_svg("a foreignObject element"));
         }
         if name.eq_ignore_ascii_case("style") {
             let css: String = node.children().filter_map(|child| child.text()).collect();
             if has_external_url(&css) || css.to_ascii_lowercase().contains("@import") {
-                return Err(unsafe_svg("The SVG's stylesheet references an external resource."));
+                return Err(unsafe_svg("a stylesheet that references an external resource"));
             }
         }
         for attr in node.attributes() {
@@ -227,16 +227,16 @@ pub(super) fn check_attribute(element: &str, attr: &Attribute) -> Result<()> {
     let name = attr.name();
     let value = attr.value();
     if name.get(..2).is_some_and(|prefix| prefix.eq_ignore_ascii_case("on")) {
-        return Err(unsafe_svg(&format!("The SVG contains an event handler ({name} on <{element}>).")));
+        return Err(unsafe_svg(&format!("an event handler ({name} on <{element}>)")));
     }
     if name == "href" && !value.trim_start().starts_with('#') {
-        return Err(unsafe_svg(&format!("The SVG contains an external reference (href on <{element}>).")));
+        return Err(unsafe_svg(&format!("an external reference (href on <{element}>)")));
     }
     if let Some(scheme) = dangerous_scheme(value) {
-        return Err(unsafe_svg(&format!("The SVG contains a {scheme} URL ({name} on <{element}>).")));
+        return Err(unsafe_svg(&format!("a {scheme} URL ({name} on <{element}>)")));
     }
     if has_external_url(value) {
-        return Err(unsafe_svg(&format!("The SVG contains an external url() reference ({name} on <{element}>).")));
+        return Err(unsafe_svg(&format!("an external url() reference ({name} on <{element}>)")));
     }
     Ok(())
 }
@@ -328,10 +328,8 @@ pub(super) fn svg_crop(view: ViewBox, crop: Option<Crop>) -> Result<ViewBox> {
         && crop.x + crop.size <= view.x + view.width + slack
         && crop.y + crop.size <= view.y + view.height + slack;
     if !inside {
-        return Err(invalid_crop(format!(
-            "The crop box must be a square that lies inside the SVG's viewBox ({} {} {} {}).",
-            view.x, view.y, view.width, view.height
-        )));
+        let detail = format!("the SVG's viewBox is {} {} {} {}", view.x, view.y, view.width, view.height);
+        return Err(Error::field("crop", &crate::messages::rule::CROP_OUTSIDE, &[("detail", &detail)]));
     }
     Ok(ViewBox { x: crop.x, y: crop.y, width: crop.size, height: crop.size })
 }

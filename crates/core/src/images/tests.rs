@@ -150,7 +150,7 @@ fn oversize_file_is_refused() {
     let mut big = encode(&quadrants(), ImageFormat::Png);
     big.resize(3 * 1024 * 1024, 0);
     let error = process_logo(&big, None).unwrap_err();
-    assert_eq!((error.status, error.code, error.title), (413, "logo_too_large", "Payload too large"));
+    assert_eq!((error.status, error.code, error.title), (413, "logo_too_large", "Logo too large"));
     assert!(error.detail.contains("2 MB"));
 }
 

@@ -8,6 +8,7 @@ use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
 use steward_core::ids::{MediaId, WorkspaceId};
+use steward_core::messages::problem;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
@@ -61,9 +62,9 @@ async fn upload_media(
     let ws: WorkspaceId = parse_id(&id, "workspace")?;
     let body = body.map_err(|r| {
         if r.status() == StatusCode::PAYLOAD_TOO_LARGE {
-            steward_core::Error::new(413, "payload_too_large", "Payload too large", "Uploads are limited to 25 MiB.")
+            steward_core::Error::new(413, &problem::PAYLOAD_TOO_LARGE, &[("what", &"upload"), ("limit", &"25 MiB")])
         } else {
-            steward_core::Error::bad_request("unreadable_body", "The upload could not be read.")
+            steward_core::Error::bad_request(&problem::UNREADABLE_BODY, &[("what", &"upload")])
         }
     })?;
     let ct = headers.get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok());

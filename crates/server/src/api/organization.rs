@@ -2,6 +2,7 @@
 
 use axum::Json;
 use axum::extract::State;
+use steward_core::messages::{problem, rule};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
@@ -119,24 +120,12 @@ async fn put_logo(
     crate::extract::ApiQuery(q): crate::extract::ApiQuery<CropParams>,
     body: Result<axum::body::Bytes, axum::extract::rejection::BytesRejection>,
 ) -> ApiResult<Json<LogoView>> {
-    let body = body.map_err(|_| {
-        steward_core::Error::new(
-            413,
-            "logo_too_large",
-            "Payload too large",
-            "The logo is larger than 2 MB. Use a smaller PNG, JPG or SVG file.",
-        )
-    })?;
+    let body = body.map_err(|_| steward_core::Error::new(413, &problem::LOGO_TOO_LARGE, &[]))?;
     let crop = match (q.crop_x, q.crop_y, q.crop_size) {
         (Some(x), Some(y), Some(size)) => Some(steward_core::images::Crop { x, y, size }),
         (None, None, None) => None,
         _ => {
-            return Err(steward_core::Error::validation(vec![steward_core::FieldError::new(
-                "crop",
-                "incomplete",
-                "give crop_x, crop_y and crop_size together, or none of them",
-            )])
-            .into());
+            return Err(steward_core::Error::field("crop", &rule::INCOMPLETE_CROP, &[]).into());
         }
     };
     let logo = crate::services::logo::set(&s.db, &ctx, &s.files, &body, crop).await?;

@@ -30,6 +30,7 @@ struct Row {
     who: String,
     who_kind: &'static str,
     action: String,
+    action_words: String,
     workspace: String,
     ip: String,
     details: Option<String>,
@@ -43,7 +44,9 @@ struct AuditPage {
     rows: Vec<Row>,
     people: Vec<(String, String)>,
     workspaces: Vec<(String, String)>,
-    groups: Vec<&'static str>,
+    groups: Vec<(&'static str, String)>,
+    /// "1,234 events match", or why none are shown.
+    count: Option<String>,
     from: String,
     to: String,
     actor: String,
@@ -53,6 +56,9 @@ struct AuditPage {
     /// filter doesn't resolve, so an export never holds more than the page.
     api_query: Option<String>,
     next: Option<String>,
+    /// On an older page: the filters without a cursor, to go back to the newest.
+    is_later_page: bool,
+    first_page: String,
     error: Option<String>,
 }
 
@@ -115,13 +121,13 @@ async fn show(State(s): State<AppState>, session: ConsoleSession, Query(f): Quer
         Some(e) => Err(e),
         None => audit::list(&s.db, &ctx, &q).await,
     };
+    let count = match &listed {
+        Ok(_) => audit::count(&s.db, &ctx, &q).await.ok().map(|n| counted(n, q.cursor.is_some())),
+        Err(_) => None,
+    };
     let (events, next, error) = match listed {
         Ok((rows, next)) => (rows, next, None),
-        Err(e) if e.status < 500 => (
-            Vec::new(),
-            None,
-            Some(e.errors.first().map(|x| format!("{}: {}", x.field, x.message)).unwrap_or(e.detail)),
-        ),
+        Err(e) if e.status < 500 => (Vec::new(), None, Some(super::refusals::sentence(&e))),
         Err(e) => return error_page(&e),
     };
     let page = steward_core::pagination::Page { limit: SUGGESTIONS, after: None };
@@ -169,6 +175,7 @@ async fn show(State(s): State<AppState>, session: ConsoleSession, Query(f): Quer
                 who: e.actor.name.clone().unwrap_or_else(|| "—".into()),
                 who_kind: e.actor.kind.as_str(),
                 action: e.action.clone(),
+                action_words: format::action(&e.action),
                 workspace: e
                     .workspace_id
                     .as_ref()
@@ -203,7 +210,8 @@ async fn show(State(s): State<AppState>, session: ConsoleSession, Query(f): Quer
         rows,
         people,
         workspaces,
-        groups: steward_core::audit::action_groups(),
+        groups: steward_core::audit::action_groups().into_iter().map(|g| (g, format::action_group(g))).collect(),
+        count,
         from: f.from,
         to: f.to,
         actor: f.actor,
@@ -211,7 +219,21 @@ async fn show(State(s): State<AppState>, session: ConsoleSession, Query(f): Quer
         workspace: f.workspace,
         api_query,
         next: next.map(|c| format!("{base}&cursor={}", urlencode(&c))),
+        is_later_page: !f.cursor.is_empty(),
+        first_page: base,
         error,
     }
     .into_response()
+}
+
+/// The count line over the table: how many match, and which of them show.
+fn counted(n: i64, later_page: bool) -> String {
+    let total = match n {
+        0 => return "No events match these filters.".to_owned(),
+        1 => "1 event matches".to_owned(),
+        n if n > audit::COUNT_CAP => format!("More than {} events match", format::int(audit::COUNT_CAP)),
+        n => format!("{} events match", format::int(n)),
+    };
+    let shown = if later_page { "older ones on this page" } else { "newest first" };
+    format!("{total}; {shown}, 50 at a time.")
 }

@@ -93,7 +93,7 @@ async fn submit(
                 organization: form.organization,
                 expired: false,
                 signed_out: false,
-                error: Some(e.detail.clone()),
+                error: Some(super::refusals::sentence(&e)),
             };
             return (StatusCode::from_u16(e.status).unwrap_or(StatusCode::UNAUTHORIZED), page).into_response();
         }

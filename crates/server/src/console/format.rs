@@ -51,6 +51,43 @@ pub fn status(s: &str) -> &'static str {
     }
 }
 
+/// What an action group is called in the log: `api_key` → "API key".
+pub fn action_group(group: &str) -> String {
+    let noun = match group {
+        "api_key" => "API key",
+        "audit" => "Audit log",
+        "demo" => "Demo data",
+        "session" => "Sign-in",
+        "two_factor" => "Two-factor",
+        "user" => "Person",
+        "security" => "Security settings",
+        other => return sentence_case(&other.replace('_', " ")),
+    };
+    noun.to_owned()
+}
+
+/// An audit action as the log reads it: `workspace.deleted` → "Workspace deleted".
+pub fn action(action: &str) -> String {
+    let words = match action {
+        "session.created" => "Signed in",
+        "session.ended" => "Signed out",
+        "session.failed" => "Sign-in failed",
+        "session.locked" => "Sign-ins locked after failures",
+        "session.reauthenticated" => "Identity confirmed",
+        "security.settings_updated" => "Security settings updated",
+        _ => {
+            let (group, verb) = action.split_once('.').unwrap_or((action, ""));
+            return format!("{} {}", action_group(group), verb.replace('_', " ")).trim_end().to_owned();
+        }
+    };
+    words.to_owned()
+}
+
+fn sentence_case(s: &str) -> String {
+    let mut chars = s.chars();
+    chars.next().map(|c| c.to_uppercase().chain(chars).collect()).unwrap_or_default()
+}
+
 /// An organization role as people read it.
 pub fn role(r: steward_core::people::OrgRole) -> &'static str {
     match r {
@@ -86,6 +123,18 @@ pub fn ago(t: Timestamp, now: Timestamp) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn every_audit_action_reads_as_words() {
+        for a in steward_core::audit::ACTIONS {
+            let w = action(a);
+            assert!(!w.contains(['_', '.']) && w.starts_with(char::is_uppercase), "{a} reads {w:?}");
+        }
+        assert_eq!(action("workspace.deleted"), "Workspace deleted");
+        assert_eq!(action("api_key.created"), "API key created");
+        assert_eq!(action("user.role_changed"), "Person role changed");
+        assert_eq!(action_group("two_factor"), "Two-factor");
+    }
 
     #[test]
     fn formats() {

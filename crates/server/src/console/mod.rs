@@ -16,6 +16,7 @@ pub mod logo;
 mod member;
 mod organization;
 mod people;
+mod refusals;
 mod security;
 pub mod session;
 mod settings;
@@ -23,8 +24,6 @@ mod setup;
 mod two_factor;
 mod workspace_page;
 mod workspaces;
-
-use std::collections::HashMap;
 
 use askama::Template;
 use askama_web::WebTemplate;
@@ -130,10 +129,7 @@ pub fn error_page(e: &Error) -> Response {
     res
 }
 
-/// Field errors keyed by field name, for templates.
-pub fn field_errors(e: &Error) -> HashMap<String, String> {
-    e.errors.iter().map(|f| (f.field.clone(), f.message.clone())).collect()
-}
+pub use refusals::field_errors;
 
 async fn index(
     axum::extract::State(s): axum::extract::State<AppState>,

@@ -172,7 +172,7 @@ async fn invite(State(s): State<AppState>, session: ConsoleSession, body: Bytes)
                 let role = get(&format!("role_{ws}"));
                 if let Err(e) = workspaces::set_member(&s.db, &ctx, &ws_id, &invited.user.id, SetMember { role }).await
                 {
-                    problems.push(e.detail);
+                    problems.push(super::refusals::sentence(&e));
                 }
             }
             let extra = Extra {
@@ -187,7 +187,7 @@ async fn invite(State(s): State<AppState>, session: ConsoleSession, body: Bytes)
             let extra = Extra {
                 form: InviteForm { email: get("email"), name },
                 errors: field_errors(&e),
-                error: Some(e.detail.clone()),
+                error: Some(super::refusals::banner(&e)),
                 status: StatusCode::from_u16(e.status).unwrap_or(StatusCode::UNPROCESSABLE_ENTITY),
                 ..Extra::default()
             };
@@ -220,7 +220,7 @@ async fn answer(s: &AppState, session: &ConsoleSession, done: steward_core::Resu
         Err(e) if let Some(r) = super::confirm::reauth_redirect(&e, BASE) => r,
         Err(e) if e.status < 500 => {
             let status = StatusCode::from_u16(e.status).unwrap_or(StatusCode::CONFLICT);
-            render(s, session, Extra { error: Some(e.detail), status, ..Extra::default() }).await
+            render(s, session, Extra { error: Some(super::refusals::sentence(&e)), status, ..Extra::default() }).await
         }
         Err(e) => error_page(&e),
     }
@@ -272,7 +272,7 @@ async fn resend(
         }
         Err(e) if e.status < 500 => {
             let status = StatusCode::from_u16(e.status).unwrap_or(StatusCode::CONFLICT);
-            render(&s, &session, Extra { error: Some(e.detail), status, ..Extra::default() }).await
+            render(&s, &session, Extra { error: Some(super::refusals::sentence(&e)), status, ..Extra::default() }).await
         }
         Err(e) => error_page(&e),
     }

@@ -87,7 +87,8 @@ async fn save(State(s): State<AppState>, session: ConsoleSession, Form(form): Fo
     let mut number = |field: &str, v: &str| match v.trim().parse::<i64>() {
         Ok(n) => Some(n),
         Err(_) => {
-            errors.insert(field.to_owned(), "must be a whole number".to_owned());
+            let refusal = steward_core::FieldError::new(field, &steward_core::messages::rule::NOT_A_WHOLE_NUMBER, &[]);
+            errors.insert(field.to_owned(), refusal.message_naming(&super::refusals::label(field)));
             None
         }
     };
@@ -114,7 +115,7 @@ async fn save(State(s): State<AppState>, session: ConsoleSession, Form(form): Fo
                 complexities: complexities(),
                 modes: modes(),
                 errors,
-                error: other.err().map(|e| e.detail),
+                error: other.err().map(|e| super::refusals::banner(&e)),
             };
             (StatusCode::UNPROCESSABLE_ENTITY, page).into_response()
         }

@@ -121,7 +121,7 @@ async fn submit(
             let (errors, error) = if e.errors.is_empty() {
                 (HashMap::new(), Some(e.detail.clone()))
             } else {
-                (field_errors(&e), Some("Check the highlighted fields.".to_owned()))
+                (field_errors(&e), Some(super::refusals::banner(&e)))
             };
             let status = StatusCode::from_u16(e.status).unwrap_or(StatusCode::BAD_REQUEST);
             let token = form.token.clone();

@@ -86,7 +86,9 @@ async fn start(State(s): State<AppState>, session: ConsoleSession, Form(form): F
     }
     match two_factor::start(&s.db, &s.sealer, &session.ctx()).await {
         Ok(_) => render(&s, &session, Vec::new(), None, StatusCode::OK).await,
-        Err(e) if e.status < 500 => render(&s, &session, Vec::new(), Some(e.detail), StatusCode::CONFLICT).await,
+        Err(e) if e.status < 500 => {
+            render(&s, &session, Vec::new(), Some(super::refusals::sentence(&e)), StatusCode::CONFLICT).await
+        }
         Err(e) => error_page(&e),
     }
 }
@@ -98,7 +100,7 @@ async fn confirm(State(s): State<AppState>, session: ConsoleSession, Form(form):
     match two_factor::confirm(&s.db, &s.sealer, &session.ctx(), &form.code).await {
         Ok(codes) => render(&s, &session, codes, None, StatusCode::OK).await,
         Err(e) if e.status < 500 => {
-            let msg = e.errors.first().map(|f| format!("The code {}.", f.message)).unwrap_or(e.detail);
+            let msg = super::refusals::sentence(&e);
             render(&s, &session, Vec::new(), Some(msg), StatusCode::UNPROCESSABLE_ENTITY).await
         }
         Err(e) => error_page(&e),
@@ -112,7 +114,7 @@ async fn disable(State(s): State<AppState>, session: ConsoleSession, Form(form):
     match two_factor::disable(&s.db, &session.ctx(), &form.password).await {
         Ok(()) => render(&s, &session, Vec::new(), None, StatusCode::OK).await,
         Err(e) if e.status < 500 => {
-            let msg = e.errors.first().map(|f| format!("The password {}.", f.message)).unwrap_or(e.detail);
+            let msg = super::refusals::sentence(&e);
             render(&s, &session, Vec::new(), Some(msg), StatusCode::UNPROCESSABLE_ENTITY).await
         }
         Err(e) => error_page(&e),
@@ -126,7 +128,7 @@ async fn regenerate(State(s): State<AppState>, session: ConsoleSession, Form(for
     match two_factor::regenerate_codes(&s.db, &s.sealer, &session.ctx(), &form.code).await {
         Ok(codes) => render(&s, &session, codes, None, StatusCode::OK).await,
         Err(e) if e.status < 500 => {
-            let msg = e.errors.first().map(|f| format!("The code {}.", f.message)).unwrap_or(e.detail);
+            let msg = super::refusals::sentence(&e);
             render(&s, &session, Vec::new(), Some(msg), StatusCode::UNPROCESSABLE_ENTITY).await
         }
         Err(e) => error_page(&e),

@@ -134,7 +134,7 @@ async fn list(State(s): State<AppState>, session: ConsoleSession, Query(q): Quer
     let mut total = 0;
     let (rows, next, error) = match workspaces::list_counted(&s.db, &session.ctx(), &params, Some(&mut total)).await {
         Ok((rows, next)) => (rows, next, None),
-        Err(e) => (Vec::new(), None, Some(e.detail)),
+        Err(e) => (Vec::new(), None, Some(super::refusals::sentence(&e))),
     };
     let active = active_counts(&s, &session, &rows).await;
     let start = q.start.unwrap_or(1).max(1);
@@ -389,7 +389,14 @@ async fn lifecycle(
         Ok(()) => see_other(&format!("{BASE}/{id}"), notice),
         Err(e) if let Some(r) = super::confirm::reauth_redirect(&e, &format!("{BASE}/{id}")) => r,
         Err(e) if e.status < 500 && e.status != 404 => {
-            workspace_page::page(&s, &session, &id, Some(e.detail), StatusCode::from_u16(e.status).ok()).await
+            workspace_page::page(
+                &s,
+                &session,
+                &id,
+                Some(super::refusals::sentence(&e)),
+                StatusCode::from_u16(e.status).ok(),
+            )
+            .await
         }
         Err(e) => error_page(&e),
     }
@@ -441,7 +448,14 @@ async fn member_answer(
     match done {
         Ok(()) => see_other(&format!("{BASE}/{id}"), notice),
         Err(e) if e.status < 500 => {
-            workspace_page::page(s, session, id, Some(e.detail), StatusCode::from_u16(e.status).ok()).await
+            workspace_page::page(
+                s,
+                session,
+                id,
+                Some(super::refusals::sentence(&e)),
+                StatusCode::from_u16(e.status).ok(),
+            )
+            .await
         }
         Err(e) => error_page(&e),
     }

@@ -5,6 +5,7 @@ use serde_json::json;
 use steward_core::audit::{Changes, target};
 use steward_core::authz::Credential;
 use steward_core::ids::{ApiKeyId, UserId};
+use steward_core::messages::rule;
 use steward_core::pagination::{self, Page};
 use steward_core::permissions::{self, KeyGrantError, Permission, PermissionSet};
 use steward_core::time::Timestamp;
@@ -55,36 +56,22 @@ fn validate_key(input: &CreateApiKey, creator: PermissionSet, now: Timestamp) ->
     let name = fields.check(validate::name("name", &input.name));
     let mut scopes = Vec::new();
     if input.scopes.is_empty() {
-        fields.push(
-            "scopes",
-            "required",
-            "name at least one permission (see GET /api/v1/permissions), or admin or read",
-        );
+        fields.push("scopes", &rule::NO_PERMISSION_GIVEN, &[]);
     }
     for (i, s) in input.scopes.iter().enumerate() {
         let field = format!("scopes[{i}]");
         match permissions::for_key(s) {
-            Ok(set) if set.iter().any(|p| !creator.contains(p)) => fields.push(
-                &field,
-                "not_held",
-                format!("`{s}` grants permissions you don't hold; a key can't have more than whoever creates it"),
-            ),
+            Ok(set) if set.iter().any(|p| !creator.contains(p)) => {
+                fields.push(&field, &rule::NOT_HELD, &[("value", s)])
+            }
             Ok(_) if !scopes.contains(s) => scopes.push(s.clone()),
             Ok(_) => {}
-            Err(KeyGrantError::Unknown) => fields.push(
-                &field,
-                "unknown_permission",
-                format!("`{s}` is not a permission; see GET /api/v1/permissions for the list"),
-            ),
-            Err(KeyGrantError::OperatorOnly) => fields.push(
-                &field,
-                "not_assignable",
-                format!("`{s}` belongs to the platform operator; an API key may not hold it"),
-            ),
+            Err(KeyGrantError::Unknown) => fields.push(&field, &rule::UNKNOWN_PERMISSION, &[("value", s)]),
+            Err(KeyGrantError::OperatorOnly) => fields.push(&field, &rule::NOT_ASSIGNABLE, &[("value", s)]),
         }
     }
     if input.expires_at.is_some_and(|t| t <= now) {
-        fields.push("expires_at", "invalid", "must be in the future");
+        fields.push("expires_at", &rule::NOT_IN_FUTURE, &[]);
     }
     fields.finish()?;
     Ok(ValidKey { name: name.unwrap_or_default(), scopes, expires_at: input.expires_at })

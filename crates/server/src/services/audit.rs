@@ -1,6 +1,7 @@
 //! Reading the audit trail (SEC-5): filters, keyset pages, and exports.
 
 use std::collections::HashMap;
+use steward_core::messages::rule;
 
 use serde::Deserialize;
 use steward_core::audit::{ACTIONS, action_groups};
@@ -45,7 +46,7 @@ pub fn filter(q: &AuditQuery) -> Result<Filter> {
         let v = v.as_deref().filter(|v| !v.is_empty())?;
         let t = Timestamp::parse_rfc3339(v);
         if t.is_none() {
-            f.push(field, "invalid", "must be an RFC 3339 date-time such as 2026-01-31T00:00:00Z");
+            f.push(field, &rule::INVALID_DATE_TIME, &[]);
         }
         t
     };
@@ -53,14 +54,14 @@ pub fn filter(q: &AuditQuery) -> Result<Filter> {
     let to = time(&mut f, "to", &q.to);
     if let (Some(a), Some(b)) = (from, to) {
         if b <= a {
-            f.push("to", "invalid_range", "must be after `from`");
+            f.push("to", &rule::BEFORE_START, &[]);
         } else if b.millis() - a.millis() > MAX_SPAN_DAYS * 86_400_000 {
-            f.push("to", "range_too_long", format!("the range may span at most {MAX_SPAN_DAYS} days"));
+            f.push("to", &rule::RANGE_TOO_LONG, &[("days", &MAX_SPAN_DAYS)]);
         }
     }
     let actor = q.actor.as_deref().filter(|v| !v.is_empty()).map(|v| {
         if v.parse::<UserId>().is_err() && v.parse::<ApiKeyId>().is_err() {
-            f.push("actor", "invalid", "must be a user id (usr_…) or an API key id (key_…)");
+            f.push("actor", &rule::INVALID_ID, &[("expected", &"a user id (usr_…) or an API key id (key_…)")]);
         }
         v.to_owned()
     });
@@ -69,22 +70,18 @@ pub fn filter(q: &AuditQuery) -> Result<Filter> {
         match a.strip_suffix(".*") {
             Some(group) if action_groups().contains(&group) => action_group = Some(group.to_owned()),
             None if ACTIONS.contains(&a) => action = Some(a.to_owned()),
-            _ => f.push(
-                "action",
-                "unknown",
-                "is not an action Steward records; see docs/audit-events.md (a group is written `workspace.*`)",
-            ),
+            _ => f.push("action", &rule::UNKNOWN_ACTION, &[]),
         }
     }
     let workspace = q.workspace.as_deref().filter(|v| !v.is_empty()).map(|v| {
         if v.parse::<WorkspaceId>().is_err() {
-            f.push("workspace", "invalid", "must be a workspace id (ws_…)");
+            f.push("workspace", &rule::INVALID_ID, &[("expected", &"a workspace id (ws_…)")]);
         }
         v.to_owned()
     });
     let target = q.target.as_deref().filter(|v| !v.is_empty()).map(|v| {
         if v.len() > 100 {
-            f.push("target", "too_long", "must be at most 100 characters");
+            f.push("target", &rule::TOO_LONG, &[("max", &100)]);
         }
         v.to_owned()
     });
@@ -120,6 +117,18 @@ pub async fn list(db: &Db, ctx: &Ctx, q: &AuditQuery) -> Result<(Vec<AuditEvent>
     Ok((rows, next))
 }
 
+/// Counting stops here: past it a page says "more than 10,000".
+pub const COUNT_CAP: i64 = 10_000;
+
+/// How many events match the query's filters (all pages), up to `COUNT_CAP`
+/// and one more, so the caller can tell "exactly 10,000" from "more".
+pub async fn count(db: &Db, ctx: &Ctx, q: &AuditQuery) -> Result<i64> {
+    let org = ctx.authorize(Permission::AuditRead)?;
+    let f = filter(q)?;
+    let mut c = db.conn().await?;
+    Ok(audit::count_matching(&mut c, &org, &f, COUNT_CAP + 1).await?)
+}
+
 /// Events for an export, a batch at a time (constant memory): the next batch
 /// after `before_seq`, in the scope [`start_export`] gave.
 pub async fn export_batch(
@@ -140,7 +149,7 @@ pub async fn start_export(db: &Db, ctx: &Ctx, q: &AuditQuery, format: &str) -> R
     let org = ctx.authorize(Permission::AuditExport)?;
     let f = filter(q)?;
     if !matches!(format, "csv" | "json") {
-        return Err(Error::validation(vec![steward_core::FieldError::new("format", "invalid", "must be csv or json")]));
+        return Err(Error::field("format", &rule::NOT_ONE_OF, &[("allowed", &"csv, json")]));
     }
     let mut tx = db.write(&org).await?;
     let meta = serde_json::json!({ "format": format, "from": q.from, "to": q.to, "actor": q.actor, "action": q.action, "workspace": q.workspace });
@@ -160,11 +169,7 @@ pub async fn resolve_actor(db: &Db, ctx: &Ctx, input: &str) -> Result<String> {
     let mut c = db.conn().await?;
     match steward_store::users::by_email(&mut c, &org, &input.to_lowercase()).await? {
         Some(u) => Ok(u.id.to_string()),
-        None => Err(Error::validation(vec![steward_core::FieldError::new(
-            "actor",
-            "unknown",
-            format!("no one in this organization has the email {input}; pick a person from the list"),
-        )])),
+        None => Err(Error::field("actor", &rule::UNKNOWN_PERSON, &[("email", &input)])),
     }
 }
 
@@ -178,11 +183,7 @@ pub async fn resolve_workspace(db: &Db, ctx: &Ctx, input: &str) -> Result<String
     let mut c = db.conn().await?;
     match steward_store::workspaces::by_slug(&mut c, &org, &input.to_lowercase()).await? {
         Some(w) => Ok(w.id.to_string()),
-        None => Err(Error::validation(vec![steward_core::FieldError::new(
-            "workspace",
-            "unknown",
-            format!("no workspace here has the slug {input}; pick one from the list"),
-        )])),
+        None => Err(Error::field("workspace", &rule::UNKNOWN_WORKSPACE, &[("slug", &input)])),
     }
 }
 

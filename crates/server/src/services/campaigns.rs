@@ -3,6 +3,7 @@
 use serde::Deserialize;
 use steward_core::audit::Changes;
 use steward_core::ids::{CampaignId, WorkspaceId};
+use steward_core::messages::{problem, rule};
 use steward_core::pagination::{self, Page};
 use steward_core::permissions::Permission;
 use steward_core::validate::{self, Fields};
@@ -41,7 +42,7 @@ pub struct CreateCampaign {
 
 fn check_cost(f: &mut Fields, cost: Option<i64>) {
     if cost.is_some_and(|c| !(0..=1_000_000_000).contains(&c)) {
-        f.push("cost_credits", "out_of_range", "must be between 0 and 1,000,000,000");
+        f.push("cost_credits", &rule::OUT_OF_RANGE, &[("range", &"0 to 1,000,000,000")]);
     }
 }
 
@@ -53,7 +54,7 @@ pub async fn create(db: &Db, ctx: &Ctx, ws: &WorkspaceId, input: CreateCampaign)
         Some(s) => f.check(CampaignStatus::parse_field("status", s)),
     };
     if matches!(status, Some(CampaignStatus::Paused | CampaignStatus::Completed)) {
-        f.push("status", "invalid", "a new campaign is draft or active");
+        f.push("status", &rule::NOT_ONE_OF, &[("allowed", &"draft, active (a new campaign starts as one of them)")]);
     }
     check_cost(&mut f, input.cost_credits);
     f.finish()?;
@@ -110,15 +111,22 @@ pub async fn update(db: &Db, ctx: &Ctx, ws: &WorkspaceId, id: &CampaignId, patch
     }
     if let Some(s) = status.filter(|s| *s != before.status) {
         if !before.status.can_become(s) {
+            let change = format!("become {s}");
+            let next: Vec<&str> =
+                CampaignStatus::ALL.iter().filter(|n| before.status.can_become(**n)).map(|n| n.as_str()).collect();
+            let allowed = match next.as_slice() {
+                [] => format!("Nothing follows {}", before.status),
+                _ => format!("From {} it can become {}", before.status, next.join(" or ")),
+            };
             return Err(Error::conflict(
-                "invalid_status_transition",
-                format!("A {} campaign cannot become {}.", before.status, s),
+                &problem::INVALID_STATUS_TRANSITION,
+                &[("what", &"campaign"), ("from", &before.status), ("change", &change)],
             )
             .with_extension("current_status", before.status.as_str())
             .with_field(FieldError::new(
                 "status",
-                "invalid_transition",
-                format!("cannot change from {} to {}", before.status, s),
+                &rule::NOT_ALLOWED_TRANSITION,
+                &[("from", &before.status), ("to", &s), ("allowed", &allowed)],
             )));
         }
         after.status = s;

@@ -3,12 +3,13 @@
 use serde::Deserialize;
 use steward_core::audit::Changes;
 use steward_core::ids::{CampaignId, ContentId, WorkspaceId};
+use steward_core::messages::{problem, rule};
 use steward_core::pagination::{self, Page};
 use steward_core::permissions::Permission;
 use steward_core::time::Timestamp;
 use steward_core::validate::Fields;
 use steward_core::workspaces::{self as rules, ContentStatus};
-use steward_core::{Error, FieldError, Result};
+use steward_core::{Error, Result};
 use steward_store::content::{self, Content};
 use steward_store::{Conn, Db, WorkspaceScope, audit, campaigns};
 
@@ -60,13 +61,13 @@ fn check_text(f: &mut Fields, title: Option<&str>, body: Option<&str>) -> Option
     let title = title.map(str::trim);
     if let Some(t) = title {
         if t.is_empty() {
-            f.push("title", "required", "must not be empty");
+            f.push("title", &rule::REQUIRED, &[]);
         } else if t.chars().count() > TITLE_MAX {
-            f.push("title", "too_long", format!("must be at most {TITLE_MAX} characters"));
+            f.push("title", &rule::TOO_LONG, &[("max", &TITLE_MAX)]);
         }
     }
     if body.is_some_and(|b| b.chars().count() > BODY_MAX) {
-        f.push("body", "too_long", format!("must be at most {BODY_MAX} characters"));
+        f.push("body", &rule::TOO_LONG, &[("max", &BODY_MAX)]);
     }
     title.map(str::to_owned)
 }
@@ -77,11 +78,7 @@ fn apply_status(x: &mut Content, next: ContentStatus, scheduled_at: Option<Times
         match scheduled_at.or(x.scheduled_at) {
             Some(t) if t > now => x.scheduled_at = Some(t),
             _ => {
-                return Err(Error::validation(vec![FieldError::new(
-                    "scheduled_at",
-                    "invalid",
-                    "scheduling needs a time in the future",
-                )]));
+                return Err(Error::field("scheduled_at", &rule::NOT_IN_FUTURE, &[]));
             }
         }
     }
@@ -97,8 +94,7 @@ fn apply_status(x: &mut Content, next: ContentStatus, scheduled_at: Option<Times
 
 async fn check_campaign(c: &mut Conn, ws: &WorkspaceScope, raw: Option<&str>) -> Result<Option<CampaignId>> {
     let Some(raw) = raw else { return Ok(None) };
-    let invalid =
-        || Error::validation(vec![FieldError::new("campaign_id", "not_found", "is not a campaign of this workspace")]);
+    let invalid = || Error::field("campaign_id", &rule::NOT_FOUND, &[("what", &"a campaign of this workspace")]);
     let id: CampaignId = raw.parse().map_err(|_| invalid())?;
     campaigns::get(c, ws, &id).await?.ok_or_else(invalid)?;
     Ok(Some(id))
@@ -162,20 +158,20 @@ pub async fn update(db: &Db, ctx: &Ctx, ws: &WorkspaceId, id: &ContentId, patch:
     }
     if let Some(s) = status.filter(|s| *s != before.status) {
         if !before.status.can_become(s) {
+            let change = format!("become {s}");
             return Err(Error::conflict(
-                "invalid_status_transition",
-                format!("{} content cannot become {}.", before.status, s),
+                &problem::INVALID_STATUS_TRANSITION,
+                &[("what", &"content item"), ("from", &before.status), ("change", &change)],
             )
             .with_extension("current_status", before.status.as_str()));
         }
         apply_status(&mut after, s, patch.scheduled_at, ctx.now)?;
     } else if let Some(t) = patch.scheduled_at {
-        if after.status != ContentStatus::Scheduled || t <= ctx.now {
-            return Err(Error::validation(vec![FieldError::new(
-                "scheduled_at",
-                "invalid",
-                "only scheduled content takes a time, and it must be in the future",
-            )]));
+        if after.status != ContentStatus::Scheduled {
+            return Err(Error::field("scheduled_at", &rule::NOT_SCHEDULED, &[]));
+        }
+        if t <= ctx.now {
+            return Err(Error::field("scheduled_at", &rule::NOT_IN_FUTURE, &[]));
         }
         after.scheduled_at = Some(t);
     }

@@ -3,6 +3,7 @@
 use serde::Deserialize;
 use steward_core::audit::target;
 use steward_core::authz::{Actor, Principal};
+use steward_core::messages::problem;
 use steward_core::people::UserStatus;
 use steward_core::time::Timestamp;
 use steward_core::tokens::hash_secret;
@@ -23,12 +24,7 @@ pub struct AcceptInvitation {
 }
 
 pub fn invitation_not_found() -> Error {
-    Error::new(
-        404,
-        "invitation_not_found",
-        "Not found",
-        "This invitation link is not valid or was already used. Ask a Super Admin to send a new one.",
-    )
+    Error::new(404, &problem::INVITATION_NOT_FOUND, &[])
 }
 
 /// The invitation a token names, if it can still be used, with its user and org.
@@ -39,10 +35,7 @@ pub async fn lookup(db: &Db, token: &str, now: Timestamp) -> Result<(User, Organ
         return Err(invitation_not_found());
     }
     if inv.expires_at <= now {
-        return Err(Error::gone(
-            "invitation_expired",
-            "This invitation has expired. Ask a Super Admin to send a new one.",
-        ));
+        return Err(Error::gone(&problem::INVITATION_EXPIRED, &[]));
     }
     // The token proves the invitation: its organization is where the invitee acts.
     let scope = OrgScope::of(&Principal::system("invitation").in_org(inv.org_id.clone()))?;
@@ -70,10 +63,7 @@ pub async fn accept(
     let name = input.name.as_deref().and_then(|n| fields.check(validate::name("name", n)));
     fields.finish()?;
     if user.status == UserStatus::Deactivated {
-        return Err(Error::forbidden(
-            "account_inactive",
-            "Your account was deactivated. Ask a Super Admin of your organization to reactivate it.",
-        ));
+        return Err(Error::forbidden(&problem::ACCOUNT_INACTIVE, &[]));
     }
     let hash = password::hash(&input.password)?;
 

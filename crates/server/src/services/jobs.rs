@@ -6,9 +6,10 @@
 //! logged instead.
 
 use steward_core::ids::JobId;
+use steward_core::messages::{problem, rule};
 use steward_core::permissions::Permission;
 use steward_core::validate::Fields;
-use steward_core::{Error, FieldError, Result};
+use steward_core::{Error, Result};
 use steward_store::Db;
 use steward_store::jobs::{self, Change, Job, JobState};
 
@@ -25,12 +26,12 @@ pub async fn list(db: &Db, ctx: &Ctx, state: Option<&str>, kind: Option<&str>, l
         let parsed = JobState::parse(s);
         if parsed.is_none() {
             let names: Vec<_> = JobState::ALL.iter().map(|s| s.as_str()).collect();
-            f.push("state", "invalid", format!("must be one of {}", names.join(", ")));
+            f.push("state", &rule::NOT_ONE_OF, &[("allowed", &names.join(", "))]);
         }
         parsed
     });
     if !(1..=MAX_LIST).contains(&limit) {
-        f.push("limit", "out_of_range", format!("must be between 1 and {MAX_LIST}"));
+        f.push("limit", &rule::OUT_OF_RANGE, &[("range", &format!("1 to {MAX_LIST}"))]);
     }
     f.finish()?;
     let mut c = db.conn().await?;
@@ -38,7 +39,7 @@ pub async fn list(db: &Db, ctx: &Ctx, state: Option<&str>, kind: Option<&str>, l
 }
 
 fn job_id(id: &str) -> Result<JobId> {
-    id.trim().parse().map_err(|_| Error::validation(vec![FieldError::new("id", "invalid", "must be a job id (job_…)")]))
+    id.trim().parse().map_err(|_| Error::field("id", &rule::INVALID_ID, &[("expected", &"a job id (job_…)")]))
 }
 
 /// A failed, dead or cancelled job runs again now, with its attempts reset.
@@ -68,14 +69,13 @@ pub async fn cancel(db: &Db, ctx: &Ctx, id: &str) -> Result<Job> {
 fn outcome(change: Change, verb: &str, rule: &str) -> Result<Job> {
     match change {
         Change::Done(job) => Ok(*job),
-        Change::NotFound => Err(Error::new(404, "not_found", "Not found", "No job has this id.")),
+        Change::NotFound => {
+            Err(Error::new(404, &problem::NOT_FOUND, &[("what", &"job"), ("place", &"this deployment")]))
+        }
         Change::Refused(state) => {
-            Err(Error::conflict("job_state", format!("The job is {} and can't be {verb}: {rule}.", state.as_str()))
+            Err(Error::conflict(&problem::JOB_STATE, &[("state", &state.as_str()), ("verb", &verb), ("rule", &rule)])
                 .with_extension("current_state", state.as_str()))
         }
-        Change::Duplicate => Err(Error::conflict(
-            "job_duplicate",
-            "Another job with the same dedupe key is still to run; that one will do the work.",
-        )),
+        Change::Duplicate => Err(Error::conflict(&problem::JOB_DUPLICATE, &[])),
     }
 }

@@ -3,10 +3,11 @@
 //! counter moved in the same transaction as the row.
 
 use steward_core::ids::{MediaId, OrgId, WorkspaceId};
+use steward_core::messages::rule;
 use steward_core::pagination::{self, Page};
 use steward_core::permissions::Permission;
 use steward_core::workspaces as rules;
-use steward_core::{Error, FieldError, Result};
+use steward_core::{Error, Result};
 use steward_store::media::{self, Media};
 use steward_store::{Db, WorkspaceScope, audit};
 
@@ -48,11 +49,7 @@ fn clean_filename(raw: Option<&str>) -> Result<String> {
         || name == "."
         || name == "..";
     if bad {
-        return Err(Error::validation(vec![FieldError::new(
-            "filename",
-            "invalid",
-            "must be a plain file name of at most 255 characters",
-        )]));
+        return Err(Error::field("filename", &rule::INVALID_FILENAME, &[]));
     }
     Ok(name.to_owned())
 }
@@ -80,7 +77,7 @@ pub async fn upload(
 ) -> Result<Media> {
     let filename = clean_filename(filename)?;
     if bytes.is_empty() {
-        return Err(Error::validation(vec![FieldError::new("body", "required", "the upload is empty")]));
+        return Err(Error::field("body", &rule::REQUIRED, &[]));
     }
     // Refused before anything is stored.
     let scope = {

@@ -2,6 +2,7 @@
 
 use serde::Deserialize;
 use steward_core::audit::{Changes, target};
+use steward_core::messages::{problem, rule};
 use steward_core::permissions::Permission;
 use steward_core::validate::{self, Fields};
 use steward_core::{Error, FieldError, Result};
@@ -91,8 +92,11 @@ pub async fn update(db: &Db, ctx: &Ctx, patch: OrganizationPatch) -> Result<Orga
 }
 
 pub fn slug_taken(slug: &str) -> Error {
-    Error::conflict("slug_taken", format!("The slug `{slug}` is already used by another organization. Choose another."))
-        .with_field(FieldError::new("slug", "taken", "is already in use"))
+    Error::conflict(&problem::SLUG_TAKEN, &[("owner", &"organization"), ("slug", &slug)]).with_field(FieldError::new(
+        "slug",
+        &rule::TAKEN,
+        &[("by", &"another organization")],
+    ))
 }
 
 /// Every organization of the deployment, by slug (the operator's list).
@@ -107,11 +111,8 @@ pub async fn find(db: &Db, ctx: &Ctx, slug: &str) -> Result<Organization> {
     ctx.authorize_deployment(Permission::OrganizationsManage)?;
     let mut c = db.conn().await?;
     organizations::by_slug(&mut c, slug).await?.ok_or_else(|| {
-        Error::not_found("organization").with_field(FieldError::new(
-            "org",
-            "not_found",
-            format!("no organization has the slug `{slug}`"),
-        ))
+        let what = format!("an organization of this deployment (none has the slug `{slug}`)");
+        Error::not_found("organization").with_field(FieldError::new("org", &rule::NOT_FOUND, &[("what", &what)]))
     })
 }
 
@@ -120,11 +121,7 @@ pub async fn find(db: &Db, ctx: &Ctx, slug: &str) -> Result<Organization> {
 pub async fn set_workspace_limit(db: &Db, ctx: &Ctx, limit: Option<i64>) -> Result<Organization> {
     let org = ctx.authorize(Permission::LimitsDecide)?;
     if limit.is_some_and(|l| !(0..=1_000_000).contains(&l)) {
-        return Err(Error::validation(vec![FieldError::new(
-            "workspace_limit",
-            "out_of_range",
-            "must be between 0 and 1,000,000, or none",
-        )]));
+        return Err(Error::field("workspace_limit", &rule::OUT_OF_RANGE, &[("range", &"0 to 1,000,000 (or none)")]));
     }
     let mut tx = db.write(&org).await?;
     let before = organizations::get(&mut tx, &org).await?.ok_or_else(|| Error::not_found("organization"))?;

@@ -5,6 +5,7 @@ use serde::Deserialize;
 use serde_json::json;
 use steward_core::audit::{Changes, target};
 use steward_core::ids::{InvitationId, UserId};
+use steward_core::messages::{problem, rule};
 use steward_core::pagination::{self, Page};
 use steward_core::people::{OrgRole, UserStatus};
 use steward_core::permissions::Permission;
@@ -157,11 +158,8 @@ pub async fn resend_invitation(db: &Db, ctx: &Ctx, postbox: &Postbox, id: &UserI
     let mut tx = db.write(&org).await?;
     let user = users::get(&mut tx, &org, id).await?.ok_or_else(|| Error::not_found("user"))?;
     if user.status != UserStatus::Invited {
-        return Err(Error::conflict(
-            "not_invited",
-            format!("{} has already accepted their invitation; there is nothing to resend.", user.email),
-        )
-        .with_extension("current_status", user.status.as_str()));
+        return Err(Error::conflict(&problem::NOT_INVITED, &[("email", &user.email)])
+            .with_extension("current_status", user.status.as_str()));
     }
     let (token, expires_at) =
         new_invitation(&mut tx, &org, &user, ctx.principal.actor().id, ctx.now, ttl_hours).await?;
@@ -194,7 +192,7 @@ pub async fn update(db: &Db, ctx: &Ctx, id: &UserId, patch: UserPatch) -> Result
         Some("active") => Some(UserStatus::Active),
         Some("deactivated") => Some(UserStatus::Deactivated),
         Some(_) => {
-            fields.push("status", "invalid", "must be one of: active, deactivated");
+            fields.push("status", &rule::NOT_ONE_OF, &[("allowed", &"active, deactivated")]);
             None
         }
     };
@@ -212,10 +210,7 @@ pub async fn update(db: &Db, ctx: &Ctx, id: &UserId, patch: UserPatch) -> Result
     }
     if let Some(status) = status.filter(|s| *s != before.status) {
         if status == UserStatus::Active && before.status == UserStatus::Invited {
-            return Err(Error::conflict(
-                "invitation_pending",
-                "This person has not accepted their invitation yet; they become active when they do. Resend the invitation if it was lost.",
-            ));
+            return Err(Error::conflict(&problem::INVITATION_PENDING, &[]));
         }
         after.status = status;
     }
@@ -278,28 +273,23 @@ pub async fn delete(db: &Db, ctx: &Ctx, id: &UserId) -> Result<()> {
 /// TROUBLE-2: the last active Super Admin can't be demoted, deactivated or removed.
 async fn ensure_another_super_admin(c: &mut Conn, org: &OrgScope, user: &User) -> Result<()> {
     if users::count_active_super_admins(c, org).await? <= 1 {
-        return Err(Error::conflict(
-            "last_super_admin",
-            format!(
-                "{} is the organization's only active Super Admin. Make someone else a Super Admin first.",
-                user.email
-            ),
-        ));
+        return Err(Error::conflict(&problem::LAST_SUPER_ADMIN, &[("email", &user.email)]));
     }
     Ok(())
 }
 
 fn email_taken() -> Error {
-    Error::conflict("email_taken", "Someone in your organization already uses this email address.")
-        .with_field(FieldError::new("email", "taken", "is already a member of this organization"))
+    Error::conflict(&problem::EMAIL_TAKEN, &[]).with_field(FieldError::new(
+        "email",
+        &rule::TAKEN,
+        &[("by", &"a member of this organization")],
+    ))
 }
 
 /// A person edits their own name.
 pub async fn rename_self(db: &Db, ctx: &Ctx, name: &str) -> Result<User> {
-    let user_id = ctx
-        .principal
-        .user_id()
-        .ok_or_else(|| Error::forbidden("user_required", "Only a signed-in person has a name to change."))?;
+    let user_id =
+        ctx.principal.user_id().ok_or_else(|| Error::forbidden(&problem::USER_REQUIRED, &[("what", &"A name")]))?;
     let name = validate::name("name", name)?;
     let org = ctx.org()?;
     let mut tx = db.write(&org).await?;
@@ -323,7 +313,7 @@ pub async fn rename_self(db: &Db, ctx: &Ctx, name: &str) -> Result<User> {
 /// A person changes their own password; their other sessions end.
 pub async fn change_own_password(db: &Db, ctx: &Ctx, current: &str, new: &str) -> Result<()> {
     let steward_core::authz::Credential::Session { user_id, session_id, .. } = &ctx.principal.credential else {
-        return Err(Error::forbidden("user_required", "Only a signed-in person has a password to change."));
+        return Err(Error::forbidden(&problem::USER_REQUIRED, &[("what", &"A password")]));
     };
     let org = ctx.org()?;
     let mut c = db.conn().await?;
@@ -334,11 +324,7 @@ pub async fn change_own_password(db: &Db, ctx: &Ctx, current: &str, new: &str) -
     let words = [organization.name.as_str(), organization.slug.as_str(), user.email.as_str(), user.name.as_str()];
     steward_core::security::check_password(&settings, "new_password", new, &words)?;
     if !user.password_hash.as_deref().is_some_and(|h| password::verify(current, h)) {
-        return Err(Error::validation(vec![FieldError::new(
-            "current_password",
-            "incorrect",
-            "is not your current password",
-        )]));
+        return Err(Error::field("current_password", &rule::WRONG_PASSWORD, &[]));
     }
     let hash = password::hash(new)?;
     let mut tx = db.write(&org).await?;

@@ -7,6 +7,7 @@ use steward_core::audit::target;
 use steward_core::authz::{Actor, Credential, Principal};
 use steward_core::devices;
 use steward_core::ids::SessionId;
+use steward_core::messages::{problem, rule};
 use steward_core::people::UserStatus;
 use steward_core::sealing::Sealer;
 use steward_core::security::throttle;
@@ -49,7 +50,7 @@ pub struct NewSession {
 }
 
 fn invalid_credentials() -> Error {
-    Error::unauthorized("invalid_credentials", "The email or password is not correct.")
+    Error::unauthorized(&problem::INVALID_CREDENTIALS, &[])
 }
 
 /// The second step of a sign-in, when the account uses 2FA: a code of the
@@ -101,24 +102,15 @@ pub async fn verify_password(db: &Db, meta: &RequestMeta, now: Timestamp, input:
     if let Some(a) = security::attempts(&mut c, &email).await? {
         if let Some(until) = a.locked_until.filter(|t| *t > now) {
             let secs = (until.millis() - now.millis() + 999) / 1000;
-            return Err(Error::new(
-                429,
-                "account_locked",
-                "Too many attempts",
-                format!("Too many failed sign-ins for this email. Try again in {} minutes.", (secs + 59) / 60),
-            )
-            .with_extension("retry_after", secs));
+            return Err(Error::new(429, &problem::ACCOUNT_LOCKED, &[("minutes", &((secs + 59) / 60))])
+                .with_extension("retry_after", secs));
         }
         let wait = throttle::delay_secs(a.failures) * 1000 - (now.millis() - a.last_failed_at.millis());
         if a.locked_until.is_none() && wait > 0 {
             let secs = (wait + 999) / 1000;
-            return Err(Error::new(
-                429,
-                "too_many_attempts",
-                "Too many attempts",
-                format!("Wait {secs} seconds before trying again."),
-            )
-            .with_extension("retry_after", secs));
+            return Err(
+                Error::new(429, &problem::TOO_MANY_ATTEMPTS, &[("seconds", &secs)]).with_extension("retry_after", secs)
+            );
         }
     }
     let mut candidates = users::by_email_everywhere(&mut c, &email).await?;
@@ -140,17 +132,12 @@ pub async fn verify_password(db: &Db, meta: &RequestMeta, now: Timestamp, input:
         0 => return Err(failed_attempt(db, &email, &failed, meta, now).await),
         1 => matched.into_iter().next().ok_or_else(Error::internal)?,
         _ => {
-            return Err(Error::conflict(
-                "organization_required",
-                "This email belongs to several organizations. Add `organization` with the slug of the one to sign in to.",
-            ));
+            let how = "This email belongs to several organizations: add `organization` with the slug of the one to sign in to";
+            return Err(Error::conflict(&problem::ORGANIZATION_REQUIRED, &[("how", &how)]));
         }
     };
     if user.status != UserStatus::Active {
-        return Err(Error::unauthorized(
-            "account_inactive",
-            "Your account is deactivated. Ask a Super Admin of your organization to reactivate it.",
-        ));
+        return Err(Error::unauthorized(&problem::ACCOUNT_INACTIVE, &[]));
     }
     // Hashes made with older parameters are replaced while the password is at hand.
     let mut user = user;
@@ -284,7 +271,7 @@ impl TwoFactorAnswer for Error {
     /// A wrong code is counted like a wrong password but answered as what it is.
     fn into_two_factor(self) -> Error {
         if self.code == "invalid_credentials" {
-            Error::unauthorized("invalid_two_factor_code", "The two-factor code is not correct, or was already used.")
+            Error::unauthorized(&problem::INVALID_TWO_FACTOR_CODE, &[])
         } else {
             self
         }
@@ -306,8 +293,8 @@ pub fn cookie_max_age(new: &NewSession) -> i64 {
 pub async fn logout(db: &Db, ctx: &Ctx) -> Result<()> {
     let Credential::Session { session_id, .. } = &ctx.principal.credential else {
         return Err(Error::conflict(
-            "not_a_session",
-            "This request is authenticated with an API key, which has no session to end. Revoke the key instead.",
+            &problem::NOT_A_SESSION,
+            &[("what", &"signing out"), ("instead", &"To stop the key working, revoke it under Integrations → API")],
         ));
     };
     let org = ctx.org()?;
@@ -328,10 +315,7 @@ pub async fn require_recent_auth(c: &mut steward_store::Conn, ctx: &Ctx) -> Resu
     let Credential::Session { session_id, .. } = &ctx.principal.credential else { return Ok(()) };
     let s = sessions::get(c, &ctx.org()?, session_id).await?.ok_or_else(Error::internal)?;
     if ctx.now.millis() - s.reauth_at.millis() > REAUTH_WINDOW_SECS * 1000 {
-        return Err(Error::forbidden(
-            "reauthentication_required",
-            "This action needs you to confirm it's you: enter your password again (POST /api/v1/sessions/current/reauthenticate), then repeat it.",
-        ));
+        return Err(Error::forbidden(&problem::REAUTHENTICATION_REQUIRED, &[]));
     }
     Ok(())
 }
@@ -347,7 +331,10 @@ pub struct Reauthenticate {
 /// A fresh proof of identity for the current session.
 pub async fn reauthenticate(db: &Db, sealer: &Sealer, ctx: &Ctx, input: Reauthenticate) -> Result<()> {
     let Credential::Session { session_id, user_id, .. } = &ctx.principal.credential else {
-        return Err(Error::conflict("not_a_session", "API keys don't re-authenticate; they are their own proof."));
+        return Err(Error::conflict(
+            &problem::NOT_A_SESSION,
+            &[("what", &"re-authenticating"), ("instead", &"An API key is its own proof; send the request with it")],
+        ));
     };
     let org = ctx.org()?;
     let mut tx = db.write(&org).await?;
@@ -361,11 +348,11 @@ pub async fn reauthenticate(db: &Db, sealer: &Sealer, ctx: &Ctx, input: Reauthen
         (None, None) => false,
     };
     if !proved {
-        return Err(Error::validation(vec![steward_core::FieldError::new(
-            if input.password.is_some() || input.totp_code.is_none() { "password" } else { "totp_code" },
-            "incorrect",
-            "is not correct",
-        )]));
+        return Err(if input.password.is_some() || input.totp_code.is_none() {
+            Error::field("password", &rule::WRONG_PASSWORD, &[])
+        } else {
+            Error::field("totp_code", &rule::WRONG_CODE, &[])
+        });
     }
     sessions::reauthenticated(&mut tx, &org, session_id, ctx.now).await?;
     let done = audit::append(&mut tx, ctx.event(&org, "session.reauthenticated", target::SESSION, session_id)).await?;
@@ -376,7 +363,10 @@ pub async fn reauthenticate(db: &Db, sealer: &Sealer, ctx: &Ctx, input: Reauthen
 /// The caller's own sessions, and which one is the current.
 pub async fn mine(db: &Db, ctx: &Ctx) -> Result<(Vec<Session>, Option<SessionId>)> {
     let Credential::Session { session_id, user_id, .. } = &ctx.principal.credential else {
-        return Err(Error::conflict("not_a_session", "API keys have no sessions."));
+        return Err(Error::conflict(
+            &problem::NOT_A_SESSION,
+            &[("what", &"a list of sessions"), ("instead", &"Sign in as the person whose sessions these are")],
+        ));
     };
     let org = ctx.org()?;
     let mut c = db.conn().await?;
@@ -386,7 +376,10 @@ pub async fn mine(db: &Db, ctx: &Ctx) -> Result<(Vec<Session>, Option<SessionId>
 /// Ends one of the caller's own sessions, or all but the current one (`None`).
 pub async fn end_mine(db: &Db, ctx: &Ctx, which: Option<&SessionId>) -> Result<u64> {
     let Credential::Session { session_id, user_id, .. } = &ctx.principal.credential else {
-        return Err(Error::conflict("not_a_session", "API keys have no sessions."));
+        return Err(Error::conflict(
+            &problem::NOT_A_SESSION,
+            &[("what", &"a list of sessions"), ("instead", &"Sign in as the person whose sessions these are")],
+        ));
     };
     let org = ctx.org()?;
     let mut tx = db.write(&org).await?;

@@ -6,6 +6,7 @@ use serde::Deserialize;
 use steward_core::audit::{Changes, target};
 use steward_core::authz::{Actor, Principal};
 use steward_core::ids::{OrgId, UserId};
+use steward_core::messages::problem;
 use steward_core::people::{OrgRole, UserStatus};
 use steward_core::permissions::Permission;
 use steward_core::time::Timestamp;
@@ -82,16 +83,10 @@ pub async fn complete(db: &Db, meta: &RequestMeta, now: Timestamp, req: SetupReq
     let valid = validate_new(&input)?;
     let mut tx = db.write_deployment().await?;
     if organizations::count(&mut tx).await? > 0 {
-        return Err(Error::conflict(
-            "setup_already_completed",
-            "This deployment is already set up. Sign in, or ask your operator for an account.",
-        ));
+        return Err(Error::conflict(&problem::SETUP_ALREADY_COMPLETED, &[]));
     }
     if !setup::consume(&mut tx, &hash_secret(&req.token)).await? {
-        return Err(Error::forbidden(
-            "invalid_setup_token",
-            "This setup link is not valid. Use the newest link the server printed when it started (restarting prints a new one).",
-        ));
+        return Err(Error::forbidden(&problem::INVALID_SETUP_TOKEN, &[]));
     }
     let (created, done) = insert(&mut tx, valid, meta, now, None, 0).await?;
     tx.commit(done).await?;

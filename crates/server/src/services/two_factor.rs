@@ -5,12 +5,13 @@ use serde_json::json;
 use steward_core::audit::target;
 use steward_core::authz::Credential;
 use steward_core::ids::UserId;
+use steward_core::messages::{problem, rule};
 use steward_core::permissions::Permission;
 use steward_core::sealing::Sealer;
 use steward_core::security::TwoFactorMode;
 use steward_core::time::Timestamp;
 use steward_core::two_factor::{self as totp, parse_code, recovery_hash};
-use steward_core::{Error, FieldError, Result, password};
+use steward_core::{Error, Result, password};
 use steward_store::users::User;
 use steward_store::{Conn, Db, OrgScope, audit, organizations, security, sessions, two_factor, users};
 
@@ -26,10 +27,7 @@ pub struct Enrollment {
 fn signed_in_user(ctx: &Ctx) -> Result<&UserId> {
     match &ctx.principal.credential {
         Credential::Session { user_id, .. } => Ok(user_id),
-        _ => Err(Error::forbidden(
-            "user_required",
-            "Two-factor authentication belongs to a person; sign in to set it up.",
-        )),
+        _ => Err(Error::forbidden(&problem::USER_REQUIRED, &[("what", &"Two-factor authentication")])),
     }
 }
 
@@ -66,11 +64,7 @@ pub async fn prepare_sealing(db: &Db, sealer: &Sealer, now: Timestamp) -> Result
     }
     let check = two_factor::key_check(&mut c).await?.unwrap_or_default();
     if sealer.open(&check, KEY_CHECK.1).as_deref() != Some(KEY_CHECK.0) {
-        return Err(Error::conflict(
-            "sealing_key_mismatch",
-            "This database was set up with another secret key. Give every instance the same `secret_key` \
-             (STEWARD_SECRET_KEY): the one in data/secret.key of the first instance, or the one it was given.",
-        ));
+        return Err(Error::conflict(&problem::SEALING_KEY_MISMATCH, &[]));
     }
     let legacy = two_factor::plaintext_secrets(&mut c).await?;
     for (user, secret) in &legacy {
@@ -85,10 +79,7 @@ pub async fn start(db: &Db, sealer: &Sealer, ctx: &Ctx) -> Result<Enrollment> {
     let org = ctx.org()?;
     let mut tx = db.write(&org).await?;
     if two_factor::get(&mut tx, &org, user_id).await?.is_some_and(|f| f.confirmed) {
-        return Err(Error::conflict(
-            "two_factor_already_enabled",
-            "Two-factor authentication is already on for your account. Turn it off first to enroll a new device.",
-        ));
+        return Err(Error::conflict(&problem::TWO_FACTOR_ALREADY_ENABLED, &[]));
     }
     let user = users::get(&mut tx, &org, user_id).await?.ok_or_else(Error::internal)?;
     let organization = organizations::get(&mut tx, &org).await?.ok_or_else(Error::internal)?;
@@ -106,17 +97,11 @@ pub async fn confirm(db: &Db, sealer: &Sealer, ctx: &Ctx, code: &str) -> Result<
     let org = ctx.org()?;
     let code = parse_code("code", code)?;
     let mut tx = db.write(&org).await?;
-    let factor = factor(&mut tx, sealer, &org, user_id).await?.ok_or_else(|| {
-        Error::conflict(
-            "enrollment_not_started",
-            "Start enrollment first: POST /api/v1/me/two-factor/totp gives the secret and QR code.",
-        )
-    })?;
+    let factor = factor(&mut tx, sealer, &org, user_id)
+        .await?
+        .ok_or_else(|| Error::conflict(&problem::ENROLLMENT_NOT_STARTED, &[]))?;
     if factor.confirmed {
-        return Err(Error::conflict(
-            "two_factor_already_enabled",
-            "Two-factor authentication is already on for your account.",
-        ));
+        return Err(Error::conflict(&problem::TWO_FACTOR_ALREADY_ENABLED, &[]));
     }
     let step = totp::verify(&factor.secret, &code, unix_secs(ctx.now), factor.last_used_step).ok_or_else(wrong_code)?;
     if !two_factor::use_step(&mut tx, &org, user_id, step).await? {
@@ -132,11 +117,7 @@ pub async fn confirm(db: &Db, sealer: &Sealer, ctx: &Ctx, code: &str) -> Result<
 }
 
 fn wrong_code() -> Error {
-    Error::validation(vec![FieldError::new(
-        "code",
-        "incorrect",
-        "is not the current code from your authenticator app (or was already used)",
-    )])
+    Error::field("code", &rule::WRONG_CODE, &[])
 }
 
 /// New recovery codes (the old ones stop working); needs a current code.
@@ -160,7 +141,7 @@ pub async fn regenerate_codes(db: &Db, sealer: &Sealer, ctx: &Ctx, code: &str) -
 }
 
 fn not_enabled() -> Error {
-    Error::conflict("two_factor_not_enabled", "Two-factor authentication is not on for this account.")
+    Error::conflict(&problem::TWO_FACTOR_NOT_ENABLED, &[])
 }
 
 /// Turns one's own 2FA off: needs the password again, and the organization must not require 2FA.
@@ -169,14 +150,11 @@ pub async fn disable(db: &Db, ctx: &Ctx, current_password: &str) -> Result<()> {
     let org = ctx.org()?;
     let mut tx = db.write(&org).await?;
     if security::get(&mut tx, &org).await?.two_factor == TwoFactorMode::Required {
-        return Err(Error::conflict(
-            "two_factor_required_by_organization",
-            "Your organization requires two-factor authentication, so it can't be turned off.",
-        ));
+        return Err(Error::conflict(&problem::TWO_FACTOR_REQUIRED_BY_ORGANIZATION, &[]));
     }
     let user = users::get(&mut tx, &org, user_id).await?.ok_or_else(Error::internal)?;
     if !user.password_hash.as_deref().is_some_and(|h| password::verify(current_password, h)) {
-        return Err(Error::validation(vec![FieldError::new("password", "incorrect", "is not your current password")]));
+        return Err(Error::field("password", &rule::WRONG_PASSWORD, &[]));
     }
     if !two_factor::remove(&mut tx, &org, user_id).await? {
         return Err(not_enabled());
@@ -218,8 +196,7 @@ pub async fn second_step(
     now: Timestamp,
 ) -> Result<()> {
     let Some(factor) = factor(c, sealer, org, &user.id).await?.filter(|f| f.confirmed) else { return Ok(()) };
-    let refused =
-        || Error::unauthorized("invalid_two_factor_code", "The two-factor code is not correct, or was already used.");
+    let refused = || Error::unauthorized(&problem::INVALID_TWO_FACTOR_CODE, &[]);
     if let Some(code) = totp_code {
         let code = parse_code("totp_code", code).map_err(|_| refused())?;
         let step = totp::verify(&factor.secret, &code, unix_secs(now), factor.last_used_step).ok_or_else(refused)?;
@@ -233,10 +210,7 @@ pub async fn second_step(
             Err(refused())
         };
     }
-    Err(Error::unauthorized(
-        "two_factor_required",
-        "This account uses two-factor authentication: send `totp_code` (from the app) or a `recovery_code` with the password.",
-    ))
+    Err(Error::unauthorized(&problem::TWO_FACTOR_REQUIRED, &[]))
 }
 
 /// Where a person stands: enrolled, enrolling (with the pending QR code), or neither.

@@ -6,6 +6,7 @@ use serde_json::json;
 use steward_core::audit::Changes;
 use steward_core::authz::{self, Resource};
 use steward_core::ids::{UserId, WorkspaceId};
+use steward_core::messages::{problem, rule};
 use steward_core::pagination::{decode_cursor, encode_cursor};
 use steward_core::people::UserStatus;
 use steward_core::permissions::Permission;
@@ -73,8 +74,8 @@ pub async fn list_counted(
         _ => {
             fields.push(
                 "sort",
-                "invalid",
-                "must be one of: name, created_at, users, campaigns (prefix - for descending)",
+                &rule::NOT_ONE_OF,
+                &[("allowed", &"name, created_at, users, campaigns (prefix - for descending)")],
             );
             SortKey::Name
         }
@@ -82,7 +83,7 @@ pub async fn list_counted(
     let page = fields.check(steward_core::pagination::Page::parse(p.limit, None));
     let query = p.q.as_deref().map(str::trim).filter(|q| !q.is_empty()).map(str::to_owned);
     if query.as_ref().is_some_and(|q| q.chars().count() > 100) {
-        fields.push("q", "too_long", "must be at most 100 characters");
+        fields.push("q", &rule::TOO_LONG, &[("max", &100)]);
     }
     fields.finish()?;
     let after = p.cursor.as_deref().filter(|c| !c.is_empty()).map(|c| parse_cursor(c, sort)).transpose()?;
@@ -128,12 +129,7 @@ fn make_cursor(w: &Workspace, sort: SortKey) -> String {
 }
 
 fn parse_cursor(cursor: &str, sort: SortKey) -> Result<(SortValue, String)> {
-    let bad = || {
-        Error::bad_request(
-            "invalid_cursor",
-            "The cursor is not one this API returned for this sort order. Start again without `cursor`.",
-        )
-    };
+    let bad = || Error::bad_request(&problem::INVALID_CURSOR, &[("context", &" for this sort order")]);
     let raw = decode_cursor(cursor)?;
     let (id, value) = raw.split_once('|').ok_or_else(bad)?;
     id.parse::<WorkspaceId>().map_err(|_| bad())?;
@@ -282,11 +278,9 @@ async fn check_limit(c: &mut Conn, scope: &OrgScope, org: &steward_store::organi
     if let Some(limit) = org.workspace_limit
         && store::count_counted(c, scope).await? >= limit
     {
-        return Err(Error::forbidden(
-            "workspace_limit_reached",
-            format!("Workspace limit reached: the plan allows {limit} workspaces. Archive a workspace or request an increase."),
-        )
-        .with_extension("limit", limit));
+        return Err(
+            Error::forbidden(&problem::WORKSPACE_LIMIT_REACHED, &[("limit", &limit)]).with_extension("limit", limit)
+        );
     }
     Ok(())
 }
@@ -303,8 +297,8 @@ async fn free_slug(c: &mut Conn, org: &OrgScope, base: &str) -> Result<String> {
 }
 
 fn slug_taken(slug: &str) -> Error {
-    Error::conflict("slug_taken", format!("Another workspace of this organization already uses the slug `{slug}`."))
-        .with_field(FieldError::new("slug", "taken", "is already in use in this organization"))
+    Error::conflict(&problem::SLUG_TAKEN, &[("owner", &"workspace of this organization"), ("slug", &slug)])
+        .with_field(FieldError::new("slug", &rule::TAKEN, &[("by", &"another workspace of this organization")]))
 }
 
 #[derive(Debug, Default, Deserialize, utoipa::ToSchema)]
@@ -389,18 +383,10 @@ pub async fn transition(
     let reason = reason.map(|r| r.trim().to_owned()).filter(|r| !r.is_empty());
     if let Some(r) = &reason {
         if r.chars().count() > SUSPEND_REASON_MAX {
-            return Err(Error::validation(vec![FieldError::new(
-                "reason",
-                "too_long",
-                format!("must be at most {SUSPEND_REASON_MAX} characters"),
-            )]));
+            return Err(Error::field("reason", &rule::TOO_LONG, &[("max", &SUSPEND_REASON_MAX)]));
         }
         if r.chars().any(char::is_control) {
-            return Err(Error::validation(vec![FieldError::new(
-                "reason",
-                "invalid",
-                "must be one line without control characters",
-            )]));
+            return Err(Error::field("reason", &rule::CONTROL_CHARACTERS, &[("where_", &" (it must be one line)")]));
         }
     }
     let mut tx = db.write(&org).await?;
@@ -478,17 +464,10 @@ pub async fn delete(
     super::sessions::require_recent_auth(&mut tx, ctx).await?;
     match confirm {
         None | Some("") => {
-            return Err(Error::bad_request(
-                "confirmation_required",
-                format!("Deleting a workspace is permanent. Repeat the request with ?confirm={} to confirm.", ws.slug),
-            ));
+            return Err(Error::bad_request(&problem::CONFIRMATION_REQUIRED, &[("slug", &ws.slug)]));
         }
         Some(c) if c != ws.slug => {
-            return Err(Error::validation(vec![FieldError::new(
-                "confirm",
-                "mismatch",
-                format!("must be the workspace's slug, `{}`, to confirm deletion", ws.slug),
-            )]));
+            return Err(Error::field("confirm", &rule::MISMATCH, &[("expected", &ws.slug)]));
         }
         Some(_) => {}
     }
@@ -545,15 +524,12 @@ pub async fn set_member(
     let user = users::get(&mut tx, &org, user_id).await?.ok_or_else(|| {
         Error::not_found("user").with_field(FieldError::new(
             "user_id",
-            "not_found",
-            "is not a person of this organization",
+            &rule::NOT_FOUND,
+            &[("what", &"a person of this organization")],
         ))
     })?;
     if user.status == UserStatus::Deactivated {
-        return Err(Error::conflict(
-            "account_inactive",
-            format!("{} is deactivated; reactivate them before adding them to a workspace.", user.email),
-        ));
+        return Err(Error::conflict(&problem::PERSON_INACTIVE, &[("email", &user.email)]));
     }
     let previous = store::set_member(&mut tx, &w.scope, user_id, role, ctx.now).await?;
     if previous == Some(role) {

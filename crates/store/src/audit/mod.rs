@@ -15,7 +15,9 @@ use crate::row::{int, opt_text, text};
 use crate::scope::OrgScope;
 
 mod search;
-pub use search::{Filter, count, deleted_workspace_names, deleted_workspaces, list, search, search_batch};
+pub use search::{
+    Filter, count, count_matching, deleted_workspace_names, deleted_workspaces, list, search, search_batch,
+};
 
 /// What a use case says about its change.
 #[derive(Debug, Clone)]

@@ -56,7 +56,7 @@ const EVENT_COLUMNS: &str = "id, org_id, seq, occurred_at, action, actor_type, a
 
 /// Events matching the filter, newest first, at most `limit`.
 pub async fn search(c: &mut Conn, org: &OrgScope, f: &Filter, limit: i64) -> StoreResult<Vec<AuditEvent>> {
-    let Some(sql) = filtered(c, org, f, limit).await? else { return Ok(Vec::new()) };
+    let Some(sql) = filtered(c, org, f, EVENT_COLUMNS, limit).await? else { return Ok(Vec::new()) };
     let (text, args) = sql.query();
     bind_all(sqlx::query(sqlx::AssertSqlSafe(text)), args).fetch_all(c).await?.iter().map(from_row).collect()
 }
@@ -69,7 +69,7 @@ pub async fn search_batch(c: &mut Conn, org: &OrgScope, f: &Filter, limit: i64) 
     if Engine::of(c) == Engine::Postgres {
         return search(c, org, f, limit).await;
     }
-    let Some(sql) = filtered(c, org, f, limit).await? else { return Ok(Vec::new()) };
+    let Some(sql) = filtered(c, org, f, EVENT_COLUMNS, limit).await? else { return Ok(Vec::new()) };
     let (inner, args) = sql.query();
     let outer =
         format!("SELECT json_group_array(json_array({EVENT_COLUMNS}) ORDER BY seq DESC) FROM ({inner}) AS page");
@@ -125,8 +125,19 @@ impl Packed {
     }
 }
 
+/// How many events match the filter (ignoring `before_seq`), counting no
+/// further than `cap`: a page says "10,000+" rather than walk a whole trail.
+pub async fn count_matching(c: &mut Conn, org: &OrgScope, f: &Filter, cap: i64) -> StoreResult<i64> {
+    let f = Filter { before_seq: None, ..f.clone() };
+    let Some(sql) = filtered(c, org, &f, "seq", cap).await? else { return Ok(0) };
+    let (inner, args) = sql.query();
+    let outer = format!("SELECT COUNT(*) FROM ({inner}) AS matching");
+    let row = bind_all(sqlx::query(sqlx::AssertSqlSafe(outer)), args).fetch_one(c).await?;
+    Ok(row.try_get(0)?)
+}
+
 /// The query for `search`, or None when the date range holds no events.
-async fn filtered(c: &mut Conn, org: &OrgScope, f: &Filter, limit: i64) -> StoreResult<Option<Sql>> {
+async fn filtered(c: &mut Conn, org: &OrgScope, f: &Filter, columns: &str, limit: i64) -> StoreResult<Option<Sql>> {
     // Times never go backwards within a trail, so a date range is a range of
     // sequence numbers: every filter then walks its (org, column, seq) index
     // newest first and stops after `limit` rows.
@@ -144,7 +155,7 @@ async fn filtered(c: &mut Conn, org: &OrgScope, f: &Filter, limit: i64) -> Store
         },
         None => None,
     };
-    let mut sql = Sql::new(&format!("SELECT {EVENT_COLUMNS} FROM audit_events WHERE org_id = "));
+    let mut sql = Sql::new(&format!("SELECT {columns} FROM audit_events WHERE org_id = "));
     sql.push("?", [Arg::Text(org.to_string())]);
     if let Some(seq) = f.before_seq {
         sql.push(" AND seq < ?", [Arg::Int(seq)]);

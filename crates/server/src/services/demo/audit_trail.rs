@@ -11,6 +11,7 @@
 use serde_json::{Value, json};
 use steward_core::audit::group_of;
 use steward_core::authz::{Actor, ActorKind};
+use steward_core::messages::{problem, rule};
 use steward_core::permissions::Permission;
 use steward_core::time::Timestamp;
 use steward_core::validate::slugify;
@@ -91,7 +92,7 @@ pub async fn seed(
     ctx.authorize_deployment(Permission::OrganizationsManage)?;
     let now = ctx.now;
     if days < 1 {
-        return Err(Error::validation(vec![steward_core::FieldError::new("days", "invalid", "must be at least 1")]));
+        return Err(Error::field("days", &rule::TOO_SMALL, &[("min", &1)]));
     }
     let span_ms = days * 86_400_000;
     let start = now.millis() - span_ms;
@@ -178,14 +179,8 @@ async fn organization_at(
         let scope = OrgScope::of(&ctx.principal.clone().in_org(org.id.clone()))?;
         let newest = audit::search(&mut c, &scope, &audit::Filter::default(), 1).await?;
         if let Some(e) = newest.first().filter(|e| e.occurred_at > start) {
-            return Err(Error::conflict(
-                "trail_not_empty",
-                format!(
-                    "{slug} already has audit events up to {}; a trail's times never go backwards, so seed a new \
-                     organization (give a new slug and it is created) or fewer --days",
-                    e.occurred_at.to_rfc3339()
-                ),
-            ));
+            let until = e.occurred_at.to_rfc3339();
+            return Err(Error::conflict(&problem::TRAIL_NOT_EMPTY, &[("slug", &slug), ("until", &until)]));
         }
         return Ok((org, None));
     }

@@ -45,6 +45,7 @@ impl Changes {
 pub const ACTIONS: &[&str] = &[
     "api_key.created",
     "api_key.revoked",
+    "api_key.updated",
     "audit.exported",
     "audit.purged",
     "campaign.created",

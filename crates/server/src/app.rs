@@ -46,6 +46,7 @@ pub fn build_app(state: AppState) -> Router {
         .merge(console::router())
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
+        .layer(axum::middleware::from_fn(crate::rate_limit::headers))
         .layer(DefaultBodyLimit::max(BODY_LIMIT_BYTES))
         .layer(CatchPanicLayer::custom(|_| problem_response(&Error::internal())))
         .layer(header_layer(header::X_CONTENT_TYPE_OPTIONS, "nosniff"))

@@ -17,6 +17,7 @@ use steward_core::tokens::{API_KEY_PREFIX, hash_secret, is_well_formed_api_key};
 use steward_core::{Error, Result};
 use steward_store::{api_keys, sessions};
 
+use crate::rate_limit::RateSlot;
 use crate::services::people::Identity;
 use crate::services::sessions::TOUCH_INTERVAL_MS;
 use crate::state::AppState;
@@ -40,7 +41,7 @@ pub async fn authenticate(state: &AppState, parts: &Parts) -> Result<Authenticat
     }
     if let Some(bearer) = bearer_token(&parts.headers)? {
         return if bearer.starts_with(API_KEY_PREFIX) {
-            authenticate_api_key(state, &bearer).await
+            authenticate_api_key(state, &bearer, parts).await
         } else {
             let (who, _, must_enroll) = authenticate_session(state, &bearer).await?;
             enrollment_gate(must_enroll, parts)?;
@@ -110,7 +111,7 @@ fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
     a.len() == b.len() && !b.is_empty() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
 }
 
-async fn authenticate_api_key(state: &AppState, key: &str) -> Result<Authenticated> {
+async fn authenticate_api_key(state: &AppState, key: &str, parts: &Parts) -> Result<Authenticated> {
     let invalid = || Error::unauthorized(&problem::INVALID_API_KEY, &[]);
     if !is_well_formed_api_key(key) {
         return Err(invalid());
@@ -144,6 +145,22 @@ async fn authenticate_api_key(state: &AppState, key: &str) -> Result<Authenticat
         let mut touched = api_keys::KeyWithOrg { key: k.clone(), org: found.org.clone() };
         touched.key.last_used_at = Some(now);
         cache.put(&hash, touched, seen);
+    }
+    let limit = u32::try_from(k.rate_limit_per_minute).unwrap_or(u32::MAX);
+    let decision = match parts.extensions.get::<RateSlot>() {
+        Some(slot) => match slot.get() {
+            Some(d) => d,
+            None => slot.set(state.limiter.hit(k.id.as_str(), limit, now).await),
+        },
+        None => state.limiter.hit(k.id.as_str(), limit, now).await,
+    };
+    if !decision.allowed {
+        return Err(Error::new(
+            429,
+            &problem::RATE_LIMITED,
+            &[("limit", &decision.limit), ("seconds", &decision.reset_secs)],
+        )
+        .with_extension("retry_after", decision.reset_secs));
     }
     let identity = Identity { organization: found.org, user: None };
     Ok(Authenticated { principal: Principal::api_key(k.org_id, k.id, k.name, k.scopes), identity })

@@ -14,6 +14,7 @@ pub mod mail;
 pub mod metrics;
 pub mod observe;
 pub mod openapi;
+pub mod rate_limit;
 pub mod responses;
 pub mod services;
 pub mod state;

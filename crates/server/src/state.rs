@@ -1,5 +1,6 @@
 //! What every handler can reach: the database, the files, the settings, and the clock.
 
+use crate::rate_limit::RateLimiter;
 use std::net::IpAddr;
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -63,6 +64,8 @@ pub struct AppState {
     pub metrics: Metrics,
     /// Where the `mail` job sends letters (`smtp_url`, or the outbox folder).
     pub mailer: Mailer,
+    /// Counts each API key's requests against its limit (`redis_url` shares the counts).
+    pub limiter: Arc<RateLimiter>,
 }
 
 /// The sender when `mail_from` is not set.
@@ -79,7 +82,15 @@ impl AppState {
         // Beside the files folder, as `serve` puts it: `<data_dir>/outbox`.
         let mailer = Mailer::outbox(config.storage_dir.with_file_name("outbox"), default_sender());
         let config = Arc::new(config);
-        Self { db, config, clock: Arc::new(SystemClock), sealer, files, metrics: Metrics::default(), mailer }
+        let metrics = Metrics::default();
+        let limiter = Arc::new(RateLimiter::local(metrics.clone()));
+        Self { db, config, clock: Arc::new(SystemClock), sealer, files, metrics, mailer, limiter }
+    }
+
+    /// Shares API key limits with every instance through Redis at `url`.
+    pub fn with_redis(mut self, url: &str) -> Result<Self, String> {
+        self.limiter = Arc::new(RateLimiter::shared(url, self.metrics.clone())?);
+        Ok(self)
     }
 
     pub fn with_mailer(mut self, mailer: Mailer) -> Self {

@@ -197,3 +197,28 @@ document.querySelectorAll("[data-slug-source]").forEach((source) => {
   });
   arm();
 })();
+
+// A button with `data-copy="#field"` copies that field's text (a new API key).
+document.addEventListener("click", async (event) => {
+  const button = event.target.closest("[data-copy]");
+  if (!button) return;
+  const field = document.querySelector(button.dataset.copy);
+  if (!field) return;
+  field.select();
+  try {
+    await navigator.clipboard.writeText(field.value);
+  } catch {
+    document.execCommand("copy");
+  }
+  button.textContent = "Copied";
+});
+
+// Radios with `data-reveal="<id>"` show that element only while the one
+// marked `data-reveals` is chosen (a key's own permissions list).
+document.addEventListener("change", (event) => {
+  const radio = event.target.closest("input[type=radio][data-reveal]");
+  if (!radio) return;
+  const target = document.getElementById(radio.dataset.reveal);
+  const chooser = document.querySelector(`input[data-reveal="${radio.dataset.reveal}"][data-reveals]`);
+  if (target && chooser) target.hidden = !chooser.checked;
+});

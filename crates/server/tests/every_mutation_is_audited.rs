@@ -61,6 +61,8 @@ async fn every_mutation_route_writes_an_event() {
         )
         .await;
     let key_id = key.json["api_key"]["id"].as_str().unwrap().to_owned();
+    let path = format!("/api/v1/api-keys/{key_id}");
+    run.hit(Method::PATCH, "/api/v1/api-keys/{id}", &path, admin, Some(json!({ "rate_limit_per_minute": 60 }))).await;
     run.hit(Method::DELETE, "/api/v1/api-keys/{id}", &format!("/api/v1/api-keys/{key_id}"), admin, None).await;
 
     let invited = run

@@ -306,6 +306,7 @@ mod console {
         "/account/confirm",
         "/account/two-factor",
         "/settings",
+        "/settings/integrations/api",
         "/settings/organization",
         "/settings/organization/audit",
         "/settings/organization/details",
@@ -350,6 +351,9 @@ mod console {
             ("POST", "/settings/organization/workspaces/{id}/members") => format!("user_id={}&role=admin", a.member_id),
             ("POST", "/settings/organization/workspaces/{id}/members/{user}") => "role=admin".into(),
             ("POST", "/settings/organization/workspaces/{id}/members/{user}/remove") => String::new(),
+            ("POST", "/settings/integrations/api") => "name=Intruder&preset=admin".into(),
+            ("POST", "/settings/integrations/api/{id}") => "name=Hijacked&rate_limit_per_minute=1".into(),
+            ("POST", "/settings/integrations/api/{id}/revoke") => String::new(),
             _ => return None,
         };
         if method == "GET" && !PUBLIC_PAGES.contains(&path) && !PAGES.contains(&path) {
@@ -359,6 +363,8 @@ mod console {
             fx.session_id.as_str()
         } else if path.starts_with("/settings/organization/people/") {
             a.member_id.as_str()
+        } else if path.starts_with("/settings/integrations/api/") {
+            a.admin_key_id.as_str()
         } else {
             fx.ws.as_str()
         };

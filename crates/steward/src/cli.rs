@@ -369,7 +369,7 @@ pub async fn run(cli: Cli) -> Result<(), String> {
         Command::ApiKey(ApiKeyCommand::Create { org, name, scope }) => {
             let db = ready(&settings).await?;
             let org = organizations::find(&db, &operator(), &org).await.map_err(describe)?;
-            let input = api_keys::CreateApiKey { name, scopes: scope, expires_at: None };
+            let input = api_keys::CreateApiKey { name, scopes: scope, rate_limit_per_minute: None, expires_at: None };
             let created = api_keys::create(&db, &operator().in_org(&org.id), input).await.map_err(describe)?;
             println!(
                 "Created API key {} ({}) for {} with scopes {}.",

@@ -33,6 +33,7 @@ const KEYS: &[&str] = &[
     "metrics_listen",
     "smtp_url",
     "mail_from",
+    "redis_url",
 ];
 
 /// A setting that must never reach a log or an error message.
@@ -80,6 +81,10 @@ pub struct Config {
     pub smtp_url: Option<Secret>,
     /// The sender of Steward's mail, `Name <address>`; needed with `smtp_url`.
     pub mail_from: Option<String>,
+    /// `redis://host:6379` to share API key rate limits between instances;
+    /// unset, each instance counts its own. While Redis is away each instance
+    /// counts alone (logged, `steward_rate_limit_shared` 0); nothing is refused.
+    pub redis_url: Option<Secret>,
 }
 
 impl Default for Config {
@@ -98,6 +103,7 @@ impl Default for Config {
             metrics_listen: "127.0.0.1:9090".into(),
             smtp_url: None,
             mail_from: None,
+            redis_url: None,
         }
     }
 }
@@ -248,7 +254,20 @@ fn validate(config: Config) -> Result<Settings, String> {
         }
     };
     let mailer = Mailer::from_settings(smtp_url, mail_from, &config.data_dir.join("outbox"))?;
+    if let Some(Secret(url)) = config.redis_url.as_ref().filter(|Secret(u)| !u.trim().is_empty())
+        && !url.trim().starts_with("redis://")
+    {
+        let scheme = url.split_once("://").map(|(s, _)| s).unwrap_or("none");
+        return Err(format!("redis_url: the scheme must be redis://, not {scheme}://"));
+    }
     Ok(Settings { config, listen, database_url, server, sealer, file_storage, log_format, metrics_listen, mailer })
+}
+
+impl Settings {
+    /// `redis_url` when set; its scheme was checked at load.
+    pub fn redis_url(&self) -> Option<&str> {
+        self.config.redis_url.as_ref().map(|Secret(u)| u.trim()).filter(|u| !u.is_empty())
+    }
 }
 
 fn key_file(data_dir: &Path) -> Result<Sealer, String> {

@@ -66,9 +66,21 @@ fn worker(app: &AppState, concurrency: usize, lease: Option<Duration>) -> Worker
 }
 
 /// What handlers and jobs share in this process.
-fn app_state(settings: &Settings, db: &Db, server: steward_server::ServerConfig, sealer: Sealer) -> AppState {
+fn app_state(
+    settings: &Settings,
+    db: &Db,
+    server: steward_server::ServerConfig,
+    sealer: Sealer,
+) -> Result<AppState, String> {
     let files = settings.files(settings.file_storage, db);
-    AppState::new(db.clone(), server, sealer).with_files(files).with_mailer(settings.mailer.clone())
+    let app = AppState::new(db.clone(), server, sealer).with_files(files).with_mailer(settings.mailer.clone());
+    match settings.redis_url() {
+        Some(url) => {
+            tracing::info!("API key limits are shared through Redis (redis_url)");
+            app.with_redis(url)
+        }
+        None => Ok(app),
+    }
 }
 
 fn log_mail(settings: &Settings) {
@@ -85,7 +97,7 @@ fn log_mail(settings: &Settings) {
 pub async fn run_worker(settings: Settings, concurrency: usize, lease: Duration) -> Result<(), String> {
     init_logs(&settings)?;
     let db = open_migrated(&settings).await?;
-    let app = app_state(&settings, &db, settings.server.clone(), settings.sealer()?);
+    let app = app_state(&settings, &db, settings.server.clone(), settings.sealer()?)?;
     log_mail(&settings);
     let stop = stop_on_signal();
     println!("Steward worker running up to {concurrency} jobs at once ({}).", db.engine().name());
@@ -150,7 +162,7 @@ pub async fn run(settings: Settings, with_worker: bool) -> Result<(), String> {
     // Background jobs (the daily audit retention pass, hourly rollup upkeep,
     // …) run in this process unless `--no-worker` leaves them to `steward worker`.
     let stop = stop_on_signal();
-    let state = app_state(&settings, &db, server_config, sealer);
+    let state = app_state(&settings, &db, server_config, sealer)?;
     let jobs = with_worker.then(|| tokio::spawn(worker(&state, SERVE_CONCURRENCY, None).run(stopped(stop.clone()))));
     let metrics_server = metrics_listener.map(|l| {
         let router = steward_server::metrics::router(state.clone());

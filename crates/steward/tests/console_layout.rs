@@ -74,6 +74,7 @@ async fn every_page_fits_the_screen_and_every_confirmation_is_readable() {
         "/settings/organization/security".into(),
         "/settings/organization/audit".into(),
         "/settings/organization/details".into(),
+        "/settings/integrations/api".into(),
         "/account".into(),
         "/account/two-factor".into(),
         "/w".into(),
@@ -151,6 +152,22 @@ return [box.scrollTop, th.top - b.top, th.bottom <= window.innerHeight, last.bot
     assert!(!b.exists("dialog[open]").await);
     b.goto("/settings/organization/people").await;
     assert!(b.text(&format!("{person} .badge")).await.contains("Active"), "Cancel deactivated nobody");
+
+    // Settings → Integrations → API: create a key, see its secret once, copy it.
+    b.goto("/settings").await;
+    b.click("main a[href='/settings/integrations/api']").await;
+    b.wait_for("button[data-dialog=create-key]").await;
+    b.click("button[data-dialog=create-key]").await;
+    b.wait_for("dialog#create-key[open]").await;
+    b.fill("dialog#create-key input[name=name]", "Campaign service").await;
+    b.click("dialog#create-key button[type=submit]").await;
+    b.wait_for("#new-key-secret").await;
+    let secret = b.eval("return document.querySelector('#new-key-secret').value").await;
+    assert!(secret.as_str().unwrap().starts_with("stw_live_"), "{secret}");
+    b.click("button[data-copy]").await;
+    assert_eq!(b.text("button[data-copy]").await, "Copied");
+    b.screenshot("api-keys").await;
+    assert!(b.text("tbody").await.contains("Campaign service"));
 
     // Settings → Organization, as the guide says; the root sends a stranger to sign in.
     b.goto("/settings").await;

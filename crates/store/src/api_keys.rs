@@ -23,6 +23,8 @@ pub struct ApiKey {
     pub key_hash: String,
     /// Permission names and bundles (`admin`, `read`), as given when it was made.
     pub scopes: Vec<String>,
+    /// Requests a minute the key may make.
+    pub rate_limit_per_minute: i64,
     pub created_by: Option<UserId>,
     pub created_by_name: Option<String>,
     pub created_at: Timestamp,
@@ -31,7 +33,7 @@ pub struct ApiKey {
     pub revoked_at: Option<Timestamp>,
 }
 
-const COLUMNS: &str = "id, org_id, name, prefix, last4, key_hash, scopes, created_by, created_by_name, created_at, last_used_at, expires_at, revoked_at";
+const COLUMNS: &str = "id, org_id, name, prefix, last4, key_hash, scopes, rate_limit_per_minute, created_by, created_by_name, created_at, last_used_at, expires_at, revoked_at";
 
 fn from_row(r: &AnyRow) -> StoreResult<ApiKey> {
     let scopes = text(r, "scopes")?.split(' ').filter(|s| !s.is_empty()).map(str::to_owned).collect();
@@ -43,6 +45,7 @@ fn from_row(r: &AnyRow) -> StoreResult<ApiKey> {
         last4: text(r, "last4")?,
         key_hash: text(r, "key_hash")?,
         scopes,
+        rate_limit_per_minute: crate::row::int(r, "rate_limit_per_minute")?,
         created_by: opt_text(r, "created_by")?.map(UserId::from_trusted),
         created_by_name: opt_text(r, "created_by_name")?,
         created_at: time(r, "created_at")?,
@@ -54,8 +57,8 @@ fn from_row(r: &AnyRow) -> StoreResult<ApiKey> {
 
 pub async fn insert(c: &mut WriteTx, org: &OrgScope, k: &ApiKey) -> StoreResult<()> {
     sqlx::query(
-        "INSERT INTO api_keys (id, org_id, name, prefix, last4, key_hash, scopes, created_by, created_by_name, created_at, last_used_at, expires_at, revoked_at) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)",
+        "INSERT INTO api_keys (id, org_id, name, prefix, last4, key_hash, scopes, created_by, created_by_name, created_at, last_used_at, expires_at, revoked_at, rate_limit_per_minute) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)",
     )
     .bind(k.id.as_str())
     .bind(org.as_str())
@@ -70,9 +73,28 @@ pub async fn insert(c: &mut WriteTx, org: &OrgScope, k: &ApiKey) -> StoreResult<
     .bind(k.last_used_at.map(Timestamp::millis))
     .bind(k.expires_at.map(Timestamp::millis))
     .bind(k.revoked_at.map(Timestamp::millis))
+    .bind(k.rate_limit_per_minute)
     .execute(&mut **c)
     .await?;
     Ok(())
+}
+
+/// Writes a key's name, scopes, limit and expiry; every instance drops its
+/// cached copy when the transaction commits, so the change holds at once.
+pub async fn update(c: &mut WriteTx, org: &OrgScope, k: &ApiKey) -> StoreResult<()> {
+    sqlx::query(
+        "UPDATE api_keys SET name = $3, scopes = $4, rate_limit_per_minute = $5, expires_at = $6 \
+         WHERE org_id = $1 AND id = $2 AND revoked_at IS NULL",
+    )
+    .bind(org.as_str())
+    .bind(k.id.as_str())
+    .bind(&k.name)
+    .bind(k.scopes.join(" "))
+    .bind(k.rate_limit_per_minute)
+    .bind(k.expires_at.map(Timestamp::millis))
+    .execute(&mut **c)
+    .await?;
+    c.key_changed(k.key_hash.clone()).await
 }
 
 /// A key found by its hash, with its organization: what authenticating a
@@ -130,7 +152,7 @@ pub async fn revoke(c: &mut WriteTx, org: &OrgScope, id: &ApiKeyId, now: Timesta
     .await?;
     match revoked {
         Some((hash,)) => {
-            c.revoked_key(hash).await?;
+            c.key_changed(hash).await?;
             Ok(true)
         }
         None => Ok(false),

@@ -265,9 +265,9 @@ impl WriteTx {
         Ok(())
     }
 
-    /// A key revoked in this transaction: gone from every instance's cache
+    /// A key revoked or changed in this transaction: gone from every instance's cache
     /// once it commits (see [`KeyCache`]).
-    pub(crate) async fn revoked_key(&mut self, hash: String) -> StoreResult<()> {
+    pub(crate) async fn key_changed(&mut self, hash: String) -> StoreResult<()> {
         if Engine::of(&self.tx) == Engine::Postgres {
             sqlx::query("SELECT pg_notify($1, $2)")
                 .bind(crate::key_cache::CHANNEL)

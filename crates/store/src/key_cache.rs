@@ -123,6 +123,7 @@ mod tests {
             last4: "wxyz".into(),
             key_hash: "h".into(),
             scopes: vec!["read".into()],
+            rate_limit_per_minute: 600,
             created_by: None,
             created_by_name: None,
             created_at: Timestamp::from_millis(0),

@@ -175,6 +175,7 @@ async fn storage_story_on_every_engine() {
             last4: "wxyz".into(),
             key_hash: "kh".into(),
             scopes: vec!["read".into(), "credits:debit".into()],
+            rate_limit_per_minute: 42,
             created_by: Some(ana.id.clone()),
             created_by_name: Some("ana@example.com".into()),
             created_at: now,
@@ -186,6 +187,7 @@ async fn storage_story_on_every_engine() {
         api_keys::insert(&mut tx, &a, &key).await.unwrap();
         tx.commit_unaudited().await.unwrap();
         let found = api_keys::by_hash(&mut c, "kh").await.unwrap().unwrap();
+        assert_eq!(found.key.rate_limit_per_minute, 42, "the limit round-trips");
         assert_eq!(
             (found.key.scopes, found.org.slug),
             (vec!["read".to_owned(), "credits:debit".to_owned()], "acme".into())

@@ -102,6 +102,8 @@ problems! {
         "Your role in this workspace is {role}; this needs {need} workspace admin (the `{permission}` permission). Ask a workspace admin.";
     INSUFFICIENT_SCOPE "insufficient_scope" "Permission missing from the API key"
         "This API key does not hold the `{permission}` permission. Use a key that does, or create one in Integrations → API.";
+    RATE_LIMITED "rate_limited" "Rate limit reached"
+        "This API key made more than its {limit} requests this minute. Wait {seconds} seconds (`Retry-After`), or raise the key's limit in Integrations → API.";
     OPERATOR_REQUIRED "operator_required" "Operator required"
         "Only the platform operator may do this (the `{permission}` permission). Ask whoever runs this deployment.";
 

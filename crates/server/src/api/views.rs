@@ -80,6 +80,8 @@ pub struct ApiKeyView {
     pub last4: String,
     /// Permission names and bundles (`admin`, `read`) the key was given.
     pub scopes: Vec<String>,
+    /// Requests a minute it may make; past it, `429 rate_limited`.
+    pub rate_limit_per_minute: i64,
     /// The user who created it; null when the operator's CLI or another key did.
     pub created_by: Option<UserId>,
     pub created_by_name: Option<String>,
@@ -96,6 +98,7 @@ impl From<&ApiKey> for ApiKeyView {
             prefix: k.prefix.clone(),
             last4: k.last4.clone(),
             scopes: k.scopes.clone(),
+            rate_limit_per_minute: k.rate_limit_per_minute,
             created_by: k.created_by.clone(),
             created_by_name: k.created_by_name.clone(),
             created_at: k.created_at,

@@ -261,3 +261,17 @@ pub fn end_other_sessions(count: usize) -> Confirm {
         Tone::Warning,
     )
 }
+
+pub fn revoke_key(id: &str, name: &str, prefix: &str) -> Confirm {
+    Confirm::new(
+        format!("revoke-{id}"),
+        format!("/settings/integrations/api/{id}/revoke"),
+        format!("Revoke {name}?"),
+        format!(
+            "The key {prefix}… stops working at once, on every instance: whatever uses it is refused from its next \
+             request. This cannot be undone; a new key can be created instead."
+        ),
+        "Revoke key",
+        Tone::Danger,
+    )
+}

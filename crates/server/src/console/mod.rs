@@ -11,6 +11,7 @@ mod auth;
 mod confirm;
 mod dialogs;
 pub mod format;
+mod integrations;
 mod invitations;
 pub mod logo;
 mod member;
@@ -54,6 +55,7 @@ pub fn router() -> Router<AppState> {
         .merge(audit::router())
         .merge(member::router())
         .merge(logo::router())
+        .merge(integrations::router())
 }
 
 /// `?notice=` after an action (see [`session::notice_text`]).

@@ -216,6 +216,8 @@ pub fn notice_text(code: Option<&str>) -> Option<String> {
         }
         "sessions_ended" => "Signed out there.",
         "confirmed" => "Thanks. You can repeat the action now.",
+        "key_saved" => "Key saved. The change holds at once.",
+        "key_revoked" => "Key revoked. It stopped working at once.",
         "security_saved" => "Security settings saved. Shorter session timeouts apply to open sessions now.",
         _ => return None,
     };

@@ -34,7 +34,7 @@ struct SettingsPage {
 
 /// The Administration section; later areas (Billing, Usage, Integrations,
 /// Data) join it as they are built.
-const ADMINISTRATION: [Entry; 3] = [
+const ADMINISTRATION: [Entry; 4] = [
     Entry {
         href: "/settings/organization",
         name: "Organization",
@@ -49,6 +49,11 @@ const ADMINISTRATION: [Entry; 3] = [
         href: "/settings/organization/audit",
         name: "Audit logs",
         about: "Who did what and when, filtered and exported.",
+    },
+    Entry {
+        href: "/settings/integrations/api",
+        name: "Integrations",
+        about: "API keys for the platform's other services: their permissions and limits.",
     },
 ];
 

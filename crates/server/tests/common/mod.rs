@@ -251,11 +251,19 @@ impl TestApp {
         let member_token = self.login(&member_email, PASSWORD).await.json["token"].as_str().unwrap().to_owned();
 
         let k = self
-            .post("/api/v1/api-keys", Auth::Bearer(&admin_token), json!({ "name": "admin key", "scopes": ["admin"] }))
+            .post(
+                "/api/v1/api-keys",
+                Auth::Bearer(&admin_token),
+                json!({ "name": "admin key", "scopes": ["admin"], "rate_limit_per_minute": 100_000 }),
+            )
             .await;
         assert_eq!(k.status, 201, "{}", k.text);
         let r = self
-            .post("/api/v1/api-keys", Auth::Bearer(&admin_token), json!({ "name": "read key", "scopes": ["read"] }))
+            .post(
+                "/api/v1/api-keys",
+                Auth::Bearer(&admin_token),
+                json!({ "name": "read key", "scopes": ["read"], "rate_limit_per_minute": 100_000 }),
+            )
             .await;
         Org {
             id: created.organization.id.to_string(),

@@ -195,6 +195,7 @@ pub fn spec(op: &Op, fx: &Fixtures) -> Option<Call> {
         | "GET /api/v1/security"
         | "GET /api/v1/audit-events"
         | "GET /api/v1/api-keys"
+        | "GET /api/v1/api-keys/{id}"
         | "DELETE /api/v1/api-keys/{id}"
         | "GET /api/v1/users"
         | "GET /api/v1/users/{id}"
@@ -204,6 +205,7 @@ pub fn spec(op: &Op, fx: &Fixtures) -> Option<Call> {
         "PUT /api/v1/organization/logo" => (String::new(), Body::Bytes(png(), "image/png")),
         "PATCH /api/v1/security" => (String::new(), j(json!({ "password_min_length": 12 }))),
         "GET /api/v1/audit-events/export" => ("?format=csv".into(), Body::None),
+        "PATCH /api/v1/api-keys/{id}" => (String::new(), j(json!({ "name": format!("renamed {n}") }))),
         "POST /api/v1/api-keys" => {
             (String::new(), j(json!({ "name": format!("made {n}"), "scopes": ["api_keys:write"] })))
         }

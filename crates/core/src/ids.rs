@@ -129,6 +129,15 @@ typed_id!(
 typed_id!(
     /// A background job.
     JobId, "job");
+typed_id!(
+    /// A webhook endpoint of an organization.
+    WebhookId, "wh");
+typed_id!(
+    /// One event sent to one endpoint, with its attempts.
+    DeliveryId, "dlv");
+typed_id!(
+    /// A webhook message: the `webhook-id` a receiver dedupes by, the same on every attempt.
+    MessageId, "msg");
 
 #[cfg(test)]
 mod tests {

@@ -18,6 +18,7 @@ pub mod time;
 pub mod tokens;
 pub mod two_factor;
 pub mod validate;
+pub mod webhooks;
 pub mod workspaces;
 
 pub use error::{Error, FieldError, Result};

@@ -40,7 +40,8 @@ use crate::state::AppState;
         (name = "campaigns", description = "Campaigns of a workspace"),
         (name = "content", description = "Content items of a workspace"),
         (name = "connections", description = "Platform connections of a workspace"),
-        (name = "media", description = "Media files of a workspace")
+        (name = "media", description = "Media files of a workspace"),
+        (name = "webhooks", description = "Webhook endpoints, their deliveries, and the event types (Standard Webhooks)")
     )
 )]
 pub struct ApiDoc;

@@ -25,6 +25,9 @@ pub struct ServerConfig {
     pub invitation_ttl_hours: i64,
     /// The folder of the `local` file backend (one per deployment).
     pub storage_dir: PathBuf,
+    /// Lets webhook endpoints be `http://` on this machine (development,
+    /// tests); otherwise only public https addresses are reached.
+    pub webhooks_allow_private: bool,
 }
 
 impl ServerConfig {
@@ -34,6 +37,7 @@ impl ServerConfig {
             trusted_proxies: Vec::new(),
             invitation_ttl_hours: 72,
             storage_dir: PathBuf::from("./data/files"),
+            webhooks_allow_private: false,
         }
     }
 

@@ -86,7 +86,10 @@ fn every_code_the_sources_name_has_a_message() {
         for (i, _) in text.match_indices("code") {
             let after = &text[i + 4..];
             // `code` as a word, then within 40 characters on the line, a literal.
-            if after.starts_with(|c: char| c.is_alphanumeric() || c == '_') {
+            let before = text[..i].chars().next_back();
+            if after.starts_with(|c: char| c.is_alphanumeric() || c == '_')
+                || before.is_some_and(|c| c.is_alphanumeric() || c == '_')
+            {
                 continue;
             }
             let line = after.split('\n').next().unwrap_or("");

@@ -63,6 +63,47 @@ async fn every_mutation_route_writes_an_event() {
     let key_id = key.json["api_key"]["id"].as_str().unwrap().to_owned();
     let path = format!("/api/v1/api-keys/{key_id}");
     run.hit(Method::PATCH, "/api/v1/api-keys/{id}", &path, admin, Some(json!({ "rate_limit_per_minute": 60 }))).await;
+
+    let hook = run
+        .hit(
+            Method::POST,
+            "/api/v1/webhooks",
+            "/api/v1/webhooks",
+            admin,
+            Some(json!({ "url": "https://hooks.example.com/" })),
+        )
+        .await;
+    let hook_id = hook.json["webhook"]["id"].as_str().unwrap().to_owned();
+    let hook_path = format!("/api/v1/webhooks/{hook_id}");
+    run.hit(Method::PATCH, "/api/v1/webhooks/{id}", &hook_path, admin, Some(json!({ "description": "d" }))).await;
+    let test =
+        run.hit(Method::POST, "/api/v1/webhooks/{id}/test", &format!("{hook_path}/test"), admin, Some(json!({}))).await;
+    let delivery = test.json["id"].as_str().unwrap().to_owned();
+    run.hit(
+        Method::POST,
+        "/api/v1/webhooks/{id}/rotate-secret",
+        &format!("{hook_path}/rotate-secret"),
+        admin,
+        Some(json!({})),
+    )
+    .await;
+    run.hit(
+        Method::POST,
+        "/api/v1/webhooks/{id}/deliveries/{delivery_id}/retry",
+        &format!("{hook_path}/deliveries/{delivery}/retry"),
+        admin,
+        Some(json!({})),
+    )
+    .await;
+    run.hit(
+        Method::POST,
+        "/api/v1/webhooks/{id}/recover",
+        &format!("{hook_path}/recover"),
+        admin,
+        Some(json!({ "since": "2020-01-01T00:00:00Z" })),
+    )
+    .await;
+    run.hit(Method::DELETE, "/api/v1/webhooks/{id}", &hook_path, admin, None).await;
     run.hit(Method::DELETE, "/api/v1/api-keys/{id}", &format!("/api/v1/api-keys/{key_id}"), admin, None).await;
 
     let invited = run

@@ -86,6 +86,7 @@ async fn snapshot(app: &TestApp, org: &Org) -> Value {
         "/api/v1/organization",
         "/api/v1/users?limit=200",
         "/api/v1/api-keys?limit=200",
+        "/api/v1/webhooks?limit=200",
         "/api/v1/workspaces?status=all&limit=200",
         "/api/v1/security",
     ] {
@@ -307,6 +308,8 @@ mod console {
         "/account/two-factor",
         "/settings",
         "/settings/integrations/api",
+        "/settings/integrations/webhooks",
+        "/settings/integrations/webhooks/{id}",
         "/settings/organization",
         "/settings/organization/audit",
         "/settings/organization/details",
@@ -354,6 +357,8 @@ mod console {
             ("POST", "/settings/integrations/api") => "name=Intruder&preset=admin".into(),
             ("POST", "/settings/integrations/api/{id}") => "name=Hijacked&rate_limit_per_minute=1".into(),
             ("POST", "/settings/integrations/api/{id}/revoke") => String::new(),
+            ("POST", "/settings/integrations/webhooks") => "url=https%3A%2F%2Fevil.example%2Fin".into(),
+            ("POST", "/settings/integrations/webhooks/{id}/{action}") => format!("delivery_id={}", fx.delivery),
             _ => return None,
         };
         if method == "GET" && !PUBLIC_PAGES.contains(&path) && !PAGES.contains(&path) {
@@ -365,13 +370,15 @@ mod console {
             a.member_id.as_str()
         } else if path.starts_with("/settings/integrations/api/") {
             a.admin_key_id.as_str()
+        } else if path.starts_with("/settings/integrations/webhooks/") {
+            fx.webhook.as_str()
         } else {
             fx.ws.as_str()
         };
         let url = path
             .replace("{id}", id)
             .replace("{user}", &fx.invited)
-            .replace("{action}", "archive")
+            .replace("{action}", if path.contains("/webhooks/") { "disable" } else { "archive" })
             .replace("{token}", "inv_not-a-real-invitation-token");
         Some((url, form))
     }

@@ -206,6 +206,9 @@ pub enum ApiKeyCommand {
         /// (every permission a key may hold) or `read` (every `…:read`); repeat for several.
         #[arg(long, required = true)]
         scope: Vec<String>,
+        /// Requests a minute the key may make (1–100,000; default 600).
+        #[arg(long)]
+        rate_limit: Option<i64>,
     },
 }
 
@@ -366,10 +369,11 @@ pub async fn run(cli: Cli) -> Result<(), String> {
             }
             Ok(())
         }
-        Command::ApiKey(ApiKeyCommand::Create { org, name, scope }) => {
+        Command::ApiKey(ApiKeyCommand::Create { org, name, scope, rate_limit }) => {
             let db = ready(&settings).await?;
             let org = organizations::find(&db, &operator(), &org).await.map_err(describe)?;
-            let input = api_keys::CreateApiKey { name, scopes: scope, rate_limit_per_minute: None, expires_at: None };
+            let input =
+                api_keys::CreateApiKey { name, scopes: scope, rate_limit_per_minute: rate_limit, expires_at: None };
             let created = api_keys::create(&db, &operator().in_org(&org.id), input).await.map_err(describe)?;
             println!(
                 "Created API key {} ({}) for {} with scopes {}.",

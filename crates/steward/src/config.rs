@@ -34,6 +34,7 @@ const KEYS: &[&str] = &[
     "smtp_url",
     "mail_from",
     "redis_url",
+    "webhooks_allow_private",
 ];
 
 /// A setting that must never reach a log or an error message.
@@ -85,6 +86,9 @@ pub struct Config {
     /// unset, each instance counts its own. While Redis is away each instance
     /// counts alone (logged, `steward_rate_limit_shared` 0); nothing is refused.
     pub redis_url: Option<Secret>,
+    /// Lets webhook endpoints be `http://` addresses on this machine, for
+    /// development and tests. Off: only public `https://` receivers.
+    pub webhooks_allow_private: bool,
 }
 
 impl Default for Config {
@@ -104,6 +108,7 @@ impl Default for Config {
             smtp_url: None,
             mail_from: None,
             redis_url: None,
+            webhooks_allow_private: false,
         }
     }
 }
@@ -219,6 +224,12 @@ fn validate(config: Config) -> Result<Settings, String> {
     let mut server = ServerConfig::new(&public_url);
     server.trusted_proxies = trusted_proxies;
     server.invitation_ttl_hours = config.invitation_ttl_hours;
+    server.webhooks_allow_private = config.webhooks_allow_private;
+    if config.webhooks_allow_private {
+        tracing::warn!(
+            "webhooks_allow_private is on: webhooks may reach this machine over plain http (development only)"
+        );
+    }
     server.storage_dir = config.data_dir.join("files");
     let sealer = match &config.secret_key {
         Some(Secret(key)) => Some(

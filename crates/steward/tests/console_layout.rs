@@ -75,6 +75,7 @@ async fn every_page_fits_the_screen_and_every_confirmation_is_readable() {
         "/settings/organization/audit".into(),
         "/settings/organization/details".into(),
         "/settings/integrations/api".into(),
+        "/settings/integrations/webhooks".into(),
         "/account".into(),
         "/account/two-factor".into(),
         "/w".into(),
@@ -168,6 +169,38 @@ return [box.scrollTop, th.top - b.top, th.bottom <= window.innerHeight, last.bot
     assert_eq!(b.text("button[data-copy]").await, "Copied");
     b.screenshot("api-keys").await;
     assert!(b.text("tbody").await.contains("Campaign service"));
+
+    // Settings → Integrations → Webhooks: add an endpoint, press Test, see the delivery.
+    let receiver = axum::Router::new().route("/hook", axum::routing::post(|| async { "thanks" }));
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let hook = format!("http://{}/hook", listener.local_addr().unwrap());
+    tokio::spawn(async move { axum::serve(listener, receiver).await.unwrap() });
+    b.click("nav.sidenav a[href='/settings/integrations/webhooks']").await;
+    b.wait_for("button[data-dialog=add-webhook]").await;
+    b.click("button[data-dialog=add-webhook]").await;
+    b.wait_for("dialog#add-webhook[open]").await;
+    b.fill("dialog#add-webhook input[name=url]", &hook).await;
+    b.click("dialog#add-webhook button[type=submit]").await;
+    b.wait_for("#new-webhook-secret").await;
+    let secret = b.eval("return document.querySelector('#new-webhook-secret').value").await;
+    assert!(secret.as_str().unwrap().starts_with("whsec_"), "{secret}");
+    b.click("tbody a.person-name").await;
+    b.wait_for("main form[action$='/test'] button").await;
+    b.click("main form[action$='/test'] button").await;
+    b.wait_for(".notice.success").await;
+    let mut delivered = false;
+    for _ in 0..50 {
+        b.goto(&b.current_path().await).await;
+        if b.exists("tbody .badge.active").await {
+            delivered = true;
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    }
+    assert!(delivered, "the test event was delivered: {}", b.text("main").await);
+    b.click("tbody details summary").await;
+    assert!(b.text("tbody .attempts").await.contains("HTTP 200"), "the attempt shows the receiver's answer");
+    b.screenshot("webhook-deliveries").await;
 
     // Settings → Organization, as the guide says; the root sends a stranger to sign in.
     b.goto("/settings").await;

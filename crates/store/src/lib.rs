@@ -29,6 +29,7 @@ pub mod setup;
 pub mod testing;
 pub mod two_factor;
 pub mod users;
+pub mod webhooks;
 pub mod workspaces;
 
 pub use db::{Audited, Conn, Db, Engine, WriteTx};

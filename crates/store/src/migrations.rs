@@ -27,6 +27,7 @@ const MIGRATIONS: &[Migration] = &[
     Migration { version: 11, name: "job_started", sql: include_str!("migrations/0011_job_started.sql") },
     Migration { version: 12, name: "known_devices", sql: include_str!("migrations/0012_known_devices.sql") },
     Migration { version: 13, name: "api_key_limits", sql: include_str!("migrations/0013_api_key_limits.sql") },
+    Migration { version: 14, name: "webhooks", sql: include_str!("migrations/0014_webhooks.sql") },
 ];
 
 /// Applies every migration not yet applied; returns how many ran.

@@ -30,6 +30,13 @@ rules! {
         "{field} can only hold 2–63 lower-case letters, digits and single hyphens, starting and ending with a letter or digit. Change it to fit, such as acme-studio.";
     RESERVED "reserved" "{field} can't be `{value}`: Steward uses that word itself. Choose another.";
     INVALID_EMAIL "invalid_email" "{field} is not an email address. Enter one such as ana@example.com.";
+    INVALID_WEBHOOK_URL "invalid_webhook_url"
+        "{field} is not an https:// address with a host. Enter the full address your receiver listens on, such as https://hooks.example.com/steward.";
+    PRIVATE_ADDRESS "private_address"
+        "{field} points at {address}, a private, loopback or reserved address that webhooks never reach. Use your receiver's public address.";
+    CREDENTIALS_IN_URL "credentials_in_url"
+        "{field} holds a user name or password. Remove them: receivers check the webhook-signature header instead.";
+    UNKNOWN_EVENT_TYPE "unknown_event_type" "{field} (`{value}`) is not an event type. See GET /api/v1/webhook-event-types for the list.";
     INVALID_URL "invalid_url" "{field} is not a full web address. Enter one starting with http:// or https://, such as https://example.com.";
     INVALID_TIME_ZONE "invalid_time_zone" "{field} is not a time zone Steward knows. Use an IANA name such as UTC, Europe/Paris or America/New_York.";
     INVALID_LANGUAGE "invalid_language" "{field} is not a language tag. Use one such as en, en-US or pt-BR.";

@@ -17,6 +17,7 @@ pub mod setup;
 pub mod two_factor;
 pub mod users;
 pub mod views;
+pub mod webhooks;
 pub mod workspaces;
 
 use std::str::FromStr;
@@ -37,6 +38,7 @@ pub fn router() -> OpenApiRouter<AppState> {
         .merge(users::router())
         .merge(invitations::router())
         .merge(api_keys::router())
+        .merge(webhooks::router())
         .merge(audit::router())
         .merge(security::router())
         .merge(two_factor::router())

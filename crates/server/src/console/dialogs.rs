@@ -275,3 +275,28 @@ pub fn revoke_key(id: &str, name: &str, prefix: &str) -> Confirm {
         Tone::Danger,
     )
 }
+
+pub fn delete_webhook(id: &str, url: &str) -> Confirm {
+    Confirm::new(
+        format!("delete-webhook-{id}"),
+        format!("/settings/integrations/webhooks/{id}/delete"),
+        "Delete this endpoint?".into(),
+        format!("{url} gets no more events, and its delivery log is deleted with it. This cannot be undone."),
+        "Delete endpoint",
+        Tone::Danger,
+    )
+}
+
+pub fn rotate_webhook_secret(id: &str, url: &str) -> Confirm {
+    Confirm::new(
+        format!("rotate-{id}"),
+        format!("/settings/integrations/webhooks/{id}/rotate"),
+        "Make a new signing secret?".into(),
+        format!(
+            "Deliveries to {url} are signed with the new secret and, for 24 hours, the old one too, so the receiver \
+             can switch over. After that only the new one works."
+        ),
+        "Make new secret",
+        Tone::Warning,
+    )
+}

@@ -23,6 +23,7 @@ pub mod session;
 mod settings;
 mod setup;
 mod two_factor;
+mod webhooks;
 mod workspace_page;
 mod workspaces;
 
@@ -56,6 +57,7 @@ pub fn router() -> Router<AppState> {
         .merge(member::router())
         .merge(logo::router())
         .merge(integrations::router())
+        .merge(webhooks::router())
 }
 
 /// `?notice=` after an action (see [`session::notice_text`]).

@@ -46,6 +46,7 @@ const LABELS: &[(&str, &str)] = &[
     ("to", "To"),
     ("totp_code", "The code"),
     ("two_factor", "Two-factor authentication"),
+    ("url", "URL"),
     ("user_id", "Person"),
     ("website", "Website"),
     ("workspace", "Workspace"),

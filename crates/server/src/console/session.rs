@@ -216,6 +216,10 @@ pub fn notice_text(code: Option<&str>) -> Option<String> {
         }
         "sessions_ended" => "Signed out there.",
         "confirmed" => "Thanks. You can repeat the action now.",
+        "webhook_tested" => "Test event sent. Its delivery shows below within seconds; reload to see it.",
+        "webhook_saved" => "Endpoint saved.",
+        "webhook_deleted" => "Endpoint deleted.",
+        "webhook_resent" => "The delivery will be sent again within seconds.",
         "key_saved" => "Key saved. The change holds at once.",
         "key_revoked" => "Key revoked. It stopped working at once.",
         "security_saved" => "Security settings saved. Shorter session timeouts apply to open sessions now.",

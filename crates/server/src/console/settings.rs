@@ -53,7 +53,7 @@ const ADMINISTRATION: [Entry; 4] = [
     Entry {
         href: "/settings/integrations/api",
         name: "Integrations",
-        about: "API keys for the platform's other services: their permissions and limits.",
+        about: "API keys for the platform's other services, with their permissions and limits, and webhooks that tell them what changed.",
     },
 ];
 

@@ -12,6 +12,7 @@ pub mod mail;
 pub mod noop;
 pub mod rollup_upkeep;
 pub mod schedule;
+pub mod webhooks;
 pub mod worker;
 
 use std::collections::HashMap;
@@ -159,6 +160,8 @@ impl Registry {
             .with::<rollup_upkeep::RollupUpkeep>()
             .with::<noop::Noop>()
             .with::<mail::Mail>()
+            .with::<webhooks::Fanout>()
+            .with::<webhooks::Attempt>()
     }
 
     /// Adds a kind (tests add their own).

@@ -19,6 +19,7 @@ pub mod security;
 pub mod sessions;
 pub mod setup;
 pub mod two_factor;
+pub mod webhooks;
 pub mod workspaces;
 
 use serde_json::Value;

@@ -90,6 +90,8 @@ impl TestApp {
         let files = tempfile::tempdir().expect("a folder for files");
         let mut config = ServerConfig::new("http://steward.test");
         config.storage_dir = files.path().to_path_buf();
+        // Receivers in tests listen on 127.0.0.1 over plain HTTP.
+        config.webhooks_allow_private = true;
         let sealer = Sealer::from_base64(&Sealer::generate_key()).expect("a fresh key");
         let outbox = tempfile::tempdir().expect("a folder for mail");
         let mailer = Mailer::outbox(outbox.path(), "Steward <steward@steward.test>".parse().expect("an address"));

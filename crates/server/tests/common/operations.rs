@@ -75,6 +75,9 @@ pub struct Fixtures {
     pub key_id: String,
     /// The Super Admin's current session.
     pub session_id: String,
+    /// A webhook endpoint, and a (test) delivery to it.
+    pub webhook: String,
+    pub delivery: String,
 }
 
 static SEQ: AtomicUsize = AtomicUsize::new(1);
@@ -113,7 +116,18 @@ pub async fn fixtures(app: &TestApp, org: &Org, name: &str) -> Fixtures {
     let sessions = app.get("/api/v1/me/sessions", admin).await;
     let current = sessions.json["data"].as_array().and_then(|d| d.iter().find(|s| s["current"] == true));
     let session_id = current.and_then(|s| s["id"].as_str()).expect("the admin's current session").to_owned();
+    let hook = app
+        .post(
+            "/api/v1/webhooks",
+            admin,
+            json!({ "url": format!("http://127.0.0.1:9/hook{n}"), "event_types": ["workspace.deleted"] }),
+        )
+        .await;
+    let webhook = id_of(&hook, "/webhook/id");
+    let test = app.post(&format!("/api/v1/webhooks/{webhook}/test"), admin, json!({})).await;
     Fixtures {
+        webhook,
+        delivery: id_of(&test, "/id"),
         ws,
         ws_name,
         ws_slug,
@@ -164,6 +178,8 @@ pub fn fill(template: &str, fx: &Fixtures) -> String {
         &fx.invited
     } else if template.starts_with("/api/v1/api-keys/") {
         &fx.key_id
+    } else if template.starts_with("/api/v1/webhooks/") {
+        &fx.webhook
     } else if template.starts_with("/api/v1/me/sessions/") {
         &fx.session_id
     } else {
@@ -175,6 +191,7 @@ pub fn fill(template: &str, fx: &Fixtures) -> String {
         .replace("{content_id}", &fx.content)
         .replace("{connection_id}", &fx.connection)
         .replace("{media_id}", &fx.media)
+        .replace("{delivery_id}", &fx.delivery)
         .replace("{user_id}", &fx.invited)
         .replace("{token}", "inv_not-a-real-invitation-token")
 }
@@ -200,7 +217,19 @@ pub fn spec(op: &Op, fx: &Fixtures) -> Option<Call> {
         | "GET /api/v1/users"
         | "GET /api/v1/users/{id}"
         | "DELETE /api/v1/users/{id}"
-        | "GET /api/v1/permissions" => (String::new(), Body::None),
+        | "GET /api/v1/permissions"
+        | "GET /api/v1/webhooks"
+        | "GET /api/v1/webhooks/{id}"
+        | "GET /api/v1/webhooks/{id}/deliveries"
+        | "DELETE /api/v1/webhooks/{id}"
+        | "GET /api/v1/webhook-event-types" => (String::new(), Body::None),
+        // Webhooks.
+        "POST /api/v1/webhooks" => (String::new(), j(json!({ "url": format!("https://hooks{n}.example.com/in") }))),
+        "PATCH /api/v1/webhooks/{id}" => (String::new(), j(json!({ "description": format!("Changed {n}") }))),
+        "POST /api/v1/webhooks/{id}/test"
+        | "POST /api/v1/webhooks/{id}/rotate-secret"
+        | "POST /api/v1/webhooks/{id}/deliveries/{delivery_id}/retry" => (String::new(), j(json!({}))),
+        "POST /api/v1/webhooks/{id}/recover" => (String::new(), j(json!({ "since": "2020-01-01T00:00:00Z" }))),
         "PATCH /api/v1/organization" => (String::new(), j(json!({ "description": format!("Changed {n}") }))),
         "PUT /api/v1/organization/logo" => (String::new(), Body::Bytes(png(), "image/png")),
         "PATCH /api/v1/security" => (String::new(), j(json!({ "password_min_length": 12 }))),

@@ -319,6 +319,8 @@ async fn start_steward(processes: &mut Processes) -> (String, String) {
     cmd.env_remove("STEWARD_DATABASE_URL").current_dir(processes.dir.path());
     // Tests run servers side by side; the default metrics port fits one.
     cmd.env("STEWARD_METRICS_LISTEN", "off");
+    // Webhook receivers in these tests listen on 127.0.0.1 over plain HTTP.
+    cmd.env("STEWARD_WEBHOOKS_ALLOW_PRIVATE", "true");
     let mut child = cmd
         .stdout(Stdio::piped())
         .stderr(Stdio::null())

@@ -137,11 +137,17 @@ impl Head {
 
 /// Appends an event inside the caller's transaction. Takes the organization's
 /// lock so sequence numbers and the hash chain never fork under concurrent writers.
+/// An event that is also a webhook event type enqueues its fan-out in the
+/// same transaction, when the organization has an endpoint to send it to.
 pub async fn append(tx: &mut WriteTx, e: NewEvent) -> StoreResult<Audited> {
     organizations::lock(tx, &e.org_id).await?;
     let mut head = chain_head(tx, &e.org_id).await?;
+    let (action, org_id) = (e.action, e.org_id.clone());
     let (_, row) = head.link(e);
     bulk::insert(tx, "audit_events", &INSERT_COLUMNS, vec![row]).await?;
+    if steward_core::webhooks::event_for(action).is_some() && crate::webhooks::any_enabled(tx, &org_id).await? {
+        crate::webhooks::enqueue_fanout(tx, &org_id, head.seq, Timestamp::from_millis(head.occurred_at)).await?;
+    }
     Ok(Audited(()))
 }
 

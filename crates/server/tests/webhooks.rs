@@ -183,6 +183,10 @@ async fn failures_are_retried_on_the_schedule_and_410_disables_the_endpoint() {
             (e.json["enabled"].as_bool(), e.json["disabled_reason"].as_str()),
             (Some(false), Some("The receiver answered 410 Gone."))
         );
+        // The Super Admins are told by mail.
+        let told: Vec<String> = app.outbox_messages().iter().map(|m| String::from_utf8_lossy(m).into_owned()).collect();
+        let letter = told.iter().find(|m| m.contains("webhook endpoint of Org acme was turned off")).expect("a letter");
+        assert!(letter.contains(&org.admin_email) && letter.contains("410 Gone"), "{letter}");
         let before = script.got.lock().unwrap().len();
         app.post("/api/v1/workspaces", Auth::Bearer(key), json!({ "name": "After" })).await;
         app.run_jobs().await;
@@ -360,4 +364,30 @@ async fn private_addresses_are_refused_in_every_spelling_and_redirects_are_not_f
         );
         assert!(target_script.got.lock().unwrap().is_empty(), "the redirect was not followed");
     }
+}
+
+#[tokio::test]
+async fn five_days_of_failures_disable_the_endpoint_and_tell_the_super_admins() {
+    let app = TestApp::all().await.remove(0);
+    let org = app.org("acme").await;
+    let key = org.admin_key.as_str();
+    let (url, script) = receiver().await;
+    let (id, _) = add_endpoint(&app, key, &url, json!(["workspace.deleted"])).await;
+    script.answers.lock().unwrap().extend([500; 20]);
+    app.post(&format!("/api/v1/webhooks/{id}/test"), Auth::Bearer(key), json!({})).await;
+    app.run_jobs().await;
+    let e = app.get(&format!("/api/v1/webhooks/{id}"), Auth::Bearer(key)).await;
+    assert_eq!((e.json["enabled"].as_bool(), e.json["failing_since"].is_string()), (Some(true), true), "{}", e.text);
+    app.clock.advance_seconds(5 * 86_400 + 1);
+    app.post(&format!("/api/v1/webhooks/{id}/test"), Auth::Bearer(key), json!({})).await;
+    app.run_jobs().await;
+    let e = app.get(&format!("/api/v1/webhooks/{id}"), Auth::Bearer(key)).await;
+    assert_eq!(
+        (e.json["enabled"].as_bool(), e.json["disabled_reason"].as_str()),
+        (Some(false), Some("Every delivery failed for five days.")),
+        "{}",
+        e.text
+    );
+    let told: Vec<String> = app.outbox_messages().iter().map(|m| String::from_utf8_lossy(m).into_owned()).collect();
+    assert_eq!(told.iter().filter(|m| m.contains("was turned off")).count(), 1, "told once, when it was turned off");
 }

@@ -101,6 +101,52 @@ pub async fn update_endpoint(c: &mut WriteTx, e: &Endpoint) -> StoreResult<()> {
     Ok(())
 }
 
+/// After an attempt: a success clears `failing_since`; a failure sets it
+/// unless it is set. Only that column is written, so concurrent attempts
+/// never undo each other's changes.
+pub async fn note_outcome(
+    c: &mut WriteTx,
+    org: &OrgScope,
+    id: &WebhookId,
+    ok: bool,
+    now: Timestamp,
+) -> StoreResult<()> {
+    // A success writes NULL; a failure keeps the first failure's time.
+    let since = (!ok).then(|| now.millis());
+    sqlx::query(
+        "UPDATE webhook_endpoints SET failing_since = CASE WHEN $3 IS NULL THEN NULL ELSE COALESCE(failing_since, $3) END \
+         WHERE org_id = $1 AND id = $2",
+    )
+    .bind(org.as_str())
+    .bind(id.as_str())
+    .bind(since)
+    .execute(&mut **c)
+    .await?;
+    Ok(())
+}
+
+/// Turns an endpoint off unless it is off already; `true` for the one caller
+/// that did (so only one tells the Super Admins).
+pub async fn disable(
+    c: &mut WriteTx,
+    org: &OrgScope,
+    id: &WebhookId,
+    reason: &str,
+    now: Timestamp,
+) -> StoreResult<bool> {
+    let done = sqlx::query(
+        "UPDATE webhook_endpoints SET disabled_at = $3, disabled_reason = $4, updated_at = $3 \
+         WHERE org_id = $1 AND id = $2 AND disabled_at IS NULL",
+    )
+    .bind(org.as_str())
+    .bind(id.as_str())
+    .bind(now.millis())
+    .bind(reason)
+    .execute(&mut **c)
+    .await?;
+    Ok(done.rows_affected() > 0)
+}
+
 pub async fn get_endpoint(c: &mut Conn, org: &OrgScope, id: &WebhookId) -> StoreResult<Option<Endpoint>> {
     let sql = format!("SELECT {ENDPOINT_COLUMNS} FROM webhook_endpoints WHERE org_id = $1 AND id = $2");
     one(c, sql, vec![org.as_str().into(), id.as_str().into()], endpoint).await

@@ -16,6 +16,7 @@ use steward_store::audit::{self, Filter};
 use steward_store::webhooks::{self as store, Attempt as Logged, DeliveryStatus, Endpoint};
 
 use super::{Job, JobCtx, JobError};
+use crate::mail::Letter;
 use crate::services::webhooks::{self as service, seal_context};
 
 /// How long one attempt may take, connection included.
@@ -111,35 +112,51 @@ impl Job for Attempt {
             error: sent.error.clone(),
         };
         let ok = sent.status.is_some_and(|s| (200..300).contains(&s));
-        let mut tx = ctx.db().write(&org).await?;
-        let mut endpoint = endpoint;
-        let (status, next) = if ok {
-            endpoint.failing_since = None;
-            (DeliveryStatus::Succeeded, None)
+        let failing_for = endpoint.failing_since.map_or(0, |t| now.millis() - t.millis());
+        let (status, next, disable) = if ok {
+            (DeliveryStatus::Succeeded, None, None)
         } else if sent.status == Some(410) {
-            endpoint.disabled_at = Some(now);
-            endpoint.disabled_reason = Some("The receiver answered 410 Gone.".into());
-            (DeliveryStatus::Failed, None)
+            (DeliveryStatus::Failed, None, Some("The receiver answered 410 Gone."))
+        } else if failing_for >= FAILING_DISABLES_MS {
+            (DeliveryStatus::Failed, None, Some("Every delivery failed for five days."))
         } else {
-            let failing_since = *endpoint.failing_since.get_or_insert(now);
-            if now.millis() - failing_since.millis() >= FAILING_DISABLES_MS {
-                endpoint.disabled_at = Some(now);
-                endpoint.disabled_reason = Some("Every delivery failed for five days.".into());
-            }
             match next_attempt(attempt, sent.retry_after, now) {
-                Some(at) if endpoint.disabled_at.is_none() => (DeliveryStatus::Pending, Some(at)),
-                _ => (DeliveryStatus::Failed, None),
+                Some(at) => (DeliveryStatus::Pending, Some(at), None),
+                None => (DeliveryStatus::Failed, None, None),
             }
         };
+        let mut tx = ctx.db().write(&org).await?;
         store::record_attempt(&mut tx, &d, &logged, status, next).await?;
+        store::note_outcome(&mut tx, &org, &endpoint.id, ok, now).await?;
         if let Some(at) = next {
             service::schedule_attempt(&mut tx, &d, at).await?;
         }
-        endpoint.updated_at = now;
-        store::update_endpoint(&mut tx, &endpoint).await?;
+        if let Some(reason) = disable
+            && store::disable(&mut tx, &org, &endpoint.id, reason, now).await?
+        {
+            tell_super_admins(&ctx, &mut tx, &org, &endpoint, reason, now).await?;
+        }
         tx.commit_unaudited().await?;
         Ok(())
     }
+}
+
+/// Steward turned the endpoint off: every active Super Admin is told, by mail
+/// posted in the same transaction.
+async fn tell_super_admins(
+    ctx: &JobCtx,
+    tx: &mut steward_store::WriteTx,
+    org: &OrgScope,
+    e: &Endpoint,
+    reason: &str,
+    now: Timestamp,
+) -> Result<(), JobError> {
+    let postbox = ctx.app.postbox();
+    for admin in steward_store::users::active_super_admins(tx, org).await? {
+        let letter = Letter::WebhookDisabled { url: e.url.clone(), reason: reason.to_owned() };
+        postbox.post(tx, org, &admin, letter, "/settings/integrations/webhooks", now).await?;
+    }
+    Ok(())
 }
 
 /// When to try again after attempt `attempt` failed: the schedule, with

@@ -19,6 +19,8 @@ pub enum Letter {
     SignedOutEverywhere { by: String },
     /// The reader signed in from a browser or device not seen before.
     NewSignIn { at: Timestamp, ip: Option<String>, device: String },
+    /// A webhook endpoint was turned off by Steward (410 Gone, or failing for days).
+    WebhookDisabled { url: String, reason: String },
 }
 
 /// A letter in words: what the templates lay out.
@@ -48,6 +50,7 @@ impl Letter {
             Letter::TwoFactorReset { .. } => "two_factor_reset",
             Letter::SignedOutEverywhere { .. } => "signed_out_everywhere",
             Letter::NewSignIn { .. } => "new_sign_in",
+            Letter::WebhookDisabled { .. } => "webhook_disabled",
         }
     }
 
@@ -118,6 +121,16 @@ impl Letter {
                 action: action("Review your sessions"),
                 not_you: format!("If this wasn't you, sign out that session from your account page, change your password, and tell {ask_admin}."),
             },
+            Letter::WebhookDisabled { url, reason } => Content {
+                subject: format!("A webhook endpoint of {org} was turned off"),
+                heading: "A webhook endpoint was turned off".into(),
+                paragraphs: vec![
+                    format!("Steward stopped sending events to {url}: {reason}"),
+                    "Fix the receiver, then enable the endpoint again under Integrations → Webhooks and send the failed deliveries again with Recover.".into(),
+                ],
+                action: action("Open Webhooks"),
+                not_you: format!("If the endpoint is no longer needed, delete it. You get this as a Super Admin of {org}."),
+            },
         }
     }
 }
@@ -141,6 +154,10 @@ mod tests {
             Letter::TwoFactorReset { by: "Ada".into() },
             Letter::SignedOutEverywhere { by: "Ada".into() },
             Letter::NewSignIn { at, ip: Some("203.0.113.9".into()), device: "Firefox".into() },
+            Letter::WebhookDisabled {
+                url: "https://hooks.example/in".into(),
+                reason: "The receiver answered 410 Gone.".into(),
+            },
         ];
         for l in letters {
             let c = l.compose("Acme", "https://s.example/x");

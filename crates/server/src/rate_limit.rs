@@ -6,7 +6,7 @@
 //! and Redis is tried again a few seconds later.
 
 use std::collections::HashMap;
-use std::sync::atomic::{AtomicI64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicI64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -103,6 +103,8 @@ pub struct RateLimiter {
 
 struct Shared {
     client: redis::Client,
+    /// Whether the last call reached Redis, so the gauge is written only when that changes.
+    up: AtomicBool,
     connection: tokio::sync::Mutex<Option<redis::aio::MultiplexedConnection>>,
     /// Unix ms before which Redis is not tried (after a failure).
     down_until: AtomicI64,
@@ -119,7 +121,14 @@ impl RateLimiter {
     /// unparsable URL is a configuration error, reported at startup.
     pub fn shared(url: &str, metrics: Metrics) -> Result<Self, String> {
         let client = redis::Client::open(url).map_err(|e| format!("redis_url: {e}"))?;
-        let shared = Shared { client, connection: tokio::sync::Mutex::new(None), down_until: AtomicI64::new(0) };
+        // 0 until the first call reaches Redis.
+        metrics.set("steward_rate_limit_shared", "1 while API key limits are counted in Redis", &[], 0.0);
+        let shared = Shared {
+            client,
+            up: AtomicBool::new(false),
+            connection: tokio::sync::Mutex::new(None),
+            down_until: AtomicI64::new(0),
+        };
         Ok(Self { local: Mutex::default(), redis: Some(shared), metrics })
     }
 
@@ -132,12 +141,12 @@ impl RateLimiter {
         {
             match shared.incr(key, window).await {
                 Ok(count) => {
-                    self.set_shared(true);
+                    self.set_shared(shared, true);
                     return Decision::of(limit, count, now_ms);
                 }
                 Err(e) => {
                     shared.down_until.store(now_ms + REDIS_RETRY_MS, Ordering::Release);
-                    self.set_shared(false);
+                    self.set_shared(shared, false);
                     self.metrics.add(
                         "steward_rate_limit_redis_errors_total",
                         "Redis calls for API key limits that failed; each instance then counts alone",
@@ -151,7 +160,10 @@ impl RateLimiter {
         Decision::of(limit, self.incr_local(key, window), now_ms)
     }
 
-    fn set_shared(&self, up: bool) {
+    fn set_shared(&self, shared: &Shared, up: bool) {
+        if shared.up.swap(up, Ordering::AcqRel) == up {
+            return;
+        }
         self.metrics.set(
             "steward_rate_limit_shared",
             "1 while API key limits are counted in Redis",
@@ -165,7 +177,11 @@ impl RateLimiter {
         if counts.len() >= MAX_KEYS {
             counts.retain(|_, (w, _)| *w == window);
         }
-        let entry = counts.entry(key.to_owned()).or_insert((window, 0));
+        // Most hits are for a key already counted: no new String for those.
+        let entry = match counts.get_mut(key) {
+            Some(entry) => entry,
+            None => counts.entry(key.to_owned()).or_insert((window, 0)),
+        };
         if entry.0 != window {
             *entry = (window, 0);
         }

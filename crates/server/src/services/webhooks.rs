@@ -14,7 +14,7 @@ use steward_core::validate::{self, Fields};
 use steward_core::webhooks::{self as rules, is_event_type};
 use steward_core::{Error, Result};
 use steward_store::webhooks::{self as store, Delivery, DeliveryStatus, Endpoint};
-use steward_store::{Db, OrgScope, WriteTx, audit};
+use steward_store::{Db, WriteTx, audit};
 
 use super::{Ctx, EventExt};
 use crate::jobs::{self, Enqueue};
@@ -313,9 +313,4 @@ pub async fn resend(db: &Db, ctx: &Ctx, id: &WebhookId, which: Resend) -> Result
 pub enum Resend {
     One(DeliveryId),
     FailedSince(Timestamp),
-}
-
-/// The endpoint a job works for, and the scope it acts in.
-pub fn scope_of(endpoint: &Endpoint) -> Result<OrgScope> {
-    OrgScope::of(&steward_core::authz::Principal::system("webhooks").in_org(endpoint.org_id.clone()))
 }

@@ -142,14 +142,14 @@ async fn show(State(s): State<AppState>, session: ConsoleSession, Query(q): Quer
 
 /// The form repeats `permission` for each box ticked, so it is read as pairs.
 fn read_form(body: &Bytes) -> (String, Form) {
-    let pairs: Vec<(String, String)> = url::form_urlencoded::parse(body).into_owned().collect();
-    let get = |k: &str| pairs.iter().find(|(key, _)| key == k).map(|(_, v)| v.clone()).unwrap_or_default();
+    let pairs = super::FormPairs::parse(body);
+    let get = |k: &str| pairs.get(k);
     let form = Form {
         name: get("name"),
         preset: get("preset"),
         limit: get("rate_limit_per_minute"),
         expires: get("expires"),
-        chosen: pairs.iter().filter(|(k, _)| k == "permission").map(|(_, v)| v.clone()).collect(),
+        chosen: pairs.all("permission"),
     };
     (get("csrf_token"), form)
 }

@@ -135,6 +135,25 @@ pub fn error_page(e: &Error) -> Response {
 
 pub use refusals::field_errors;
 
+/// A posted form read as pairs, for forms that repeat a name (one per box ticked).
+pub struct FormPairs(Vec<(String, String)>);
+
+impl FormPairs {
+    pub fn parse(body: &[u8]) -> Self {
+        FormPairs(url::form_urlencoded::parse(body).into_owned().collect())
+    }
+
+    /// The first value of `key`; empty when absent.
+    pub fn get(&self, key: &str) -> String {
+        self.0.iter().find(|(k, _)| k == key).map(|(_, v)| v.clone()).unwrap_or_default()
+    }
+
+    /// Every value of `key`, in order.
+    pub fn all(&self, key: &str) -> Vec<String> {
+        self.0.iter().filter(|(k, _)| k == key).map(|(_, v)| v.clone()).collect()
+    }
+}
+
 async fn index(
     axum::extract::State(s): axum::extract::State<AppState>,
     session: Option<session::ConsoleSession>,

@@ -152,8 +152,8 @@ async fn list(State(s): State<AppState>, session: ConsoleSession, Query(q): Quer
 
 /// The invite form repeats `workspace` for each box ticked, so it is read as pairs.
 async fn invite(State(s): State<AppState>, session: ConsoleSession, body: Bytes) -> Response {
-    let pairs: Vec<(String, String)> = url::form_urlencoded::parse(&body).into_owned().collect();
-    let get = |k: &str| pairs.iter().find(|(key, _)| key == k).map(|(_, v)| v.clone()).unwrap_or_default();
+    let pairs = super::FormPairs::parse(&body);
+    let get = |k: &str| pairs.get(k);
     if let Err(r) = session.check_csrf(&get("csrf_token")) {
         return r;
     }
@@ -167,7 +167,7 @@ async fn invite(State(s): State<AppState>, session: ConsoleSession, body: Bytes)
     match people::invite(&s.db, &ctx, &s.postbox(), input, s.config.invitation_ttl_hours).await {
         Ok(invited) => {
             let mut problems = Vec::new();
-            for (_, ws) in pairs.iter().filter(|(k, _)| k == "workspace") {
+            for ws in pairs.all("workspace") {
                 let Ok(ws_id) = ws.parse::<WorkspaceId>() else { continue };
                 let role = get(&format!("role_{ws}"));
                 if let Err(e) = workspaces::set_member(&s.db, &ctx, &ws_id, &invited.user.id, SetMember { role }).await

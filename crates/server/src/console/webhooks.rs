@@ -131,13 +131,13 @@ async fn list(State(s): State<AppState>, session: ConsoleSession, Query(q): Quer
 }
 
 fn read_form(body: &Bytes) -> (String, Form) {
-    let pairs: Vec<(String, String)> = url::form_urlencoded::parse(body).into_owned().collect();
-    let get = |k: &str| pairs.iter().find(|(key, _)| key == k).map(|(_, v)| v.clone()).unwrap_or_default();
+    let pairs = super::FormPairs::parse(body);
+    let get = |k: &str| pairs.get(k);
     let form = Form {
         url: get("url"),
         description: get("description"),
         all: get("events") != "chosen",
-        chosen: pairs.iter().filter(|(k, _)| k == "event_type").map(|(_, v)| v.clone()).collect(),
+        chosen: pairs.all("event_type"),
     };
     (get("csrf_token"), form)
 }
@@ -244,8 +244,8 @@ async fn act(
     Path((id, action)): Path<(String, String)>,
     body: Bytes,
 ) -> Response {
-    let pairs: Vec<(String, String)> = url::form_urlencoded::parse(&body).into_owned().collect();
-    let get = |k: &str| pairs.iter().find(|(key, _)| key == k).map(|(_, v)| v.clone()).unwrap_or_default();
+    let pairs = super::FormPairs::parse(&body);
+    let get = |k: &str| pairs.get(k);
     if let Err(r) = session.check_csrf(&get("csrf_token")) {
         return r;
     }

@@ -41,8 +41,14 @@ pub fn encode_cursor(key: &str) -> String {
     URL_SAFE_NO_PAD.encode(format!("v1:{key}"))
 }
 
+/// A cursor that reads but is not one this list gave out. A 422 like any
+/// other query value out of its range, since `limit` is one too.
+pub fn invalid_cursor(context: &str) -> Error {
+    Error::new(422, &problem::INVALID_CURSOR, &[("context", &context)])
+}
+
 pub fn decode_cursor(cursor: &str) -> Result<String> {
-    let invalid = || Error::bad_request(&problem::INVALID_CURSOR, &[("context", &"")]);
+    let invalid = || invalid_cursor("");
     let bytes = URL_SAFE_NO_PAD.decode(cursor).map_err(|_| invalid())?;
     let text = String::from_utf8(bytes).map_err(|_| invalid())?;
     text.strip_prefix("v1:").map(str::to_owned).filter(|k| !k.is_empty() && k.len() <= 200).ok_or_else(invalid)

@@ -47,13 +47,14 @@ fn has_control_chars(s: &str) -> bool {
     s.chars().any(|c| c.is_control())
 }
 
-/// A display name: trimmed, 1–100 characters, no control characters.
+/// A display name: trimmed, 1–100 characters, no control characters. The
+/// length counts what was sent, as the API document's `maxLength` does.
 pub fn name(field: &str, value: &str) -> Result<String> {
     let v = value.trim();
     if v.is_empty() {
         return Err(Error::field(field, &rule::REQUIRED, &[]));
     }
-    if v.chars().count() > NAME_MAX {
+    if value.chars().count() > NAME_MAX {
         return Err(Error::field(field, &rule::TOO_LONG, &[("max", &NAME_MAX)]));
     }
     if has_control_chars(v) {
@@ -65,7 +66,7 @@ pub fn name(field: &str, value: &str) -> Result<String> {
 /// Optional free text: trimmed, empty becomes none, at most 1000 characters.
 pub fn description(field: &str, value: Option<&str>) -> Result<Option<String>> {
     let Some(v) = value.map(str::trim).filter(|v| !v.is_empty()) else { return Ok(None) };
-    if v.chars().count() > DESCRIPTION_MAX {
+    if value.is_some_and(|raw| raw.chars().count() > DESCRIPTION_MAX) {
         return Err(Error::field(field, &rule::TOO_LONG, &[("max", &DESCRIPTION_MAX)]));
     }
     if v.chars().any(|c| c.is_control() && c != '\n' && c != '\r' && c != '\t') {

@@ -6,6 +6,7 @@ use std::sync::Arc;
 use std::time::Duration;
 use steward_core::messages::problem;
 
+use askama::Template;
 use axum::extract::{DefaultBodyLimit, State};
 use axum::http::{HeaderName, HeaderValue, Uri, header};
 use axum::response::{IntoResponse, Response};
@@ -33,14 +34,17 @@ const CSP: &str = "default-src 'self'; img-src 'self' data: blob:; style-src 'se
 pub fn build_app(state: AppState) -> Router {
     // The jobs' gauges, sampled at each scrape with the state's own clock.
     crate::jobs::gauges::register(&state.metrics, state.db.clone(), state.clock.clone());
-    let (api_routes, doc) = openapi::api().split_for_parts();
-    let doc_json: Arc<str> = Arc::from(doc.to_pretty_json().unwrap_or_default());
+    let (api_routes, doc) = openapi::routes();
+    let doc_json: Arc<str> = Arc::from(openapi::to_json(&doc));
+    // Rendered once: the document does not change while the process runs.
+    let docs_page: Arc<str> = Arc::from(openapi::docs::ApiDocsPage::from_document(&doc).render().unwrap_or_default());
     Router::new()
         .merge(api_routes)
         .route(
             "/api/v1/openapi.json",
             get(move || async move { ([(header::CONTENT_TYPE, "application/json")], doc_json.to_string()) }),
         )
+        .route("/api/docs", get(move || async move { axum::response::Html(docs_page.to_string()) }))
         .route("/healthz", get(healthz))
         .route("/readyz", get(readyz))
         .merge(console::router())

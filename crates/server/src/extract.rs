@@ -27,27 +27,32 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for ApiJson<T> {
     type Rejection = ApiError;
 
     async fn from_request(req: Request, state: &S) -> Result<Self, ApiError> {
-        let is_json = req
-            .headers()
-            .get(CONTENT_TYPE)
-            .and_then(|v| v.to_str().ok())
-            .map(|v| v.split(';').next().unwrap_or("").trim().to_ascii_lowercase())
-            .is_some_and(|ct| ct == "application/json" || ct.ends_with("+json"));
-        if !is_json {
-            return Err(Error::new(415, &problem::UNSUPPORTED_MEDIA_TYPE, &[]).into());
-        }
-        let bytes = Bytes::from_request(req, state).await.map_err(|rejection| {
-            if rejection.status().as_u16() == 413 {
-                Error::new(413, &problem::PAYLOAD_TOO_LARGE, &[("what", &"request body"), ("limit", &"64 KiB")])
-            } else {
-                Error::bad_request(&problem::UNREADABLE_BODY, &[("what", &"request body")])
-            }
-        })?;
+        let bytes = json_bytes(req, state).await?;
         parse_json(&bytes).map(ApiJson).map_err(ApiError)
     }
 }
 
-/// An optional JSON body: an empty body is `None`.
+/// The bytes of a body that says it is JSON, within the size limit.
+async fn json_bytes<S: Send + Sync>(req: Request, state: &S) -> Result<Bytes, ApiError> {
+    let is_json = req
+        .headers()
+        .get(CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .map(|v| v.split(';').next().unwrap_or("").trim().to_ascii_lowercase())
+        .is_some_and(|ct| ct == "application/json" || ct.ends_with("+json"));
+    if !is_json {
+        return Err(Error::new(415, &problem::UNSUPPORTED_MEDIA_TYPE, &[]).into());
+    }
+    Bytes::from_request(req, state).await.map_err(|rejection| {
+        ApiError(if rejection.status().as_u16() == 413 {
+            Error::new(413, &problem::PAYLOAD_TOO_LARGE, &[("what", &"request body"), ("limit", &"64 KiB")])
+        } else {
+            Error::bad_request(&problem::UNREADABLE_BODY, &[("what", &"request body")])
+        })
+    })
+}
+
+/// An optional JSON body: none, an empty one or JSON `null` is `None`.
 pub struct OptionalJson<T>(pub Option<T>);
 
 impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for OptionalJson<T> {
@@ -67,7 +72,12 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for OptionalJson<T> {
             }
             return Err(Error::new(415, &problem::UNSUPPORTED_MEDIA_TYPE, &[]).into());
         }
-        ApiJson::<T>::from_request(req, state).await.map(|ApiJson(v)| OptionalJson(Some(v)))
+        let bytes = json_bytes(req, state).await?;
+        let text = bytes.trim_ascii();
+        if text.is_empty() || text == b"null" {
+            return Ok(OptionalJson(None));
+        }
+        parse_json(&bytes).map(|v| OptionalJson(Some(v))).map_err(ApiError)
     }
 }
 
@@ -82,6 +92,9 @@ pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, Error> {
             return Err(Error::field("body", &rule::NOT_A_JSON_OBJECT, &[]));
         }
         Some(_) => return Err(malformed("expected a JSON object")),
+    }
+    if let Some(field) = nul_in_string(bytes) {
+        return Err(Error::field(&field, &rule::CONTROL_CHARACTERS, &[("where_", &"")]));
     }
     let mut de = serde_json::Deserializer::from_slice(bytes);
     let value: T = serde_path_to_error::deserialize(&mut de).map_err(|err| {
@@ -109,6 +122,30 @@ pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, Error> {
     Ok(value)
 }
 
+/// The path of a string holding NUL, which no text column can store (PostgreSQL
+/// refuses it). Only looked for when the body spells `\u0000`.
+fn nul_in_string(bytes: &[u8]) -> Option<String> {
+    fn walk(v: &serde_json::Value, path: &str) -> Option<String> {
+        let at = |key: &str| if path.is_empty() { key.to_owned() } else { format!("{path}.{key}") };
+        match v {
+            serde_json::Value::String(s) => {
+                s.contains('\0').then(|| if path.is_empty() { "body".into() } else { path.into() })
+            }
+            serde_json::Value::Array(items) => {
+                items.iter().enumerate().find_map(|(i, x)| walk(x, &format!("{path}[{i}]")))
+            }
+            serde_json::Value::Object(map) => {
+                map.iter().find_map(|(k, x)| if k.contains('\0') { Some(at("body")) } else { walk(x, &at(k)) })
+            }
+            _ => None,
+        }
+    }
+    if !bytes.windows(6).any(|w| w == b"\\u0000") {
+        return None;
+    }
+    walk(&serde_json::from_slice(bytes).ok()?, "")
+}
+
 fn malformed(message: &str) -> Error {
     Error::bad_request(&problem::MALFORMED_JSON, &[("reason", &message)])
 }
@@ -134,6 +171,10 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequestParts<S> for ApiQuery<T> {
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, ApiError> {
+        let query = parts.uri.query().unwrap_or_default().as_bytes();
+        if let Some((name, _)) = url::form_urlencoded::parse(query).find(|(_, v)| v.contains('\0')) {
+            return Err(Error::field(&name, &rule::CONTROL_CHARACTERS, &[("where_", &"")]).into());
+        }
         Query::<T>::from_request_parts(parts, state)
             .await
             .map(|Query(v)| ApiQuery(v))
@@ -146,6 +187,7 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequestParts<S> for ApiQuery<T> {
 #[into_params(parameter_in = Query)]
 pub struct ListQuery {
     /// Items per page, 1–200 (default 50).
+    #[param(minimum = 1, maximum = 200)]
     pub limit: Option<i64>,
     /// The `next_cursor` of the previous page.
     pub cursor: Option<String>,
@@ -245,5 +287,10 @@ mod tests {
         assert_eq!((e.status, e.code), (400, "malformed_json"));
         let e = parse_json::<Body>(br#"{"name": "a"} trailing"#).unwrap_err();
         assert_eq!(e.code, "malformed_json");
+        let e = parse_json::<Body>(br#"{"name": "a", "inner": {"count": 1, "x": "\u0000"}}"#).unwrap_err();
+        assert_eq!(
+            (e.status, e.errors[0].field.as_str(), e.errors[0].code.as_str()),
+            (422, "inner.x", "control_characters")
+        );
     }
 }

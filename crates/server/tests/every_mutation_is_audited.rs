@@ -333,6 +333,12 @@ async fn every_mutation_route_writes_an_event() {
     )
     .await;
     run.hit(Method::DELETE, "/api/v1/users/{id}", &format!("/api/v1/users/{ivy}"), admin, None).await;
+    // The member's sessions were ended above: a new one for their own account.
+    let member = app.login("member@acme.example", PASSWORD).await.json["token"].as_str().unwrap().to_owned();
+    let me = Auth::Bearer(&member);
+    run.hit(Method::PATCH, "/api/v1/me", "/api/v1/me", me, Some(json!({ "name": "Mo Member" }))).await;
+    let change = json!({ "current_password": PASSWORD, "new_password": "violet tractor mango quietly" });
+    run.hit(Method::POST, "/api/v1/me/password", "/api/v1/me/password", me, Some(change)).await;
     run.hit(Method::DELETE, "/api/v1/sessions/current", "/api/v1/sessions/current", admin, None).await;
 
     // The table covers every mutation route of the API.

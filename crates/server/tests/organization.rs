@@ -113,9 +113,9 @@ async fn bad_input_is_a_clear_problem_and_changes_nothing() {
         let r = app.get("/api/v1/users?limit=500", admin).await;
         assert_eq!((r.status, r.code()), (422, "validation_failed"));
         let r = app.get("/api/v1/audit-events?cursor=garbage", admin).await;
-        assert_eq!((r.status, r.code()), (400, "invalid_cursor"));
+        assert_eq!((r.status, r.code()), (422, "invalid_cursor"));
         let r = app.get("/api/v1/users?cursor=garbage", admin).await;
-        assert_eq!((r.status, r.code()), (400, "invalid_cursor"));
+        assert_eq!((r.status, r.code()), (422, "invalid_cursor"));
     }
 }
 

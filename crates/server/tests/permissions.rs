@@ -23,6 +23,8 @@ const NONE: &[&str] = &[
     "DELETE /api/v1/me/sessions/{id}",
     "DELETE /api/v1/sessions/current",
     "GET /api/v1/me",
+    "PATCH /api/v1/me",
+    "POST /api/v1/me/password",
     "GET /api/v1/me/sessions",
     "GET /api/v1/permissions",
     "POST /api/v1/invitations/{token}/accept",

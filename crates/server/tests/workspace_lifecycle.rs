@@ -205,7 +205,7 @@ async fn delete_needs_the_slug_and_removes_everything_but_the_audit_trail() {
         assert!(media_dir.exists());
 
         let r = app.delete(&format!("/api/v1/workspaces/{ws}"), admin).await;
-        assert_eq!((r.status, r.code()), (400, "confirmation_required"));
+        assert_eq!((r.status, r.code()), (422, "confirmation_required"));
         let r = app.delete(&format!("/api/v1/workspaces/{ws}?confirm=doom"), admin).await;
         assert_eq!((r.status, r.json["errors"][0]["field"].as_str()), (422, Some("confirm")));
         let r = app.delete(&format!("/api/v1/workspaces/{ws}?confirm=doomed"), Auth::Bearer(&org.member_token)).await;

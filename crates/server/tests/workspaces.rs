@@ -143,7 +143,7 @@ async fn list_filters_sorts_and_pages() {
         for (url, status, code) in [
             ("/api/v1/workspaces?status=deleted", 422, "validation_failed"),
             ("/api/v1/workspaces?sort=size", 422, "validation_failed"),
-            ("/api/v1/workspaces?cursor=xyz", 400, "invalid_cursor"),
+            ("/api/v1/workspaces?cursor=xyz", 422, "invalid_cursor"),
             ("/api/v1/workspaces?limit=0", 422, "validation_failed"),
         ] {
             let r = app.get(url, admin).await;

@@ -79,6 +79,7 @@ async fn every_page_fits_the_screen_and_every_confirmation_is_readable() {
         "/account".into(),
         "/account/two-factor".into(),
         "/w".into(),
+        "/api/docs".into(),
     ];
     for (width, height) in [(1366, 900), (390, 844)] {
         b.client.set_window_size(width, height).await.unwrap();
@@ -166,7 +167,8 @@ return [box.scrollTop, th.top - b.top, th.bottom <= window.innerHeight, last.bot
     let secret = b.eval("return document.querySelector('#new-key-secret').value").await;
     assert!(secret.as_str().unwrap().starts_with("stw_live_"), "{secret}");
     b.click("button[data-copy]").await;
-    assert_eq!(b.text("button[data-copy]").await, "Copied");
+    // The clipboard write is asynchronous: wait for the button to say so.
+    b.wait_text("button[data-copy]", "Copied").await;
     b.screenshot("api-keys").await;
     assert!(b.text("tbody").await.contains("Campaign service"));
 

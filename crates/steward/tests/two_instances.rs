@@ -4,35 +4,23 @@
 //! session ended through one stops working on the other at once. On SQLite,
 //! `steward files migrate` moves files written locally into the database.
 
-use std::io::Write;
+mod common;
+
 use std::path::Path;
-use std::process::{Command, Output, Stdio};
+use std::process::{Command, Output};
 use std::time::Duration;
 
-use serde_json::{Value, json};
-use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader};
+use common::BIN;
 
-const BIN: &str = env!("CARGO_BIN_EXE_steward");
+use serde_json::{Value, json};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
 const PASSWORD: &str = "correct horse battery staple";
 /// 32 bytes of base64: both instances seal with the same key.
 const SECRET_KEY: &str = "MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY=";
 
 fn steward(args: &[&str], stdin: Option<&str>) -> Output {
-    let mut child = Command::new(BIN)
-        .args(args)
-        .env_remove("STEWARD_DATABASE_URL")
-        .env_remove("STEWARD_FILE_STORAGE")
-        .env("STEWARD_SECRET_KEY", SECRET_KEY)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("run steward");
-    if let Some(input) = stdin {
-        child.stdin.take().expect("stdin").write_all(input.as_bytes()).expect("write to stdin");
-    }
-    drop(child.stdin.take());
-    child.wait_with_output().expect("steward finishes")
+    common::steward(args, &[("STEWARD_SECRET_KEY", SECRET_KEY)], stdin)
 }
 
 fn text(o: &Output) -> String {
@@ -41,35 +29,8 @@ fn text(o: &Output) -> String {
 
 /// A server on a free port; killed when dropped. Returns it and its `host:port`.
 async fn serve(db_url: &str, data_dir: &Path) -> (tokio::process::Child, String) {
-    let mut child = tokio::process::Command::new(BIN)
-        .args(["--database-url", db_url, "--data-dir"])
-        .arg(data_dir)
-        .args(["serve", "--listen", "127.0.0.1:0"])
-        .env_remove("STEWARD_DATABASE_URL")
-        .env_remove("STEWARD_FILE_STORAGE")
-        // Two instances on one machine: the default metrics port fits one.
-        .env("STEWARD_METRICS_LISTEN", "off")
-        .env("STEWARD_SECRET_KEY", SECRET_KEY)
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .kill_on_drop(true)
-        .spawn()
-        .expect("start the server");
-    let mut lines = BufReader::new(child.stdout.take().expect("stdout")).lines();
-    let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
-    loop {
-        let line = tokio::time::timeout_at(deadline, lines.next_line())
-            .await
-            .expect("the server says where it listens in time")
-            .expect("read its output")
-            .expect("a line before it exits");
-        if let Some(rest) = line.strip_prefix("Steward is running on http://") {
-            let addr = rest.split(' ').next().expect("an address").to_owned();
-            // Keep reading its output so the server never blocks on a full pipe.
-            tokio::spawn(async move { while let Ok(Some(_)) = lines.next_line().await {} });
-            return (child, addr);
-        }
-    }
+    let data = data_dir.display().to_string();
+    common::serve(&["--database-url", db_url, "--data-dir", &data], &[("STEWARD_SECRET_KEY", SECRET_KEY)]).await
 }
 
 /// One HTTP/1.1 request with a raw body; the status and the raw response body.

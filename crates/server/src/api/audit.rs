@@ -25,7 +25,7 @@ pub fn router() -> OpenApiRouter<AppState> {
 /// The organization's audit trail, newest first, filtered by date range, actor,
 /// action (or `group.*`), workspace and target.
 #[utoipa::path(get, path = "/audit-events", tag = "audit", extensions(("x-permission" = json!("audit:read"))), params(AuditQuery),
-    responses((status = 200, body = AuditEventList), (status = 400, body = Problem, description = "invalid_cursor"),
+    responses((status = 200, body = AuditEventList), (status = 422, body = Problem, description = "invalid_cursor or a filter out of range"),
         (status = 403, body = Problem), (status = 422, body = Problem, description = "a bad filter")))]
 async fn list_audit_events(
     State(s): State<AppState>,

@@ -86,7 +86,8 @@ fn session_response(s: &AppState, new: NewSession) -> Response {
 /// Sign in with email and password. Sets the session cookie and returns the token.
 #[utoipa::path(post, path = "/sessions", tag = "sessions", extensions(("x-permission" = json!("none"))), request_body = Login, security(()),
     responses((status = 201, body = SessionView), (status = 401, body = Problem, description = "invalid_credentials or account_inactive"),
-        (status = 409, body = Problem, description = "organization_required")))]
+        (status = 409, body = Problem, description = "organization_required"),
+        (status = 429, body = Problem, description = "too_many_attempts or account_locked: wait `Retry-After` seconds")))]
 async fn create_session(
     State(s): State<AppState>,
     Meta(meta): Meta,
@@ -98,7 +99,7 @@ async fn create_session(
 
 /// Sign out: ends the session the request is made with.
 #[utoipa::path(delete, path = "/sessions/current", tag = "sessions", extensions(("x-permission" = json!("none"))),
-    responses((status = 204), (status = 401, body = Problem)))]
+    responses((status = 204), (status = 401, body = Problem), (status = 409, body = Problem, description = "not_a_session: the caller is an API key, not a person signed in")))]
 async fn delete_current_session(State(s): State<AppState>, ctx: Ctx) -> ApiResult<Response> {
     sessions::logout(&s.db, &ctx).await?;
     let mut res = StatusCode::NO_CONTENT.into_response();
@@ -110,7 +111,7 @@ async fn delete_current_session(State(s): State<AppState>, ctx: Ctx) -> ApiResul
 
 /// Confirm it's you (password, or a 2FA code): sensitive actions need this within 10 minutes.
 #[utoipa::path(post, path = "/sessions/current/reauthenticate", tag = "sessions", extensions(("x-permission" = json!("none"))), request_body = sessions::Reauthenticate,
-    responses((status = 204), (status = 422, body = Problem, description = "wrong password or code")))]
+    responses((status = 204), (status = 422, body = Problem, description = "wrong password or code"), (status = 409, body = Problem, description = "not_a_session: the caller is an API key, not a person signed in")))]
 async fn reauthenticate(
     State(s): State<AppState>,
     ctx: Ctx,
@@ -139,7 +140,7 @@ pub struct SessionList {
 }
 
 /// Your sessions: where and when each was used.
-#[utoipa::path(get, path = "/me/sessions", tag = "sessions", extensions(("x-permission" = json!("none"))), responses((status = 200, body = SessionList), (status = 409, body = Problem)))]
+#[utoipa::path(get, path = "/me/sessions", tag = "sessions", extensions(("x-permission" = json!("none"))), responses((status = 200, body = SessionList), (status = 409, body = Problem, description = "not_a_session: the caller is an API key, not a person signed in")))]
 async fn list_my_sessions(State(s): State<AppState>, ctx: Ctx) -> ApiResult<Json<SessionList>> {
     let (rows, current) = sessions::mine(&s.db, &ctx).await?;
     let data = rows
@@ -159,7 +160,7 @@ async fn list_my_sessions(State(s): State<AppState>, ctx: Ctx) -> ApiResult<Json
 
 /// End one of your sessions (sign out that device).
 #[utoipa::path(delete, path = "/me/sessions/{id}", tag = "sessions", extensions(("x-permission" = json!("none"))), params(("id" = String, Path, description = "ses_…")),
-    responses((status = 204), (status = 404, body = Problem)))]
+    responses((status = 204), (status = 404, body = Problem), (status = 409, body = Problem, description = "not_a_session: the caller is an API key, not a person signed in")))]
 async fn end_my_session(
     State(s): State<AppState>,
     ctx: Ctx,
@@ -176,7 +177,7 @@ pub struct EndedView {
 }
 
 /// End all your other sessions (everywhere but here).
-#[utoipa::path(post, path = "/me/sessions/end-others", tag = "sessions", extensions(("x-permission" = json!("none"))), responses((status = 200, body = EndedView)))]
+#[utoipa::path(post, path = "/me/sessions/end-others", tag = "sessions", extensions(("x-permission" = json!("none"))), responses((status = 200, body = EndedView), (status = 409, body = Problem, description = "not_a_session: the caller is an API key, not a person signed in")))]
 async fn end_my_other_sessions(State(s): State<AppState>, ctx: Ctx) -> ApiResult<Json<EndedView>> {
     Ok(Json(EndedView { sessions_ended: sessions::end_mine(&s.db, &ctx, None).await? }))
 }

@@ -123,9 +123,11 @@ pub struct AuditEventView {
     pub ip: Option<String>,
     pub user_agent: Option<String>,
     /// Changed fields: `{"name": {"before": "Acme", "after": "Acme Inc"}}`.
-    #[schema(value_type = Object)]
+    /// `null` for an event that changes no fields.
+    #[schema(value_type = Option<Object>)]
     pub changes: Value,
-    #[schema(value_type = Object)]
+    /// `null` when the event carries nothing more.
+    #[schema(value_type = Option<Object>)]
     pub metadata: Value,
 }
 

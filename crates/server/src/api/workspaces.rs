@@ -83,8 +83,7 @@ pub struct DeleteParams {
 
 /// Delete permanently with everything it holds, only with `?confirm=<slug>`. The audit trail remains.
 #[utoipa::path(delete, path = "/workspaces/{id}", tag = "workspaces", extensions(("x-permission" = json!("workspaces:lifecycle"))), params(("id" = String, Path), DeleteParams),
-    responses((status = 204), (status = 400, body = Problem, description = "confirmation_required"), (status = 404, body = Problem),
-        (status = 422, body = Problem, description = "the confirmation doesn't match the slug")))]
+    responses((status = 204), (status = 422, body = Problem, description = "confirmation_required: `confirm` is not the slug"), (status = 404, body = Problem)))]
 async fn delete_workspace(
     State(s): State<AppState>,
     ctx: Ctx,

@@ -33,6 +33,7 @@ pub const MAX_RATE_LIMIT: i64 = 100_000;
 #[serde(deny_unknown_fields)]
 pub struct CreateApiKey {
     /// What the key is for ("CI deploys").
+    #[schema(max_length = 100)]
     pub name: String,
     /// Permission names (`people:read`, `credits:debit`; see `GET /api/v1/permissions`),
     /// or the bundles `admin` (every permission a key may hold) and `read` (every `…:read`).
@@ -41,6 +42,7 @@ pub struct CreateApiKey {
     /// Requests a minute the key may make, 1–100,000 (default 600). Past it,
     /// `429 rate_limited` until the minute ends.
     #[serde(default)]
+    #[schema(minimum = 1, maximum = 100_000)]
     pub rate_limit_per_minute: Option<i64>,
     /// When the key stops working; never when absent.
     #[serde(default)]
@@ -51,9 +53,11 @@ pub struct CreateApiKey {
 #[derive(Debug, Default, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ApiKeyPatch {
+    #[schema(max_length = 100)]
     pub name: Option<String>,
     #[schema(value_type = Option<Vec<String>>)]
     pub scopes: Option<Vec<String>>,
+    #[schema(minimum = 1, maximum = 100_000)]
     pub rate_limit_per_minute: Option<i64>,
     /// A new expiry, or `null` for none.
     #[serde(default, deserialize_with = "super::nullable")]

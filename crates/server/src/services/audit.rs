@@ -6,7 +6,7 @@ use steward_core::messages::rule;
 use serde::Deserialize;
 use steward_core::audit::{ACTIONS, action_groups};
 use steward_core::ids::{ApiKeyId, UserId, WorkspaceId};
-use steward_core::pagination::{Page, decode_cursor, encode_cursor};
+use steward_core::pagination::{Page, decode_cursor, encode_cursor, invalid_cursor};
 use steward_core::permissions::Permission;
 use steward_core::time::Timestamp;
 use steward_core::validate::Fields;
@@ -35,6 +35,7 @@ pub struct AuditQuery {
     /// The id of the object acted on.
     pub target: Option<String>,
     /// 1–200, default 50.
+    #[param(minimum = 1, maximum = 200)]
     pub limit: Option<i64>,
     pub cursor: Option<String>,
 }
@@ -103,7 +104,7 @@ pub async fn list(db: &Db, ctx: &Ctx, q: &AuditQuery) -> Result<(Vec<AuditEvent>
     let mut f = filter(q)?;
     let page = Page::parse(q.limit, None)?;
     if let Some(c) = q.cursor.as_deref().filter(|c| !c.is_empty()) {
-        let seq = decode_cursor(c)?.parse::<i64>().map_err(|_| decode_cursor("").unwrap_err())?;
+        let seq = decode_cursor(c)?.parse::<i64>().map_err(|_| invalid_cursor(""))?;
         f.before_seq = Some(seq);
     }
     let mut c = db.conn().await?;

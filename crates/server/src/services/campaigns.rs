@@ -32,6 +32,7 @@ pub async fn get(db: &Db, ctx: &Ctx, ws: &WorkspaceId, id: &CampaignId) -> Resul
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CreateCampaign {
+    #[schema(max_length = 100)]
     pub name: String,
     /// `draft` (default) or `active`.
     #[schema(value_type = Option<String>)]
@@ -87,6 +88,7 @@ pub async fn create(db: &Db, ctx: &Ctx, ws: &WorkspaceId, input: CreateCampaign)
 #[derive(Debug, Default, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CampaignPatch {
+    #[schema(max_length = 100)]
     pub name: Option<String>,
     /// `active`, `paused` or `completed`, along the allowed transitions.
     #[schema(value_type = Option<String>)]

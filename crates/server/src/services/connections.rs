@@ -29,12 +29,14 @@ pub struct CreateConnection {
     #[schema(value_type = String, example = "instagram")]
     pub platform: String,
     /// The account's handle or page name on the platform.
+    #[schema(max_length = 100)]
     pub account_name: String,
 }
 
 #[derive(Debug, Default, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ConnectionPatch {
+    #[schema(max_length = 100)]
     pub account_name: Option<String>,
     /// `active`, `expired` or `revoked`.
     #[schema(value_type = Option<String>)]

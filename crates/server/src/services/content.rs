@@ -64,10 +64,14 @@ fn check_text(f: &mut Fields, title: Option<&str>, body: Option<&str>) -> Option
             f.push("title", &rule::REQUIRED, &[]);
         } else if t.chars().count() > TITLE_MAX {
             f.push("title", &rule::TOO_LONG, &[("max", &TITLE_MAX)]);
+        } else if t.chars().any(char::is_control) {
+            f.push("title", &rule::CONTROL_CHARACTERS, &[("where_", &"")]);
         }
     }
     if body.is_some_and(|b| b.chars().count() > BODY_MAX) {
         f.push("body", &rule::TOO_LONG, &[("max", &BODY_MAX)]);
+    } else if body.is_some_and(|b| b.chars().any(|c| c.is_control() && !matches!(c, '\n' | '\r' | '\t'))) {
+        f.push("body", &rule::CONTROL_CHARACTERS, &[("where_", &"")]);
     }
     title.map(str::to_owned)
 }

@@ -20,6 +20,7 @@ pub struct AcceptInvitation {
     /// 8–128 characters.
     pub password: String,
     /// Optionally correct the name the inviter typed.
+    #[schema(max_length = 100)]
     pub name: Option<String>,
 }
 

@@ -21,11 +21,12 @@ pub async fn get(db: &Db, ctx: &Ctx) -> Result<Organization> {
 #[derive(Debug, Default, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct OrganizationPatch {
+    #[schema(max_length = 100)]
     pub name: Option<String>,
     /// URL-friendly and unique: 2–63 of `a-z 0-9 -`.
     pub slug: Option<String>,
     #[serde(default, deserialize_with = "super::nullable")]
-    #[schema(value_type = Option<String>)]
+    #[schema(max_length = 1000, value_type = Option<String>)]
     pub description: Option<Option<String>>,
     /// An http(s) URL.
     #[serde(default, deserialize_with = "super::nullable")]

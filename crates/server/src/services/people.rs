@@ -57,6 +57,7 @@ pub async fn list_all(db: &Db, ctx: &Ctx) -> Result<Vec<User>> {
 pub struct InviteUser {
     pub email: String,
     /// Defaults to the part of the email before `@`.
+    #[schema(max_length = 100)]
     pub name: Option<String>,
     /// `super_admin` or `member` (default).
     #[schema(value_type = Option<String>, example = "member")]
@@ -173,6 +174,7 @@ pub async fn resend_invitation(db: &Db, ctx: &Ctx, postbox: &Postbox, id: &UserI
 #[derive(Debug, Default, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct UserPatch {
+    #[schema(max_length = 100)]
     pub name: Option<String>,
     /// `super_admin` or `member`.
     #[schema(value_type = Option<String>)]

@@ -35,6 +35,7 @@ pub struct CreateWebhook {
     /// Where events are POSTed: `https://…` (http only to loopback when the
     /// deployment sets `webhooks_allow_private`).
     pub url: String,
+    #[schema(max_length = 1000)]
     pub description: Option<String>,
     /// Event types to send (see `GET /api/v1/webhook-event-types`); empty or absent: every type.
     #[serde(default)]
@@ -48,7 +49,7 @@ pub struct CreateWebhook {
 pub struct WebhookPatch {
     pub url: Option<String>,
     #[serde(default, deserialize_with = "super::nullable")]
-    #[schema(value_type = Option<String>)]
+    #[schema(max_length = 1000, value_type = Option<String>)]
     pub description: Option<Option<String>>,
     pub event_types: Option<Vec<String>>,
     pub enabled: Option<bool>,

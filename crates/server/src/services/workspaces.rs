@@ -7,7 +7,7 @@ use steward_core::audit::Changes;
 use steward_core::authz::{self, Resource};
 use steward_core::ids::{UserId, WorkspaceId};
 use steward_core::messages::{problem, rule};
-use steward_core::pagination::{decode_cursor, encode_cursor};
+use steward_core::pagination::{decode_cursor, encode_cursor, invalid_cursor};
 use steward_core::people::UserStatus;
 use steward_core::permissions::Permission;
 use steward_core::validate::{self, Fields};
@@ -37,6 +37,7 @@ pub struct ListParams {
     /// `name` (default), `created_at`, `users` or `campaigns`; prefix `-` for descending.
     pub sort: Option<String>,
     /// 1–200, default 50.
+    #[param(minimum = 1, maximum = 200)]
     pub limit: Option<i64>,
     pub cursor: Option<String>,
 }
@@ -129,7 +130,7 @@ fn make_cursor(w: &Workspace, sort: SortKey) -> String {
 }
 
 fn parse_cursor(cursor: &str, sort: SortKey) -> Result<(SortValue, String)> {
-    let bad = || Error::bad_request(&problem::INVALID_CURSOR, &[("context", &" for this sort order")]);
+    let bad = || invalid_cursor(" for this sort order");
     let raw = decode_cursor(cursor)?;
     let (id, value) = raw.split_once('|').ok_or_else(bad)?;
     id.parse::<WorkspaceId>().map_err(|_| bad())?;
@@ -205,9 +206,11 @@ pub async fn name_for_member(db: &Db, ctx: &Ctx, id: &WorkspaceId) -> Result<Opt
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CreateWorkspace {
+    #[schema(max_length = 100)]
     pub name: String,
     /// Made from the name when absent (transliterated, lower-case, unique in the organization).
     pub slug: Option<String>,
+    #[schema(max_length = 1000)]
     pub description: Option<String>,
     /// IANA time zone; defaults to the organization's.
     pub timezone: Option<String>,
@@ -304,10 +307,11 @@ fn slug_taken(slug: &str) -> Error {
 #[derive(Debug, Default, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct WorkspacePatch {
+    #[schema(max_length = 100)]
     pub name: Option<String>,
     pub slug: Option<String>,
     #[serde(default, deserialize_with = "super::nullable")]
-    #[schema(value_type = Option<String>)]
+    #[schema(max_length = 1000, value_type = Option<String>)]
     pub description: Option<Option<String>>,
     pub timezone: Option<String>,
     pub default_language: Option<String>,
@@ -464,7 +468,7 @@ pub async fn delete(
     super::sessions::require_recent_auth(&mut tx, ctx).await?;
     match confirm {
         None | Some("") => {
-            return Err(Error::bad_request(&problem::CONFIRMATION_REQUIRED, &[("slug", &ws.slug)]));
+            return Err(Error::new(422, &problem::CONFIRMATION_REQUIRED, &[("slug", &ws.slug)]));
         }
         Some(c) if c != ws.slug => {
             return Err(Error::field("confirm", &rule::MISMATCH, &[("expected", &ws.slug)]));

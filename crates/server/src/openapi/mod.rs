@@ -1,6 +1,10 @@
 //! The OpenAPI document, generated from the handlers' annotations. A test keeps
 //! the committed `openapi.json` in step with the code.
 
+mod answers;
+pub mod docs;
+
+use serde_json::Value;
 use utoipa::openapi::OpenApi as OpenApiDoc;
 use utoipa::openapi::security::{
     ApiKey, ApiKeyValue, HttpAuthScheme, HttpBuilder, SecurityRequirement, SecurityScheme,
@@ -71,13 +75,26 @@ pub fn api() -> OpenApiRouter<AppState> {
     OpenApiRouter::with_openapi(ApiDoc::openapi()).merge(crate::api::router())
 }
 
-pub fn document() -> OpenApiDoc {
-    api().split_for_parts().1
+/// The API's routes and its finished document: what the handlers declare, with
+/// what every operation can answer besides (see [`answers`]).
+pub fn routes() -> (axum::Router<AppState>, Value) {
+    let (router, doc) = api().split_for_parts();
+    let mut doc = serde_json::to_value(doc).unwrap_or_default();
+    answers::complete(&mut doc);
+    (router, doc)
+}
+
+pub fn document() -> Value {
+    routes().1
 }
 
 /// The document as committed in `openapi.json` (pretty, trailing newline).
 pub fn document_json() -> String {
-    let mut s = document().to_pretty_json().unwrap_or_default();
+    to_json(&document())
+}
+
+pub fn to_json(doc: &Value) -> String {
+    let mut s = serde_json::to_string_pretty(doc).unwrap_or_default();
     s.push('\n');
     s
 }

@@ -46,3 +46,54 @@ async fn the_document_is_served() {
     assert_eq!(res.json["info"]["title"], "Steward API");
     assert!(res.json["paths"]["/api/v1/users"]["post"].is_object());
 }
+
+#[tokio::test]
+async fn every_error_is_documented_as_a_problem_and_every_operation_has_a_page_entry() {
+    let doc = steward_server::openapi::document();
+    let app = TestApp::on(steward_store::testing::sqlite().await);
+    let page = app.get("/api/docs", Auth::None).await;
+    assert_eq!(page.status, 200);
+    // Served from the binary: nothing is fetched from anywhere else.
+    assert!(
+        !page.text.contains("<script") && !page.text.contains("src=\"http") && !page.text.contains("href=\"http"),
+        "the page loads nothing from elsewhere"
+    );
+    let mut operations = 0;
+    for (path, item) in doc["paths"].as_object().unwrap() {
+        for (method, op) in item.as_object().unwrap() {
+            operations += 1;
+            let id = op["operationId"].as_str().unwrap();
+            assert!(page.text.contains(&format!("id=\"{id}\"")), "/api/docs shows {method} {path}");
+            let responses = op["responses"].as_object().unwrap();
+            assert!(responses.contains_key("503"), "{method} {path} documents 503");
+            let open = op["security"].as_array().is_some_and(|s| s.iter().all(|r| r.as_object().unwrap().is_empty()));
+            for status in ["401", "403", "429"] {
+                assert!(
+                    open || responses.contains_key(status),
+                    "{method} {path} takes credentials and documents {status}"
+                );
+            }
+            for (status, r) in responses {
+                assert!(
+                    !r["description"].as_str().unwrap_or_default().is_empty(),
+                    "{method} {path} {status} says what it means"
+                );
+                if status.as_str() >= "400" {
+                    let content = r["content"].as_object().unwrap();
+                    assert_eq!(
+                        content.keys().collect::<Vec<_>>(),
+                        ["application/problem+json"],
+                        "{method} {path} {status}"
+                    );
+                }
+            }
+        }
+    }
+    assert!(operations > 70, "{operations} operations");
+    // What the server sends matches: a 404 and a 401 are problems.
+    let res = app.get("/api/v1/users/usr_nothing", Auth::None).await;
+    let content_type = res.headers.get("content-type").and_then(|v| v.to_str().ok());
+    assert_eq!((res.status, content_type), (401, Some("application/problem+json")));
+    let changes = &doc["components"]["schemas"]["AuditEventView"]["properties"]["changes"]["type"];
+    assert!(changes.as_array().is_some_and(|t| t.iter().any(|t| t == "null")), "changes may be null: {changes}");
+}

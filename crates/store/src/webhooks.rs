@@ -111,17 +111,24 @@ pub async fn note_outcome(
     ok: bool,
     now: Timestamp,
 ) -> StoreResult<()> {
-    // A success writes NULL; a failure keeps the first failure's time.
-    let since = (!ok).then(|| now.millis());
-    sqlx::query(
-        "UPDATE webhook_endpoints SET failing_since = CASE WHEN $3 IS NULL THEN NULL ELSE COALESCE(failing_since, $3) END \
-         WHERE org_id = $1 AND id = $2",
-    )
-    .bind(org.as_str())
-    .bind(id.as_str())
-    .bind(since)
-    .execute(&mut **c)
-    .await?;
+    // A success clears `failing_since`, a failure sets it unless it is set:
+    // the common case (it already says so) writes nothing, so concurrent
+    // attempts to one endpoint don't queue on its row.
+    let query = if ok {
+        sqlx::query(
+            "UPDATE webhook_endpoints SET failing_since = NULL WHERE org_id = $1 AND id = $2 AND failing_since IS NOT NULL",
+        )
+        .bind(org.as_str())
+        .bind(id.as_str())
+    } else {
+        sqlx::query(
+            "UPDATE webhook_endpoints SET failing_since = $3 WHERE org_id = $1 AND id = $2 AND failing_since IS NULL",
+        )
+        .bind(org.as_str())
+        .bind(id.as_str())
+        .bind(now.millis())
+    };
+    query.execute(&mut **c).await?;
     Ok(())
 }
 
@@ -392,25 +399,37 @@ pub async fn reopen(c: &mut WriteTx, d: &Delivery, now: Timestamp) -> StoreResul
     Ok(())
 }
 
-pub async fn attempts(c: &mut Conn, org: &OrgScope, delivery: &DeliveryId) -> StoreResult<Vec<Attempt>> {
-    let rows = sqlx::query(
-        "SELECT attempt, attempted_at, status_code, duration_ms, response, error FROM webhook_attempts \
-         WHERE org_id = $1 AND delivery_id = $2 ORDER BY attempt",
-    )
-    .bind(org.as_str())
-    .bind(delivery.as_str())
-    .fetch_all(c)
-    .await?;
+/// The attempts of these deliveries, in one query: each delivery's, in order.
+pub async fn attempts_of(
+    c: &mut Conn,
+    org: &OrgScope,
+    deliveries: &[DeliveryId],
+) -> StoreResult<Vec<(DeliveryId, Attempt)>> {
+    if deliveries.is_empty() {
+        return Ok(Vec::new());
+    }
+    let marks: Vec<String> = (0..deliveries.len()).map(|i| format!("${}", i + 2)).collect();
+    let sql = format!(
+        "SELECT delivery_id, attempt, attempted_at, status_code, duration_ms, response, error FROM webhook_attempts \
+         WHERE org_id = $1 AND delivery_id IN ({}) ORDER BY delivery_id, attempt",
+        marks.join(", ")
+    );
+    let mut query = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(org.as_str());
+    for d in deliveries {
+        query = query.bind(d.as_str());
+    }
+    let rows = query.fetch_all(c).await?;
     rows.iter()
         .map(|r| {
-            Ok(Attempt {
+            let attempt = Attempt {
                 attempt: int(r, "attempt")?,
                 attempted_at: time(r, "attempted_at")?,
                 status_code: r.try_get::<Option<i64>, _>("status_code")?,
                 duration_ms: int(r, "duration_ms")?,
                 response: opt_text(r, "response")?,
                 error: opt_text(r, "error")?,
-            })
+            };
+            Ok((DeliveryId::from_trusted(r.try_get::<String, _>("delivery_id")?), attempt))
         })
         .collect()
 }

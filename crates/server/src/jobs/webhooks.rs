@@ -125,7 +125,9 @@ impl Job for Attempt {
                 None => (DeliveryStatus::Failed, None, None),
             }
         };
-        let mut tx = ctx.db().write(&org).await?;
+        // No audit event here, so not the organization's lock either: attempts
+        // to its endpoints record side by side instead of one at a time.
+        let mut tx = ctx.db().write_deployment().await?;
         store::record_attempt(&mut tx, &d, &logged, status, next).await?;
         store::note_outcome(&mut tx, &org, &endpoint.id, ok, now).await?;
         if let Some(at) = next {

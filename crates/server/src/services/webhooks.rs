@@ -270,11 +270,18 @@ pub async fn deliveries(
     store::get_endpoint(&mut c, &org, id).await?.ok_or_else(|| Error::not_found("webhook endpoint"))?;
     let rows = store::list_deliveries(&mut c, &org, id, page).await?;
     let (rows, next) = pagination::finish(rows, page, |d| d.id.to_string());
-    let mut out = Vec::with_capacity(rows.len());
-    for d in rows {
-        let attempts = store::attempts(&mut c, &org, &d.id).await?;
-        out.push((d, attempts));
+    let ids: Vec<DeliveryId> = rows.iter().map(|d| d.id.clone()).collect();
+    let mut by_delivery: std::collections::HashMap<DeliveryId, Vec<store::Attempt>> = Default::default();
+    for (id, attempt) in store::attempts_of(&mut c, &org, &ids).await? {
+        by_delivery.entry(id).or_default().push(attempt);
     }
+    let out = rows
+        .into_iter()
+        .map(|d| {
+            let attempts = by_delivery.remove(&d.id).unwrap_or_default();
+            (d, attempts)
+        })
+        .collect();
     Ok((out, next))
 }
 

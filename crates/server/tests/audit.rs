@@ -71,8 +71,8 @@ async fn filters_pages_and_exports() {
             ("action=nothing.*".to_owned(), 422, Some("action")),
             ("actor=ana".to_owned(), 422, Some("actor")),
             ("workspace=acme".to_owned(), 422, Some("workspace")),
-            ("cursor=%%%".to_owned(), 400, None),
-            ("cursor=djE6YWJj".to_owned(), 400, None),
+            ("cursor=%%%".to_owned(), 422, None),
+            ("cursor=djE6YWJj".to_owned(), 422, None),
         ] {
             let r = get(q.clone()).await;
             assert_eq!(r.status, status, "{q}: {}", r.text);

@@ -390,4 +390,18 @@ async fn five_days_of_failures_disable_the_endpoint_and_tell_the_super_admins() 
     );
     let told: Vec<String> = app.outbox_messages().iter().map(|m| String::from_utf8_lossy(m).into_owned()).collect();
     assert_eq!(told.iter().filter(|m| m.contains("was turned off")).count(), 1, "told once, when it was turned off");
+
+    // An edit while it is off keeps when the failures began; turning it back
+    // on clears it, so one more failure does not turn it off again at once.
+    let path = format!("/api/v1/webhooks/{id}");
+    app.patch(&path, Auth::Bearer(key), json!({ "description": "still failing" })).await;
+    let e = app.get(&path, Auth::Bearer(key)).await;
+    assert!(e.json["failing_since"].is_string(), "{}", e.text);
+    app.patch(&path, Auth::Bearer(key), json!({ "enabled": true })).await;
+    let e = app.get(&path, Auth::Bearer(key)).await;
+    assert_eq!((e.json["enabled"].as_bool(), e.json["failing_since"].is_null()), (Some(true), true), "{}", e.text);
+    app.post(&format!("{path}/test"), Auth::Bearer(key), json!({})).await;
+    app.run_jobs().await;
+    let e = app.get(&path, Auth::Bearer(key)).await;
+    assert_eq!((e.json["enabled"].as_bool(), e.json["failing_since"].is_string()), (Some(true), true), "{}", e.text);
 }

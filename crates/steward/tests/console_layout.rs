@@ -203,6 +203,16 @@ return [box.scrollTop, th.top - b.top, th.bottom <= window.innerHeight, last.bot
     b.click("tbody details summary").await;
     assert!(b.text("tbody .attempts").await.contains("HTTP 200"), "the attempt shows the receiver's answer");
     b.screenshot("webhook-deliveries").await;
+    // The deliveries, their attempts open, on a phone.
+    b.client.set_window_size(390, 844).await.unwrap();
+    let fits = b.eval("return [document.documentElement.scrollWidth, window.innerWidth]").await;
+    let (doc, screen) = (fits[0].as_i64().unwrap(), fits[1].as_i64().unwrap());
+    assert!(
+        doc <= screen,
+        "an endpoint's deliveries at 390px: {doc}px on {screen}px; too wide: {}",
+        b.eval(WIDEST).await
+    );
+    b.client.set_window_size(1366, 900).await.unwrap();
 
     // Settings → Organization, as the guide says; the root sends a stranger to sign in.
     b.goto("/settings").await;

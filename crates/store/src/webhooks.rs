@@ -92,12 +92,18 @@ pub async fn insert_endpoint(c: &mut WriteTx, e: &Endpoint) -> StoreResult<()> {
     Ok(())
 }
 
-/// Writes every field but the id, organization and creation time.
+/// Saves an edit (URL, events, secret, enabled). `failing_since` is the
+/// attempts' to write: an edit leaves it, except that turning a disabled
+/// endpoint back on clears it, so its next failure starts a new five days.
 pub async fn update_endpoint(c: &mut WriteTx, e: &Endpoint) -> StoreResult<()> {
     let sql = "UPDATE webhook_endpoints SET url = $3, description = $4, event_types = $5, secret = $6, \
-               previous_secret = $7, previous_until = $8, disabled_at = $9, disabled_reason = $10, \
-               failing_since = $11, updated_at = $13 WHERE id = $1 AND org_id = $2 AND created_at = $12";
-    crate::row::bind_all(sqlx::query(sql), endpoint_args(e)).execute(&mut **c).await?;
+               previous_secret = $7, previous_until = $8, \
+               failing_since = CASE WHEN $9 IS NULL AND disabled_at IS NOT NULL THEN NULL ELSE failing_since END, \
+               disabled_at = $9, disabled_reason = $10, updated_at = $11 WHERE id = $1 AND org_id = $2";
+    // The insert's arguments without `failing_since` and `created_at`.
+    let mut args = endpoint_args(e);
+    args.drain(10..12);
+    crate::row::bind_all(sqlx::query(sql), args).execute(&mut **c).await?;
     Ok(())
 }
 

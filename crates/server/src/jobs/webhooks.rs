@@ -256,7 +256,7 @@ fn describe(err: &reqwest::Error) -> String {
 /// may not reach (names are checked by [`Resolver`] when connecting).
 pub fn checked_url(url: &str, allow_private: bool) -> Result<reqwest::Url, String> {
     let parsed = reqwest::Url::parse(url).map_err(|e| format!("the URL does not parse: {e}"))?;
-    match literal_address(url, allow_private) {
+    match refused_literal(&parsed, allow_private) {
         Some(ip) => Err(refused(&ip)),
         None => Ok(parsed),
     }
@@ -265,7 +265,10 @@ pub fn checked_url(url: &str, allow_private: bool) -> Result<reqwest::Url, Strin
 /// The literal address in `url`'s host, in whatever spelling, when a delivery
 /// may not reach it.
 pub fn literal_address(url: &str, allow_private: bool) -> Option<String> {
-    let url = reqwest::Url::parse(url).ok()?;
+    refused_literal(&reqwest::Url::parse(url).ok()?, allow_private)
+}
+
+fn refused_literal(url: &reqwest::Url, allow_private: bool) -> Option<String> {
     let ip = match url.host()? {
         url::Host::Ipv4(ip) => IpAddr::V4(ip),
         url::Host::Ipv6(ip) => IpAddr::V6(ip),

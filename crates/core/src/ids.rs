@@ -138,6 +138,15 @@ typed_id!(
 typed_id!(
     /// A webhook message: the `webhook-id` a receiver dedupes by, the same on every attempt.
     MessageId, "msg");
+typed_id!(
+    /// A grant of credits: what debits draw from.
+    GrantId, "grt");
+typed_id!(
+    /// One entry of the credit ledger.
+    CreditEntryId, "cre");
+typed_id!(
+    /// A credit alert threshold.
+    CreditAlertId, "cal");
 
 #[cfg(test)]
 mod tests {

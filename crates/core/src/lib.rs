@@ -3,6 +3,7 @@
 
 pub mod audit;
 pub mod authz;
+pub mod credits;
 pub mod devices;
 pub mod error;
 pub mod ids;

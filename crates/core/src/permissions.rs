@@ -101,8 +101,10 @@ permissions! {
         "See the credit balance, the ledger and usage.";
     CreditsDebit = "credits:debit", key: true, [SuperAdmin, Operator, System],
         "Debit credits for usage (the platform's services).";
-    CreditsGrant = "credits:grant", key: true, [SuperAdmin, Operator, System],
-        "Add credits: grants and purchases.";
+    CreditsGrant = "operator:credits", key: false, [Operator, System],
+        "Add credits to an organization (the platform operator's: Super Admins cannot mint credits).";
+    CreditsAlerts = "credits:alerts", key: true, [SuperAdmin, Operator, System],
+        "Set the credit alert thresholds.";
     BillingRead = "billing:read", key: true, [SuperAdmin, Operator, System],
         "See the plan, payment methods, invoices and usage reports.";
     BillingWrite = "billing:write", key: true, [SuperAdmin, Operator, System],

@@ -89,6 +89,9 @@ pub const EVENT_TYPES: &[EventType] = &[
     ev("webhook.created", "webhook.created", "A webhook endpoint was added."),
     ev("webhook.updated", "webhook.updated", "A webhook endpoint was changed, enabled or disabled."),
     ev("webhook.deleted", "webhook.deleted", "A webhook endpoint was removed."),
+    ev("credits.granted", "credits.granted", "Credits were granted to the organization."),
+    ev("credits.low", "credits.low", "The credit balance fell to or below an alert threshold."),
+    ev("credits.depleted", "credits.depleted", "The credit balance reached zero."),
     // Sent only by Test (`POST /webhooks/{id}/test`), never by a change.
     ev(TEST_EVENT, "", "A test event, sent when someone presses Test."),
 ];

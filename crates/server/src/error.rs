@@ -47,7 +47,12 @@ pub struct Problem {
     pub request_id: Option<String>,
 }
 
-pub fn problem_response(e: &steward_core::Error) -> Response {
+/// The problem document of `e`, as JSON text.
+pub fn problem_json(e: &steward_core::Error) -> String {
+    problem_body(e).to_string()
+}
+
+fn problem_body(e: &steward_core::Error) -> serde_json::Value {
     let mut body = serde_json::json!({
         "type": format!("urn:steward:problem:{}", e.code),
         "title": e.title,
@@ -67,6 +72,11 @@ pub fn problem_response(e: &steward_core::Error) -> Response {
             obj.insert("request_id".into(), id.into());
         }
     }
+    body
+}
+
+pub fn problem_response(e: &steward_core::Error) -> Response {
+    let body = problem_body(e);
     let status = StatusCode::from_u16(e.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
     let mut res = (status, body.to_string()).into_response();
     res.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static("application/problem+json"));

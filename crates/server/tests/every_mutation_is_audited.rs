@@ -12,7 +12,13 @@ use serde_json::{Value, json};
 use steward_core::two_factor::code_at;
 
 /// Routes checked elsewhere, with where.
-const ELSEWHERE: &[(&str, &str)] = &[("POST /api/v1/setup", "setup_and_sessions.rs: setup_creates_the_first_org_once")];
+const ELSEWHERE: &[(&str, &str)] = &[
+    ("POST /api/v1/setup", "setup_and_sessions.rs: setup_creates_the_first_org_once"),
+    // A debit's record is its ledger entry, by design (BILL-2): no audit event.
+    ("POST /api/v1/credits/debits", "credits.rs: debits_are_exact_and_idempotent"),
+    // The operator's: no key of the organization may call it.
+    ("POST /api/v1/credits/grants", "credits.rs: grants_are_the_operators_and_audited"),
+];
 
 struct Run<'a> {
     app: &'a TestApp,
@@ -333,6 +339,17 @@ async fn every_mutation_route_writes_an_event() {
     )
     .await;
     run.hit(Method::DELETE, "/api/v1/users/{id}", &format!("/api/v1/users/{ivy}"), admin, None).await;
+    // Credits: a refund and the alert settings are audited.
+    common::grant(&app, &org, 1_000).await;
+    let ws = common::create_ws(&app, &org, json!({ "name": "Credited" })).await;
+    let debit = app
+        .post("/api/v1/credits/debits", admin, json!({ "workspace_id": ws["id"], "amount": 10, "reason": "use" }))
+        .await;
+    let refund = format!("/api/v1/credits/debits/{}/refund", debit.json["id"].as_str().unwrap());
+    run.hit(Method::POST, "/api/v1/credits/debits/{id}/refund", &refund, admin, Some(json!({ "amount": 4 }))).await;
+    let alerts = json!({ "alerts": [{ "kind": "balance", "threshold": 100 }] });
+    run.hit(Method::PUT, "/api/v1/credits/alerts", "/api/v1/credits/alerts", admin, Some(alerts)).await;
+
     // The member's sessions were ended above: a new one for their own account.
     let member = app.login("member@acme.example", PASSWORD).await.json["token"].as_str().unwrap().to_owned();
     let me = Auth::Bearer(&member);

@@ -292,11 +292,17 @@ async fn schedules_fire_once_per_period_with_three_workers_and_each_organization
             let db = Db::connect(&test.url).await.unwrap();
             workers.push(Worker::new(app(&db, Arc::new(clock.clone())), registry(), config(2)));
         }
-        assert_eq!(fire_all(&workers).await, vec!["audit_retention", "rollup_upkeep"], "{:?}", test.engine);
+        assert_eq!(
+            fire_all(&workers).await,
+            vec!["audit_retention", "credits_expiry", "rollup_upkeep"],
+            "{:?}",
+            test.engine
+        );
         assert_eq!(fire_all(&workers).await, Vec::<&str>::new(), "the same period does not fire again");
         drain(&workers).await;
         assert_eq!(count(&test.db, "audit_retention", JobState::Done).await, 2, "one job per organization");
         assert_eq!(count(&test.db, "rollup_upkeep", JobState::Done).await, 2);
+        assert_eq!(count(&test.db, "credits_expiry", JobState::Done).await, 2);
 
         // The old organization's founding events were past retention: the
         // system purged them and said so in its trail.
@@ -311,9 +317,11 @@ async fn schedules_fire_once_per_period_with_three_workers_and_each_organization
         assert_eq!((events[0].action.as_str(), events[0].actor.name.as_deref()), ("audit.purged", Some("retention")));
 
         clock.advance_seconds(3600);
-        assert_eq!(fire_all(&workers).await, vec!["rollup_upkeep"], "an hour later: only the hourly one");
+        let hourly = vec!["credits_expiry", "rollup_upkeep"];
+        assert_eq!(fire_all(&workers).await, hourly, "an hour later: only the hourly ones");
         clock.advance_seconds(86_400);
-        assert_eq!(fire_all(&workers).await, vec!["audit_retention", "rollup_upkeep"], "a day later: both");
+        let all = vec!["audit_retention", "credits_expiry", "rollup_upkeep"];
+        assert_eq!(fire_all(&workers).await, all, "a day later: all");
         drain(&workers).await;
         assert_eq!(count(&test.db, "audit_retention", JobState::Done).await, 4);
         assert_eq!(count(&test.db, "rollup_upkeep", JobState::Done).await, 6);

@@ -13,6 +13,7 @@ use steward_server::services::{Ctx, api_keys, audit, demo, organizations, people
 use steward_store::{Db, migrations};
 
 use crate::config::{self, Overrides, Settings, redact_url};
+use crate::credits_cli::{self, CreditsCommand};
 use crate::jobs_cli::{self, JobsCommand};
 use crate::serve;
 
@@ -85,6 +86,9 @@ pub enum Command {
     /// Background jobs: list them, retry a failed or dead one, cancel one.
     #[command(subcommand)]
     Jobs(JobsCommand),
+    /// Credits: grant them to an organization.
+    #[command(subcommand)]
+    Credits(CreditsCommand),
 }
 
 #[derive(Debug, Default, Args)]
@@ -223,6 +227,7 @@ pub async fn run(cli: Cli) -> Result<(), String> {
             serve::run_worker(settings, usize::from(concurrency), Duration::from_secs(lease_secs)).await
         }
         Command::Jobs(cmd) => jobs_cli::run(&ready(&settings).await?, cmd).await,
+        Command::Credits(cmd) => credits_cli::run(&ready(&settings).await?, cmd).await,
         Command::Migrate => {
             let db = open(&settings).await?;
             let ran = migrations::run(&db).await.map_err(|e| format!("migration failed: {e}"))?;

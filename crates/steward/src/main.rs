@@ -2,6 +2,7 @@
 
 mod cli;
 mod config;
+mod credits_cli;
 mod jobs_cli;
 mod serve;
 

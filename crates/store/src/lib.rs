@@ -10,6 +10,7 @@ pub mod bulk;
 pub mod campaigns;
 pub mod connections;
 pub mod content;
+pub mod credits;
 pub mod dashboard;
 pub mod db;
 pub mod error;

@@ -48,6 +48,7 @@ rules! {
     // ---------------------------------------------------------------- numbers and choices
     OUT_OF_RANGE "out_of_range" "{field} is outside {range}. Enter a value in that range.";
     NOT_A_WHOLE_NUMBER "not_a_whole_number" "{field} is not a whole number. Enter digits only, such as 30.";
+    OVER_REFUNDABLE "over_refundable" "{field} is more than what is left to refund of this debit ({left} credits). Refund {left} or less.";
     TOO_SMALL "too_small" "{field} is less than {min}. Enter {min} or more.";
     NOT_ONE_OF "not_one_of" "{field} is not one of the choices. Use one of: {allowed}.";
     IDLE_OVER_LIFETIME "idle_over_lifetime"
@@ -64,6 +65,9 @@ rules! {
         "{field} names no workspace of this organization: none has the slug {slug}. Pick a workspace from the list.";
     UNKNOWN_ACTION "unknown_action"
         "{field} is not an action Steward records. Pick one from the list (docs/audit-events.md; a group is written `workspace.*`).";
+    INVALID_IDEMPOTENCY_KEY "invalid_idempotency_key"
+        "{field} must be 1 to {max} visible ASCII characters, without spaces. A UUID fits.";
+    UNKNOWN_OBJECT "unknown_object" "{field} names no {what}. Check the id.";
     MISMATCH "mismatch" "{field} does not match `{expected}`. Type it exactly to confirm.";
     NO_PERMISSION_GIVEN "no_permission_given"
         "{field} names no permission. Name at least one (see GET /api/v1/permissions), or admin or read.";

@@ -164,4 +164,16 @@ problems! {
         "Another job with the same dedupe key is still to run; that one will do the work. Wait for it, or cancel it first.";
     TRAIL_NOT_EMPTY "trail_not_empty" "Audit trail not empty"
         "{slug} already has audit events up to {until}; a trail's times never go backwards. Seed a new organization (give a new slug and it is created) or fewer --days.";
+
+    // ---------------------------------------------------------------- credits
+    INSUFFICIENT_CREDITS "insufficient_credits" "Not enough credits"
+        "The organization has {balance} credits to use and this needs {amount}: {shortfall} more. Ask the platform operator for more credits, or debit less.";
+    IDEMPOTENCY_KEY_REQUIRED "idempotency_key_required" "Idempotency-Key required"
+        "A debit needs an `Idempotency-Key` header: a unique value per debit (a UUID), sent again with the same body when retrying.";
+    IDEMPOTENCY_KEY_REUSED "idempotency_key_reused" "Idempotency-Key reused"
+        "This Idempotency-Key was used for a request with another body. Use a new key for a new debit.";
+    IDEMPOTENCY_KEY_IN_USE "idempotency_key_in_use" "Idempotency-Key in use"
+        "A request with this Idempotency-Key is still running. Wait for its answer, then retry with the same key to get it.";
+    NOT_A_DEBIT "not_a_debit" "Not a debit"
+        "{id} is a {kind} entry; only a debit can be refunded.";
 }

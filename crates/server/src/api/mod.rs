@@ -6,6 +6,7 @@ pub mod audit;
 pub mod campaigns;
 pub mod connections;
 pub mod content;
+pub mod credits;
 pub mod invitations;
 pub mod me;
 pub mod media;
@@ -39,6 +40,7 @@ pub fn router() -> OpenApiRouter<AppState> {
         .merge(invitations::router())
         .merge(api_keys::router())
         .merge(webhooks::router())
+        .merge(credits::router())
         .merge(audit::router())
         .merge(security::router())
         .merge(two_factor::router())

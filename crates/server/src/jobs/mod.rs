@@ -7,6 +7,7 @@
 //! One file per kind; [`Registry::standard`] lists them all.
 
 pub mod audit_retention;
+pub mod credits;
 pub mod gauges;
 pub mod mail;
 pub mod noop;
@@ -162,6 +163,8 @@ impl Registry {
             .with::<mail::Mail>()
             .with::<webhooks::Fanout>()
             .with::<webhooks::Attempt>()
+            .with::<credits::CreditAlert>()
+            .with::<credits::CreditsExpiry>()
     }
 
     /// Adds a kind (tests add their own).

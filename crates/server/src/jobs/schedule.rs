@@ -13,6 +13,7 @@ use steward_core::time::Timestamp;
 use steward_store::{Db, jobs, organizations};
 
 use super::audit_retention::AuditRetention;
+use super::credits::CreditsExpiry;
 use super::rollup_upkeep::RollupUpkeep;
 use super::{Enqueue, Job, new_job};
 
@@ -56,6 +57,11 @@ pub fn standard() -> Vec<Schedule> {
             name: "audit_retention",
             period_ms: DAY_MS,
             job: |org, period, now| per_org(AuditRetention { org: org.clone() }, org, period, now),
+        },
+        Schedule {
+            name: "credits_expiry",
+            period_ms: HOUR_MS,
+            job: |org, period, now| per_org(CreditsExpiry { org: org.clone() }, org, period, now),
         },
         Schedule {
             name: "rollup_upkeep",

@@ -21,6 +21,8 @@ pub enum Letter {
     NewSignIn { at: Timestamp, ip: Option<String>, device: String },
     /// A webhook endpoint was turned off by Steward (410 Gone, or failing for days).
     WebhookDisabled { url: String, reason: String },
+    /// The credit balance fell to an alert's threshold (or to zero).
+    CreditsLow { balance: i64, threshold: String },
 }
 
 /// A letter in words: what the templates lay out.
@@ -51,6 +53,7 @@ impl Letter {
             Letter::SignedOutEverywhere { .. } => "signed_out_everywhere",
             Letter::NewSignIn { .. } => "new_sign_in",
             Letter::WebhookDisabled { .. } => "webhook_disabled",
+            Letter::CreditsLow { .. } => "credits_low",
         }
     }
 
@@ -131,6 +134,20 @@ impl Letter {
                 action: action("Open Webhooks"),
                 not_you: format!("If the endpoint is no longer needed, delete it. You get this as a Super Admin of {org}."),
             },
+            Letter::CreditsLow { balance, threshold } => Content {
+                subject: if *balance == 0 {
+                    format!("{org} has run out of credits")
+                } else {
+                    format!("{org} has {balance} credits left")
+                },
+                heading: "Credits are running low".into(),
+                paragraphs: vec![
+                    format!("The balance is {balance} credits: it reached the alert you set at {threshold}."),
+                    "When it reaches zero, the platform's services can no longer debit credits and campaigns that need them stop. Ask the platform operator for more credits, or look at which workspaces use them under Billing → Credits.".into(),
+                ],
+                action: action("Open Credits"),
+                not_you: format!("If the alert no longer helps, change or remove it under Billing → Credits. You get this as a Super Admin of {org}."),
+            },
         }
     }
 }
@@ -158,6 +175,7 @@ mod tests {
                 url: "https://hooks.example/in".into(),
                 reason: "The receiver answered 410 Gone.".into(),
             },
+            Letter::CreditsLow { balance: 40, threshold: "100 credits".into() },
         ];
         for l in letters {
             let c = l.compose("Acme", "https://s.example/x");

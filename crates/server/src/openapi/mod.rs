@@ -45,7 +45,8 @@ use crate::state::AppState;
         (name = "content", description = "Content items of a workspace"),
         (name = "connections", description = "Platform connections of a workspace"),
         (name = "media", description = "Media files of a workspace"),
-        (name = "webhooks", description = "Webhook endpoints, their deliveries, and the event types (Standard Webhooks)")
+        (name = "webhooks", description = "Webhook endpoints, their deliveries, and the event types (Standard Webhooks)"),
+        (name = "credits", description = "The organization's credit balance, debits, the ledger, usage and alerts")
     )
 )]
 pub struct ApiDoc;

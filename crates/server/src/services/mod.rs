@@ -7,6 +7,7 @@ pub mod audit;
 pub mod campaigns;
 pub mod connections;
 pub mod content;
+pub mod credits;
 pub mod dashboard;
 pub mod demo;
 pub mod invitations;

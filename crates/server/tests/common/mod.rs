@@ -143,7 +143,13 @@ impl TestApp {
 
     /// A call with any body (bytes and their content type), or none.
     pub async fn bytes(&self, method: Method, path: &str, auth: Auth<'_>, body: Option<(Vec<u8>, &str)>) -> Resp {
+        // A debit needs an Idempotency-Key: the harness gives each its own
+        // (a test of the key itself builds its request with `send`).
+        let debit = method == Method::POST && path.starts_with("/api/v1/credits/debits") && !path.contains("/refund");
         let mut req = Request::builder().method(method).uri(path).header("user-agent", "steward-tests");
+        if debit {
+            req = req.header("idempotency-key", uuid::Uuid::now_v7().to_string());
+        }
         match auth {
             Auth::None => {}
             Auth::Bearer(t) => req = req.header("authorization", format!("Bearer {t}")),
@@ -334,4 +340,21 @@ pub async fn campaign(app: &TestApp, auth: Auth<'_>, ws: &str, name: &str, statu
 pub async fn campaign_status(app: &TestApp, org: &Org, ws: &str, id: &str) -> (String, Value) {
     let r = app.get(&format!("/api/v1/workspaces/{ws}/campaigns/{id}"), Auth::Bearer(&org.admin_token)).await;
     (r.json["status"].as_str().unwrap_or("").to_owned(), r.json["paused_by"].clone())
+}
+
+/// Grants `amount` paid credits to the organization, as the platform operator.
+pub async fn grant(app: &TestApp, org: &Org, amount: i64) {
+    use steward_server::services::Ctx;
+    let org_id: steward_core::ids::OrgId = org.id.parse().expect("an organization id");
+    let input = steward_server::services::credits::GrantRequest {
+        amount,
+        category: steward_core::credits::Category::Paid,
+        priority: None,
+        effective_at: None,
+        expires_at: None,
+        reason: None,
+    };
+    steward_server::services::credits::grant(app.db(), &Ctx::operator(app.clock_now()).in_org(&org_id), input)
+        .await
+        .expect("the operator grants credits");
 }

@@ -78,6 +78,8 @@ pub struct Fixtures {
     /// A webhook endpoint, and a (test) delivery to it.
     pub webhook: String,
     pub delivery: String,
+    /// A debit of 1,000 credits for `ws` (the organization was granted some).
+    pub debit: String,
 }
 
 static SEQ: AtomicUsize = AtomicUsize::new(1);
@@ -125,7 +127,12 @@ pub async fn fixtures(app: &TestApp, org: &Org, name: &str) -> Fixtures {
         .await;
     let webhook = id_of(&hook, "/webhook/id");
     let test = app.post(&format!("/api/v1/webhooks/{webhook}/test"), admin, json!({})).await;
+    crate::common::grant(app, org, 1_000_000).await;
+    let debit = app
+        .post("/api/v1/credits/debits", admin, json!({ "workspace_id": ws, "amount": 1000, "reason": "fixture" }))
+        .await;
     Fixtures {
+        debit: id_of(&debit, "/id"),
         webhook,
         delivery: id_of(&test, "/id"),
         ws,
@@ -182,6 +189,8 @@ pub fn fill(template: &str, fx: &Fixtures) -> String {
         &fx.webhook
     } else if template.starts_with("/api/v1/me/sessions/") {
         &fx.session_id
+    } else if template.starts_with("/api/v1/credits/debits/") {
+        &fx.debit
     } else {
         "no-such-id"
     };
@@ -312,6 +321,21 @@ pub fn spec(op: &Op, fx: &Fixtures) -> Option<Call> {
             (String::new(), j(json!({ "code": "000000" })))
         }
         "PATCH /api/v1/me" => (String::new(), j(json!({ "name": "" }))),
+        // Credits.
+        "GET /api/v1/credits" | "GET /api/v1/credits/alerts" | "GET /api/v1/credits/transactions" => {
+            (String::new(), Body::None)
+        }
+        "GET /api/v1/credits/usage" => {
+            ("?group_by=workspace&from=2020-01-01T00:00:00Z&to=2021-01-01T00:00:00Z".into(), Body::None)
+        }
+        "POST /api/v1/credits/debits" => {
+            (String::new(), j(json!({ "workspace_id": fx.ws, "amount": 1, "reason": format!("debit {n}") })))
+        }
+        "POST /api/v1/credits/debits/{id}/refund" => (String::new(), j(json!({ "amount": 1 }))),
+        "PUT /api/v1/credits/alerts" => {
+            (String::new(), j(json!({ "alerts": [{ "kind": "balance", "threshold": 10 }] })))
+        }
+        "POST /api/v1/credits/grants" => (String::new(), j(json!({ "amount": 5, "category": "promotional" }))),
         "POST /api/v1/me/password" => (
             String::new(),
             j(json!({ "current_password": "not the password", "new_password": "violet tractor mango quietly" })),

@@ -1,0 +1,231 @@
+//! `/credits`: the balance, debits from the platform's services (with
+//! `Idempotency-Key`), refunds, grants (the operator's), the transaction
+//! history, usage and alert thresholds.
+
+use axum::Json;
+use axum::extract::{Path, State};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use serde::{Deserialize, Serialize};
+use steward_core::credits::EntryKind;
+use steward_core::ids::CreditEntryId;
+use steward_core::messages::rule;
+use steward_core::time::Timestamp;
+use steward_core::{Error, validate::Fields};
+use steward_store::credits::EntryFilter;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
+use super::parse_id;
+use crate::error::{ApiResult, Problem};
+use crate::extract::{ApiJson, ApiQuery, OptionalJson};
+use crate::services::Ctx;
+use crate::services::credits::debits::{self, DebitRequest, RefundRequest};
+use crate::services::credits::{self, AlertSettings, EntryView, GrantRequest, GroupBy, Summary};
+use crate::state::AppState;
+
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(get_credits))
+        .routes(routes!(create_debit))
+        .routes(routes!(refund_debit))
+        .routes(routes!(create_grant))
+        .routes(routes!(list_transactions))
+        .routes(routes!(get_usage))
+        .routes(routes!(get_alerts, put_alerts))
+}
+
+/// The balance: by category, what expires in 30 days, the last 30 days' use and the days left at that rate.
+#[utoipa::path(get, path = "/credits", tag = "credits", extensions(("x-permission" = json!("credits:read"))),
+    responses((status = 200, body = Summary)))]
+async fn get_credits(State(s): State<AppState>, ctx: Ctx) -> ApiResult<Json<Summary>> {
+    Ok(Json(credits::summary(&s.db, &ctx).await?))
+}
+
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct EntryList {
+    pub data: Vec<EntryView>,
+    /// Pass as `?cursor=` for the next page; null on the last page.
+    pub next_cursor: Option<String>,
+}
+
+/// Debit credits for a workspace's usage, once per `Idempotency-Key`: the same
+/// key and body answer the first answer again (`Idempotent-Replayed: true`).
+#[utoipa::path(post, path = "/credits/debits", tag = "credits", extensions(("x-permission" = json!("credits:debit"))),
+    params(("Idempotency-Key" = String, Header, description = "A unique value per debit (a UUID): 1 to 255 visible ASCII characters; send it again when retrying.",
+        min_length = 1, max_length = 255, pattern = "^[!-~]+$")),
+    request_body = DebitRequest,
+    responses((status = 201, body = EntryView, description = "The entry, with the balance after it."),
+        (status = 400, body = Problem, description = "idempotency_key_required"),
+        (status = 402, body = Problem, description = "insufficient_credits: `balance` and `shortfall` say by how much"),
+        (status = 403, body = Problem, description = "workspace_suspended"),
+        (status = 409, body = Problem, description = "idempotency_key_in_use, or workspace_archived"),
+        (status = 422, body = Problem, description = "idempotency_key_reused, or a field is wrong")))]
+async fn create_debit(
+    State(s): State<AppState>,
+    ctx: Ctx,
+    headers: HeaderMap,
+    ApiJson(body): ApiJson<DebitRequest>,
+) -> ApiResult<Response> {
+    let key = headers.get("idempotency-key").and_then(|v| v.to_str().ok());
+    let answer = debits::debit(&s.db, &ctx, key, body).await?;
+    let status = StatusCode::from_u16(answer.status).unwrap_or(StatusCode::CREATED);
+    let content_type = if status.is_success() { "application/json" } else { "application/problem+json" };
+    let mut res = (status, [(header::CONTENT_TYPE, content_type)], answer.body).into_response();
+    if answer.replayed {
+        res.headers_mut().insert("idempotent-replayed", HeaderValue::from_static("true"));
+    }
+    Ok(res)
+}
+
+/// Give back all or part of a debit; refunds of one debit never add up to more than it.
+#[utoipa::path(post, path = "/credits/debits/{id}/refund", tag = "credits", extensions(("x-permission" = json!("credits:debit"))),
+    params(("id" = String, Path, description = "cre_…")), request_body = RefundRequest,
+    responses((status = 201, body = EntryView), (status = 409, body = Problem, description = "not_a_debit"),
+        (status = 422, body = Problem, description = "over_refundable")))]
+async fn refund_debit(
+    State(s): State<AppState>,
+    ctx: Ctx,
+    Path(id): Path<String>,
+    OptionalJson(body): OptionalJson<RefundRequest>,
+) -> ApiResult<(StatusCode, Json<EntryView>)> {
+    let id: CreditEntryId = parse_id(&id, "credit entry")?;
+    Ok((StatusCode::CREATED, Json(debits::refund(&s.db, &ctx, &id, body.unwrap_or_default()).await?)))
+}
+
+/// Grant credits (the platform operator's permission: Super Admins cannot mint credits).
+#[utoipa::path(post, path = "/credits/grants", tag = "credits", extensions(("x-permission" = json!("operator:credits"))),
+    request_body = GrantRequest, responses((status = 201, body = EntryView)))]
+async fn create_grant(
+    State(s): State<AppState>,
+    ctx: Ctx,
+    ApiJson(body): ApiJson<GrantRequest>,
+) -> ApiResult<(StatusCode, Json<EntryView>)> {
+    Ok((StatusCode::CREATED, Json(credits::grant(&s.db, &ctx, body).await?)))
+}
+
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct TransactionQuery {
+    /// `grant`, `debit`, `refund`, `expiry` or `adjustment`.
+    pub kind: Option<String>,
+    pub workspace_id: Option<String>,
+    pub user_id: Option<String>,
+    pub campaign_id: Option<String>,
+    /// Entries at or after this time (RFC 3339).
+    pub from: Option<String>,
+    /// Entries before this time (RFC 3339).
+    pub to: Option<String>,
+    /// 1–200, default 50.
+    #[param(minimum = 1, maximum = 200)]
+    pub limit: Option<i64>,
+    pub cursor: Option<String>,
+}
+
+fn time_field(f: &mut Fields, field: &str, value: &Option<String>) -> Option<Timestamp> {
+    let v = value.as_deref().filter(|v| !v.is_empty())?;
+    let t = Timestamp::parse_rfc3339(v);
+    if t.is_none() {
+        f.push(field, &rule::INVALID_DATE_TIME, &[]);
+    }
+    t
+}
+
+/// The transaction history, newest first: every grant, debit, refund, expiry and adjustment.
+#[utoipa::path(get, path = "/credits/transactions", tag = "credits", extensions(("x-permission" = json!("credits:read"))),
+    params(TransactionQuery), responses((status = 200, body = EntryList)))]
+async fn list_transactions(
+    State(s): State<AppState>,
+    ctx: Ctx,
+    ApiQuery(q): ApiQuery<TransactionQuery>,
+) -> ApiResult<Json<EntryList>> {
+    let mut f = Fields::new();
+    let kind = q.kind.as_deref().filter(|k| !k.is_empty()).and_then(|k| {
+        let parsed = EntryKind::parse(k);
+        if parsed.is_none() {
+            f.push("kind", &rule::NOT_ONE_OF, &[("allowed", &"grant, debit, refund, expiry, adjustment")]);
+        }
+        parsed
+    });
+    let (from, to) = (time_field(&mut f, "from", &q.from), time_field(&mut f, "to", &q.to));
+    f.finish()?;
+    let page = steward_core::pagination::Page::parse(q.limit, q.cursor.as_deref())?;
+    let filter = EntryFilter {
+        kind,
+        workspace_id: q.workspace_id.filter(|v| !v.is_empty()),
+        user_id: q.user_id.filter(|v| !v.is_empty()),
+        campaign_id: q.campaign_id.filter(|v| !v.is_empty()),
+        from,
+        to,
+    };
+    let (rows, next_cursor) = credits::transactions(&s.db, &ctx, &filter, &page).await?;
+    Ok(Json(EntryList { data: rows.iter().map(EntryView::from).collect(), next_cursor }))
+}
+
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct UsageQuery {
+    #[param(inline)]
+    pub group_by: GroupBy,
+    /// The range's start (RFC 3339).
+    pub from: String,
+    /// The range's end (RFC 3339), at most two years after `from`.
+    pub to: String,
+}
+
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct UsageRow {
+    /// The workspace, user or campaign id, or the first day of the day, week or month.
+    pub key: String,
+    pub used: i64,
+}
+
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct UsageList {
+    pub data: Vec<UsageRow>,
+    pub total: i64,
+}
+
+/// Credits used in a range, by workspace, user or campaign (most first) or by day, week or month.
+#[utoipa::path(get, path = "/credits/usage", tag = "credits", extensions(("x-permission" = json!("credits:read"))),
+    params(UsageQuery), responses((status = 200, body = UsageList)))]
+async fn get_usage(
+    State(s): State<AppState>,
+    ctx: Ctx,
+    ApiQuery(q): ApiQuery<UsageQuery>,
+) -> ApiResult<Json<UsageList>> {
+    let mut f = Fields::new();
+    let mut required = |field: &str, v: &str| {
+        let t = Timestamp::parse_rfc3339(v);
+        if t.is_none() {
+            f.push(field, if v.is_empty() { &rule::REQUIRED } else { &rule::INVALID_DATE_TIME }, &[]);
+        }
+        t
+    };
+    let (from, to) = (required("from", &q.from), required("to", &q.to));
+    f.finish()?;
+    let (Some(from), Some(to)) = (from, to) else { return Err(Error::internal().into()) };
+    let rows = credits::usage(&s.db, &ctx, q.group_by, from, to).await?;
+    let total = rows.iter().map(|(_, used)| used).sum();
+    Ok(Json(UsageList { data: rows.into_iter().map(|(key, used)| UsageRow { key, used }).collect(), total }))
+}
+
+/// The alert thresholds, and whether each has fired since the balance was last above it.
+#[utoipa::path(get, path = "/credits/alerts", tag = "credits", extensions(("x-permission" = json!("credits:read"))),
+    responses((status = 200, body = AlertSettings)))]
+async fn get_alerts(State(s): State<AppState>, ctx: Ctx) -> ApiResult<Json<AlertSettings>> {
+    Ok(Json(credits::get_alerts(&s.db, &ctx).await?))
+}
+
+/// Replace the alert thresholds. Each fires once when the balance falls to it
+/// (console banner, a letter to the Super Admins, webhook `credits.low` or
+/// `credits.depleted`) and re-arms when the balance rises above it.
+#[utoipa::path(put, path = "/credits/alerts", tag = "credits", extensions(("x-permission" = json!("credits:alerts"))),
+    request_body = AlertSettings, responses((status = 200, body = AlertSettings)))]
+async fn put_alerts(
+    State(s): State<AppState>,
+    ctx: Ctx,
+    ApiJson(body): ApiJson<AlertSettings>,
+) -> ApiResult<Json<AlertSettings>> {
+    Ok(Json(credits::put_alerts(&s.db, &ctx, body).await?))
+}

@@ -1,0 +1,386 @@
+//! Credits (BILL-2, BILL-3): the organization's one balance, grants from the
+//! platform operator, the transaction history, usage and alerts. Debits and
+//! refunds are in [`debits`].
+
+pub mod debits;
+
+use serde::{Deserialize, Serialize};
+use serde_json::json;
+use steward_core::credits::{self as rules, Category, EntryKind};
+use steward_core::ids::{CreditAlertId, CreditEntryId, GrantId};
+use steward_core::messages::rule;
+use steward_core::pagination::{self, Page};
+use steward_core::permissions::Permission;
+use steward_core::time::Timestamp;
+use steward_core::validate::{self, Fields};
+use steward_core::{Error, Result};
+use steward_store::credits::alerts::{self, Alert};
+use steward_store::credits::usage::{self, Dimension};
+use steward_store::credits::{self as store, Entry, EntryFilter, Grant};
+use steward_store::{Db, OrgScope, WriteTx, audit};
+
+use super::{Ctx, EventExt};
+use crate::jobs::credits::CreditAlert;
+use crate::jobs::{self, Enqueue};
+
+const DAY_MS: i64 = 86_400_000;
+
+/// A ledger entry as the API shows it.
+#[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct EntryView {
+    pub id: CreditEntryId,
+    pub kind: EntryKind,
+    /// Signed: a debit or expiry is negative.
+    pub amount: i64,
+    pub balance_after: i64,
+    pub workspace_id: Option<String>,
+    pub user_id: Option<String>,
+    pub campaign_id: Option<String>,
+    pub grant_id: Option<String>,
+    /// For a refund: the debit it gives back.
+    pub refunds_id: Option<String>,
+    /// For a debit: how much of it was refunded.
+    pub refunded: i64,
+    pub reason: String,
+    #[schema(value_type = Object)]
+    pub metadata: serde_json::Value,
+    /// `api_key`, `user`, `operator` or `system`.
+    pub actor_type: String,
+    pub actor_id: Option<String>,
+    pub occurred_at: Timestamp,
+}
+
+impl From<&Entry> for EntryView {
+    fn from(e: &Entry) -> Self {
+        EntryView {
+            id: e.id.clone(),
+            kind: e.kind,
+            amount: e.amount,
+            balance_after: e.balance_after,
+            workspace_id: e.workspace_id.clone(),
+            user_id: e.user_id.clone(),
+            campaign_id: e.campaign_id.clone(),
+            grant_id: e.grant_id.clone(),
+            refunds_id: e.refunds_id.clone(),
+            refunded: e.refunded,
+            reason: e.reason.clone(),
+            metadata: e.metadata.clone(),
+            actor_type: e.actor_type.clone(),
+            actor_id: e.actor_id.clone(),
+            occurred_at: e.occurred_at,
+        }
+    }
+}
+
+/// An entry of `kind` by the caller, now, tied to nothing yet: callers set
+/// the workspace, grant or debit it concerns.
+fn ledger_entry(org: &OrgScope, ctx: &Ctx, kind: EntryKind, amount: i64, balance_after: i64, reason: String) -> Entry {
+    let actor = ctx.principal.actor();
+    Entry {
+        id: CreditEntryId::new(),
+        org_id: org.id().clone(),
+        kind,
+        amount,
+        balance_after,
+        workspace_id: None,
+        user_id: None,
+        campaign_id: None,
+        grant_id: None,
+        refunds_id: None,
+        refunded: 0,
+        reason,
+        metadata: json!({}),
+        actor_type: actor.kind.as_str().to_owned(),
+        actor_id: actor.id,
+        occurred_at: ctx.now,
+    }
+}
+
+/// After the balance moved from `before` to `after`: alerts it fell to fire
+/// (by a job, so the change waits on nothing), those it rose above re-arm.
+async fn after_change(tx: &mut WriteTx, org: &OrgScope, before: i64, after: i64, now: Timestamp) -> Result<()> {
+    for a in alerts::list(tx, org).await?.into_iter().filter(|a| a.kind == "balance") {
+        if rules::crossed_down(a.threshold, before, after) && alerts::set_fired(tx, org, &a.id, Some(now)).await? {
+            let job = CreditAlert { alert_id: a.id.clone(), balance: after };
+            jobs::enqueue(tx, &job, Enqueue { org: Some(org.id().clone()), run_at: None, dedupe_key: None }, now)
+                .await?;
+        } else if rules::crossed_up(a.threshold, before, after) {
+            alerts::set_fired(tx, org, &a.id, None).await?;
+        }
+    }
+    Ok(())
+}
+
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct GrantRequest {
+    #[schema(minimum = 1, maximum = 1_000_000_000_000_i64)]
+    pub amount: i64,
+    pub category: Category,
+    /// Lower is used first (default 50).
+    #[schema(minimum = 0, maximum = 100)]
+    pub priority: Option<i64>,
+    /// When the credits may be used from (default now).
+    pub effective_at: Option<Timestamp>,
+    /// When what is left of them is written off (default never).
+    pub expires_at: Option<Timestamp>,
+    #[schema(max_length = 100)]
+    pub reason: Option<String>,
+}
+
+/// The platform operator adds credits to an organization. Super Admins
+/// cannot: `operator:credits` is the operator's.
+pub async fn grant(db: &Db, ctx: &Ctx, input: GrantRequest) -> Result<EntryView> {
+    let org = ctx.authorize(Permission::CreditsGrant)?;
+    let mut f = Fields::new();
+    let amount = f.check(rules::amount("amount", input.amount));
+    let priority = input.priority.unwrap_or(50);
+    if !(0..=100).contains(&priority) {
+        f.push("priority", &rule::OUT_OF_RANGE, &[("range", &"0 to 100")]);
+    }
+    let effective_at = input.effective_at.unwrap_or(ctx.now);
+    if input.expires_at.is_some_and(|t| t <= effective_at.max(ctx.now)) {
+        f.push("expires_at", &rule::NOT_IN_FUTURE, &[]);
+    }
+    let reason = match input.reason.as_deref() {
+        Some(r) => f.check(validate::name("reason", r)),
+        None => Some(format!("{} credits", input.category.as_str())),
+    };
+    f.finish()?;
+    let (Some(amount), Some(reason)) = (amount, reason) else { return Err(Error::internal()) };
+    let g = Grant {
+        id: GrantId::new(),
+        org_id: org.id().clone(),
+        category: input.category,
+        priority,
+        amount,
+        remaining: amount,
+        effective_at,
+        expires_at: input.expires_at,
+        expired_at: None,
+        reason: reason.clone(),
+        created_at: ctx.now,
+    };
+    let mut tx = db.write(&org).await?;
+    store::insert_grant(&mut tx, &g).await?;
+    let before = store::balance(&mut tx, &org).await?;
+    let balance_after = store::change_balance(&mut tx, &org, amount, ctx.now).await?.ok_or_else(Error::internal)?;
+    let entry = Entry {
+        grant_id: Some(g.id.to_string()),
+        metadata: json!({ "category": g.category, "priority": priority, "expires_at": g.expires_at }),
+        ..ledger_entry(&org, ctx, EntryKind::Grant, amount, balance_after, reason)
+    };
+    store::insert_entry(&mut tx, &entry, &[(g.id.to_string(), amount)]).await?;
+    after_change(&mut tx, &org, before, balance_after, ctx.now).await?;
+    let event = ctx.event(&org, "credits.granted", "credit_grant", &g.id).metadata(json!({
+        "amount": amount, "category": g.category, "priority": priority, "expires_at": g.expires_at, "balance_after": balance_after
+    }));
+    let done = audit::append(&mut tx, event).await?;
+    tx.commit(done).await?;
+    Ok(EntryView::from(&entry))
+}
+
+/// The balance and what it is made of.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct Summary {
+    pub balance: i64,
+    pub paid: i64,
+    pub promotional: i64,
+    /// Credits that expire in the next 30 days if unused.
+    pub expiring_30_days: i64,
+    /// Credits used in the last 30 days.
+    pub burn_30_days: i64,
+    /// Days the balance lasts at the last 30 days' rate; `null` when nothing was used.
+    pub days_left: Option<f64>,
+}
+
+pub async fn summary(db: &Db, ctx: &Ctx) -> Result<Summary> {
+    let org = ctx.authorize(Permission::CreditsRead)?;
+    let mut c = db.conn().await?;
+    let balance = store::balance(&mut c, &org).await?;
+    let grants = store::open_grants(&mut c, &org).await?;
+    let sum = |cat: Category| grants.iter().filter(|g| g.category == cat).map(|g| g.remaining).sum();
+    let soon = Timestamp::from_millis(ctx.now.millis() + 30 * DAY_MS);
+    let expiring = grants.iter().filter(|g| g.expires_at.is_some_and(|t| t <= soon)).map(|g| g.remaining).sum();
+    let month_ago = Timestamp::from_millis(ctx.now.millis() - 30 * DAY_MS);
+    let burn: i64 = usage::by_day(&mut c, &org, month_ago, ctx.now).await?.iter().map(|(_, used)| used).sum();
+    Ok(Summary {
+        balance,
+        paid: sum(Category::Paid),
+        promotional: sum(Category::Promotional),
+        expiring_30_days: expiring,
+        burn_30_days: burn,
+        days_left: rules::days_left(balance, burn as f64 / 30.0).map(|d| (d * 10.0).round() / 10.0),
+    })
+}
+
+/// The transaction history, newest first.
+pub async fn transactions(db: &Db, ctx: &Ctx, f: &EntryFilter, page: &Page) -> Result<(Vec<Entry>, Option<String>)> {
+    let org = ctx.authorize(Permission::CreditsRead)?;
+    if let (Some(from), Some(to)) = (f.from, f.to) {
+        rules::range(from, to)?;
+    }
+    let mut c = db.conn().await?;
+    let rows = store::entries(&mut c, &org, f, page).await?;
+    Ok(pagination::finish(rows, page, |e| e.id.to_string()))
+}
+
+/// What usage is grouped by.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum GroupBy {
+    Workspace,
+    User,
+    Campaign,
+    Day,
+    Week,
+    Month,
+}
+
+/// Credits used from `from` to `to`, per group (most first, or in time order).
+pub async fn usage(
+    db: &Db,
+    ctx: &Ctx,
+    group_by: GroupBy,
+    from: Timestamp,
+    to: Timestamp,
+) -> Result<Vec<(String, i64)>> {
+    let org = ctx.authorize(Permission::CreditsRead)?;
+    rules::range(from, to)?;
+    let mut c = db.conn().await?;
+    let dimension = match group_by {
+        GroupBy::Workspace => Dimension::Workspace,
+        GroupBy::User => Dimension::User,
+        GroupBy::Campaign => Dimension::Campaign,
+        GroupBy::Day | GroupBy::Week | GroupBy::Month => {
+            let days = usage::by_day(&mut c, &org, from, to).await?;
+            return Ok(bucket(&days, group_by));
+        }
+    };
+    Ok(usage::by_key(&mut c, &org, dimension, from, to).await?)
+}
+
+/// Daily usage summed into days, ISO weeks (by their Monday) or months, named by their first day.
+fn bucket(days: &[(i64, i64)], group_by: GroupBy) -> Vec<(String, i64)> {
+    let mut out: Vec<(String, i64)> = Vec::new();
+    for (day, used) in days {
+        let date = Timestamp::from_millis(*day).to_datetime().date();
+        let start = match group_by {
+            GroupBy::Week => date - time::Duration::days(i64::from(date.weekday().number_days_from_monday())),
+            GroupBy::Month => date.replace_day(1).unwrap_or(date),
+            _ => date,
+        };
+        let label = start.to_string();
+        match out.last_mut() {
+            Some((l, total)) if *l == label => *total += used,
+            _ => out.push((label, *used)),
+        }
+    }
+    out
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct AlertSetting {
+    /// `balance`: when the balance falls to `threshold` credits;
+    /// `days_left`: when it lasts `threshold` days or fewer at the current rate.
+    pub kind: String,
+    #[schema(minimum = 0, maximum = 1_000_000_000_000_i64)]
+    pub threshold: i64,
+    /// When it last fired; `null` while armed.
+    #[serde(default, skip_deserializing)]
+    pub fired_at: Option<Timestamp>,
+}
+
+#[derive(Debug, Deserialize, Serialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct AlertSettings {
+    #[schema(max_items = 10)]
+    pub alerts: Vec<AlertSetting>,
+}
+
+pub async fn get_alerts(db: &Db, ctx: &Ctx) -> Result<AlertSettings> {
+    let org = ctx.authorize(Permission::CreditsRead)?;
+    let mut c = db.conn().await?;
+    let alerts = alerts::list(&mut c, &org).await?;
+    Ok(AlertSettings {
+        alerts: alerts
+            .into_iter()
+            .map(|a| AlertSetting { kind: a.kind, threshold: a.threshold, fired_at: a.fired_at })
+            .collect(),
+    })
+}
+
+/// Replaces the thresholds. One already below the balance's level starts
+/// fired, so setting it does not send an alert for a fall that came before.
+pub async fn put_alerts(db: &Db, ctx: &Ctx, input: AlertSettings) -> Result<AlertSettings> {
+    let org = ctx.authorize(Permission::CreditsAlerts)?;
+    let mut f = Fields::new();
+    if input.alerts.len() > 10 {
+        f.push("alerts", &rule::OUT_OF_RANGE, &[("range", &"0 to 10 alerts")]);
+    }
+    for (i, a) in input.alerts.iter().enumerate() {
+        if a.kind != "balance" && a.kind != "days_left" {
+            f.push(&format!("alerts[{i}].kind"), &rule::NOT_ONE_OF, &[("allowed", &"balance, days_left")]);
+        }
+        if !(0..=rules::MAX_AMOUNT).contains(&a.threshold) {
+            f.push(&format!("alerts[{i}].threshold"), &rule::OUT_OF_RANGE, &[("range", &"0 to 10^12")]);
+        }
+    }
+    f.finish()?;
+    let mut tx = db.write(&org).await?;
+    let balance = store::balance(&mut tx, &org).await?;
+    let rows: Vec<Alert> = input
+        .alerts
+        .iter()
+        .map(|a| Alert {
+            id: CreditAlertId::new(),
+            kind: a.kind.clone(),
+            threshold: a.threshold,
+            fired_at: (a.kind == "balance" && balance <= a.threshold).then_some(ctx.now),
+            created_at: ctx.now,
+        })
+        .collect();
+    alerts::replace(&mut tx, &org, &rows).await?;
+    let summary: Vec<_> = input.alerts.iter().map(|a| json!({ "kind": a.kind, "threshold": a.threshold })).collect();
+    let event =
+        ctx.event(&org, "credits.alerts_updated", "organization", org.id()).metadata(json!({ "alerts": summary }));
+    let done = audit::append(&mut tx, event).await?;
+    tx.commit(done).await?;
+    Ok(AlertSettings {
+        alerts: rows
+            .into_iter()
+            .map(|a| AlertSetting { kind: a.kind, threshold: a.threshold, fired_at: a.fired_at })
+            .collect(),
+    })
+}
+
+/// Writes off what is left of grants past their expiry, one `expiry` entry
+/// each; how many grants. The ledger is the record, as for debits.
+pub async fn expire(db: &Db, ctx: &Ctx) -> Result<usize> {
+    let org = ctx.authorize(Permission::CreditsGrant)?;
+    let mut c = db.conn().await?;
+    let due = store::expired_grants(&mut c, &org, ctx.now, 500).await?;
+    drop(c);
+    let mut written_off = 0;
+    for g in due {
+        let mut tx = db.write_deployment().await?;
+        // The account's row first, as every change of the ledger takes it.
+        let Some(before) = store::change_balance(&mut tx, &org, 0, ctx.now).await? else { continue };
+        let Some(left) = store::write_off(&mut tx, &org, &g.id, ctx.now).await? else { continue };
+        if left > 0 {
+            let after = store::change_balance(&mut tx, &org, -left, ctx.now).await?.ok_or_else(Error::internal)?;
+            let reason = format!("{left} of {} expired unused", g.reason);
+            let entry = Entry {
+                grant_id: Some(g.id.to_string()),
+                metadata: json!({ "expires_at": g.expires_at }),
+                ..ledger_entry(&org, ctx, EntryKind::Expiry, -left, after, reason)
+            };
+            store::insert_entry(&mut tx, &entry, &[(g.id.to_string(), -left)]).await?;
+            after_change(&mut tx, &org, before, after, ctx.now).await?;
+            written_off += 1;
+        }
+        tx.commit_unaudited().await?;
+    }
+    Ok(written_off)
+}

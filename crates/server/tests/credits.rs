@@ -1,0 +1,283 @@
+//! BILL-2: one balance per organization, an exact ledger, debits from the
+//! platform's services exactly once per Idempotency-Key, refunds, grants that
+//! only the platform operator makes, expiry, usage and alerts. Every test
+//! runs on each engine and ends with the balance equal to the ledger's sum.
+
+mod common;
+
+use axum::body::Body;
+use axum::http::{Method, Request};
+use common::grant;
+use common::{Auth, Org, TestApp};
+use serde_json::{Value, json};
+use steward_core::credits::Category;
+use steward_server::services::Ctx;
+use steward_server::services::credits::{self, GrantRequest};
+
+/// A debit with its own Idempotency-Key (or none).
+async fn debit(app: &TestApp, key: &str, idem: Option<&str>, body: Value) -> common::Resp {
+    let mut req = Request::builder()
+        .method(Method::POST)
+        .uri("/api/v1/credits/debits")
+        .header("authorization", format!("Bearer {key}"))
+        .header("content-type", "application/json");
+    if let Some(k) = idem {
+        req = req.header("idempotency-key", k);
+    }
+    app.send(req.body(Body::from(body.to_string())).unwrap()).await
+}
+
+async fn balance(app: &TestApp, org: &Org) -> i64 {
+    let r = app.get("/api/v1/credits", Auth::Bearer(&org.admin_key)).await;
+    assert_eq!(r.status, 200, "{}", r.text);
+    r.json["balance"].as_i64().unwrap()
+}
+
+/// The balance is the sum of every entry of the ledger.
+async fn assert_ledger_adds_up(app: &TestApp, org: &Org) {
+    let mut sum = 0;
+    let mut cursor = String::new();
+    loop {
+        let r = app.get(&format!("/api/v1/credits/transactions?limit=200{cursor}"), Auth::Bearer(&org.admin_key)).await;
+        assert_eq!(r.status, 200, "{}", r.text);
+        sum += r.json["data"].as_array().unwrap().iter().map(|e| e["amount"].as_i64().unwrap()).sum::<i64>();
+        match r.json["next_cursor"].as_str() {
+            Some(c) => cursor = format!("&cursor={c}"),
+            None => break,
+        }
+    }
+    assert_eq!(balance(app, org).await, sum, "the balance equals the ledger's sum");
+}
+
+async fn operator_grant(app: &TestApp, org: &Org, amount: i64, category: Category, priority: i64) -> Value {
+    let org_id = org.id.parse().unwrap();
+    let input =
+        GrantRequest { amount, category, priority: Some(priority), effective_at: None, expires_at: None, reason: None };
+    let e = credits::grant(app.db(), &Ctx::operator(app.clock_now()).in_org(&org_id), input).await.unwrap();
+    serde_json::to_value(e).unwrap()
+}
+
+#[tokio::test]
+async fn debits_are_exact_and_idempotent() {
+    for app in TestApp::all().await {
+        let org = app.org("acme").await;
+        let other = app.org("globex").await;
+        let ws = common::create_ws(&app, &org, json!({ "name": "Client A" })).await["id"].as_str().unwrap().to_owned();
+        let theirs =
+            common::create_ws(&app, &other, json!({ "name": "Theirs" })).await["id"].as_str().unwrap().to_owned();
+        grant(&app, &org, 100).await;
+        let key = org.admin_key.as_str();
+        let body = json!({ "workspace_id": ws, "amount": 30, "reason": "campaign run", "metadata": { "run": 7 } });
+
+        let r = debit(&app, key, None, body.clone()).await;
+        assert_eq!((r.status, r.code()), (400, "idempotency_key_required"), "{}", r.text);
+        let first = debit(&app, key, Some("k-1"), body.clone()).await;
+        assert_eq!(first.status, 201, "{}", first.text);
+        assert_eq!((first.json["amount"].as_i64(), first.json["balance_after"].as_i64()), (Some(-30), Some(70)));
+        let again = debit(&app, key, Some("k-1"), body.clone()).await;
+        assert_eq!((again.status, again.text.as_str()), (201, first.text.as_str()), "the first answer, replayed");
+        assert_eq!(again.headers.get("idempotent-replayed").map(|v| v.to_str().unwrap()), Some("true"));
+        let mut other_body = body.clone();
+        other_body["amount"] = json!(31);
+        let r = debit(&app, key, Some("k-1"), other_body).await;
+        assert_eq!((r.status, r.code()), (422, "idempotency_key_reused"));
+        assert_eq!(balance(&app, &org).await, 70, "a replay debits nothing");
+
+        let r = debit(&app, key, Some("k-2"), json!({ "workspace_id": ws, "amount": 71, "reason": "too much" })).await;
+        assert_eq!((r.status, r.code()), (402, "insufficient_credits"), "{}", r.text);
+        assert_eq!((r.json["balance"].as_i64(), r.json["shortfall"].as_i64()), (Some(70), Some(1)));
+        for (amount, field) in
+            [(json!(0), "amount"), (json!(-5), "amount"), (json!(1.5), "amount"), (json!(10_i64.pow(13)), "amount")]
+        {
+            let r = debit(
+                &app,
+                key,
+                Some(&format!("bad-{amount}")),
+                json!({ "workspace_id": ws, "amount": amount, "reason": "x" }),
+            )
+            .await;
+            assert_eq!((r.status, r.json["errors"][0]["field"].as_str()), (422, Some(field)), "{amount}: {}", r.text);
+        }
+        let r = debit(&app, key, Some("k-3"), json!({ "workspace_id": theirs, "amount": 1, "reason": "x" })).await;
+        assert_eq!(r.status, 404, "another organization's workspace: {}", r.text);
+        let stranger = json!({ "workspace_id": ws, "amount": 1, "reason": "x", "user_id": other.admin_id });
+        let r = debit(&app, key, Some("k-4"), stranger).await;
+        assert_eq!((r.status, r.json["errors"][0]["field"].as_str()), (422, Some("user_id")), "{}", r.text);
+        let r = app
+            .post(&format!("/api/v1/workspaces/{ws}/suspend"), Auth::Bearer(key), json!({ "reason": "unpaid" }))
+            .await;
+        assert_eq!(r.status, 200, "{}", r.text);
+        let r = debit(&app, key, Some("k-5"), json!({ "workspace_id": ws, "amount": 1, "reason": "x" })).await;
+        assert_eq!((r.status, r.code()), (403, "workspace_suspended"));
+        let r =
+            debit(&app, &org.read_key, Some("k-6"), json!({ "workspace_id": ws, "amount": 1, "reason": "x" })).await;
+        assert_eq!(r.status, 403, "a read key may not debit");
+        assert_eq!(balance(&app, &org).await, 70, "no refusal moved the balance");
+        assert_eq!(balance(&app, &other).await, 0);
+        assert_ledger_adds_up(&app, &org).await;
+    }
+}
+
+#[tokio::test]
+async fn racing_debits_take_exactly_the_last_credits() {
+    for app in TestApp::all().await {
+        let org = app.org("acme").await;
+        let ws = common::create_ws(&app, &org, json!({ "name": "Busy" })).await["id"].as_str().unwrap().to_owned();
+        grant(&app, &org, 37).await;
+        let calls = (0..100).map(|i| {
+            let (app, key, ws) = (&app, org.admin_key.clone(), ws.clone());
+            async move {
+                debit(
+                    app,
+                    &key,
+                    Some(&format!("race-{i}")),
+                    json!({ "workspace_id": ws, "amount": 1, "reason": "race" }),
+                )
+                .await
+                .status
+            }
+        });
+        let statuses = futures_util::future::join_all(calls).await;
+        let ok = statuses.iter().filter(|s| **s == 201).count();
+        let refused = statuses.iter().filter(|s| **s == 402).count();
+        assert_eq!((ok, refused), (37, 63), "{statuses:?}");
+        assert_eq!(balance(&app, &org).await, 0);
+        assert_ledger_adds_up(&app, &org).await;
+    }
+}
+
+#[tokio::test]
+async fn debits_burn_by_priority_then_category_and_refunds_give_back() {
+    for app in TestApp::all().await {
+        let org = app.org("acme").await;
+        let ws = common::create_ws(&app, &org, json!({ "name": "W" })).await["id"].as_str().unwrap().to_owned();
+        operator_grant(&app, &org, 50, Category::Paid, 50).await;
+        operator_grant(&app, &org, 20, Category::Promotional, 50).await;
+        operator_grant(&app, &org, 10, Category::Paid, 1).await;
+        let key = org.admin_key.as_str();
+        let d = app
+            .post(
+                "/api/v1/credits/debits",
+                Auth::Bearer(key),
+                json!({ "workspace_id": ws, "amount": 25, "reason": "r" }),
+            )
+            .await;
+        assert_eq!(d.status, 201, "{}", d.text);
+        // Priority 1 first (10 paid), then promotional before paid at equal priority (15 of 20).
+        let s = app.get("/api/v1/credits", Auth::Bearer(key)).await;
+        assert_eq!((s.json["paid"].as_i64(), s.json["promotional"].as_i64()), (Some(50), Some(5)), "{}", s.text);
+
+        let refund = format!("/api/v1/credits/debits/{}/refund", d.json["id"].as_str().unwrap());
+        let r = app.post(&refund, Auth::Bearer(key), json!({ "amount": 10 })).await;
+        assert_eq!((r.status, r.json["amount"].as_i64()), (201, Some(10)), "{}", r.text);
+        let r = app.post(&refund, Auth::Bearer(key), json!({ "amount": 16 })).await;
+        assert_eq!((r.status, r.json["errors"][0]["code"].as_str()), (422, Some("over_refundable")), "{}", r.text);
+        let r = app.post(&refund, Auth::Bearer(key), json!({})).await;
+        assert_eq!((r.status, r.json["amount"].as_i64()), (201, Some(15)), "the rest: {}", r.text);
+        let r = app.post(&refund, Auth::Bearer(key), json!({})).await;
+        assert_eq!(r.status, 422, "nothing is left to refund: {}", r.text);
+        let s = app.get("/api/v1/credits", Auth::Bearer(key)).await;
+        assert_eq!(
+            (s.json["balance"].as_i64(), s.json["paid"].as_i64(), s.json["promotional"].as_i64()),
+            (Some(80), Some(60), Some(20))
+        );
+        let day =
+            |d: i64| steward_core::time::Timestamp::from_millis(app.clock_now().millis() + d * 86_400_000).to_rfc3339();
+        let usage = format!("/api/v1/credits/usage?group_by=workspace&from={}&to={}", day(-1), day(1));
+        let u = app.get(&usage, Auth::Bearer(key)).await;
+        assert_eq!((u.status, u.json["total"].as_i64()), (200, Some(0)), "refunded usage is not usage: {}", u.text);
+        assert_ledger_adds_up(&app, &org).await;
+    }
+}
+
+#[tokio::test]
+async fn grants_are_the_operators_and_audited() {
+    for app in TestApp::all().await {
+        let org = app.org("acme").await;
+        let r = app
+            .post("/api/v1/credits/grants", Auth::Bearer(&org.admin_key), json!({ "amount": 5, "category": "paid" }))
+            .await;
+        assert_eq!(r.status, 403, "a Super Admin's key cannot mint credits: {}", r.text);
+        let r = app
+            .post("/api/v1/credits/grants", Auth::Bearer(&org.admin_token), json!({ "amount": 5, "category": "paid" }))
+            .await;
+        assert_eq!(r.status, 403, "nor can a Super Admin: {}", r.text);
+        let e = operator_grant(&app, &org, 500, Category::Paid, 50).await;
+        assert_eq!(e["balance_after"], 500);
+        assert!(app.actions(&org.id).await.contains(&"credits.granted".to_owned()));
+        assert_ledger_adds_up(&app, &org).await;
+    }
+}
+
+#[tokio::test]
+async fn an_alert_fires_once_per_crossing_and_expired_credits_are_written_off() {
+    for app in TestApp::all().await {
+        let org = app.org("acme").await;
+        let ws = common::create_ws(&app, &org, json!({ "name": "W" })).await["id"].as_str().unwrap().to_owned();
+        let key = org.admin_key.as_str();
+        grant(&app, &org, 100).await;
+        let r = app
+            .call(
+                Method::PUT,
+                "/api/v1/credits/alerts",
+                Auth::Bearer(key),
+                Some(json!({ "alerts": [{ "kind": "balance", "threshold": 50 }] })),
+            )
+            .await;
+        assert_eq!(r.status, 200, "{}", r.text);
+        let spend = |amount: i64| {
+            let app = &app;
+            let ws = ws.clone();
+            async move {
+                let r = app
+                    .post(
+                        "/api/v1/credits/debits",
+                        Auth::Bearer(key),
+                        json!({ "workspace_id": ws, "amount": amount, "reason": "r" }),
+                    )
+                    .await;
+                assert_eq!(r.status, 201, "{}", r.text);
+                app.run_jobs().await;
+            }
+        };
+        let lows = || {
+            let (app, org_id) = (&app, org.id.clone());
+            async move { app.actions(&org_id).await.iter().filter(|a| *a == "credits.low").count() }
+        };
+        spend(40).await; // 60: above
+        assert_eq!(lows().await, 0);
+        spend(15).await; // 45: crossed
+        assert_eq!(lows().await, 1);
+        spend(5).await; // 40: still below, no second alert
+        assert_eq!(lows().await, 1);
+        let r = app.get("/api/v1/credits/alerts", Auth::Bearer(key)).await;
+        assert!(r.json["alerts"][0]["fired_at"].is_string(), "{}", r.text);
+        grant(&app, &org, 100).await; // 140: re-armed
+        spend(95).await; // 45: crossed again
+        assert_eq!(lows().await, 2);
+        let mails =
+            app.outbox_messages().iter().filter(|m| String::from_utf8_lossy(m).contains("credits left")).count();
+        assert_eq!(mails, 2, "the Super Admin was told at each crossing");
+
+        // A grant that expires: written off by the expiry job, as an entry.
+        let org_id = org.id.parse().unwrap();
+        let soon = steward_core::time::Timestamp::from_millis(app.clock_now().millis() + 3_600_000);
+        let input = GrantRequest {
+            amount: 30,
+            category: Category::Promotional,
+            priority: Some(0),
+            effective_at: None,
+            expires_at: Some(soon),
+            reason: None,
+        };
+        credits::grant(app.db(), &Ctx::operator(app.clock_now()).in_org(&org_id), input).await.unwrap();
+        assert_eq!(balance(&app, &org).await, 75);
+        app.clock.advance_seconds(3_601);
+        let system = Ctx::system("test", app.clock_now()).in_org(&org_id);
+        assert_eq!(credits::expire(app.db(), &system).await.unwrap(), 1);
+        assert_eq!(balance(&app, &org).await, 45);
+        let t = app.get("/api/v1/credits/transactions?kind=expiry", Auth::Bearer(key)).await;
+        assert_eq!(t.json["data"][0]["amount"].as_i64(), Some(-30), "{}", t.text);
+        assert_ledger_adds_up(&app, &org).await;
+    }
+}

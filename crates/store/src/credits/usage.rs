@@ -1,0 +1,91 @@
+//! Credits used per UTC day, by the organization (`org`, key ''), by
+//! workspace, by user and by campaign: added to in each entry's transaction,
+//! so a usage query reads a few rows a day instead of the whole ledger.
+
+use sqlx::Row;
+use steward_core::credits::day_of;
+use steward_core::time::Timestamp;
+
+use crate::StoreResult;
+use crate::db::{Conn, WriteTx};
+use crate::scope::OrgScope;
+
+/// What usage is counted by.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Dimension {
+    Org,
+    Workspace,
+    User,
+    Campaign,
+}
+
+impl Dimension {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Dimension::Org => "org",
+            Dimension::Workspace => "workspace",
+            Dimension::User => "user",
+            Dimension::Campaign => "campaign",
+        }
+    }
+}
+
+/// Adds `used` (negative for a refund) to the day of `at` for the
+/// organization and each of `keys`.
+pub async fn add(
+    tx: &mut WriteTx,
+    org: &OrgScope,
+    at: Timestamp,
+    keys: &[(Dimension, &str)],
+    used: i64,
+) -> StoreResult<()> {
+    let day = day_of(at);
+    for (dimension, key) in std::iter::once(&(Dimension::Org, "")).chain(keys) {
+        sqlx::query(
+            "INSERT INTO credit_usage (org_id, dimension, key, day, used) VALUES ($1, $2, $3, $4, $5) \
+             ON CONFLICT (org_id, dimension, day, key) DO UPDATE SET used = credit_usage.used + excluded.used",
+        )
+        .bind(org.as_str())
+        .bind(dimension.as_str())
+        .bind(*key)
+        .bind(day)
+        .bind(used)
+        .execute(&mut **tx)
+        .await?;
+    }
+    Ok(())
+}
+
+/// Credits used from `from` to `to` per key of `dimension`, most first.
+pub async fn by_key(
+    c: &mut Conn,
+    org: &OrgScope,
+    dimension: Dimension,
+    from: Timestamp,
+    to: Timestamp,
+) -> StoreResult<Vec<(String, i64)>> {
+    let rows = sqlx::query(
+        "SELECT key, SUM(used) AS used FROM credit_usage WHERE org_id = $1 AND dimension = $2 AND day >= $3 AND day < $4 \
+         GROUP BY key HAVING SUM(used) <> 0 ORDER BY used DESC, key",
+    )
+    .bind(org.as_str())
+    .bind(dimension.as_str())
+    .bind(day_of(from))
+    .bind(to.millis())
+    .fetch_all(c)
+    .await?;
+    rows.iter().map(|r| Ok((r.try_get::<String, _>("key")?, r.try_get::<i64, _>("used")?))).collect()
+}
+
+/// Credits the organization used each day from `from` to `to` (days with none left out).
+pub async fn by_day(c: &mut Conn, org: &OrgScope, from: Timestamp, to: Timestamp) -> StoreResult<Vec<(i64, i64)>> {
+    let rows = sqlx::query(
+        "SELECT day, used FROM credit_usage WHERE org_id = $1 AND dimension = 'org' AND day >= $2 AND day < $3 ORDER BY day",
+    )
+    .bind(org.as_str())
+    .bind(day_of(from))
+    .bind(to.millis())
+    .fetch_all(c)
+    .await?;
+    rows.iter().map(|r| Ok((r.try_get::<i64, _>("day")?, r.try_get::<i64, _>("used")?))).collect()
+}

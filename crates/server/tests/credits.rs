@@ -278,6 +278,22 @@ async fn an_alert_fires_once_per_crossing_and_expired_credits_are_written_off() 
         assert_eq!(balance(&app, &org).await, 45);
         let t = app.get("/api/v1/credits/transactions?kind=expiry", Auth::Bearer(key)).await;
         assert_eq!(t.json["data"][0]["amount"].as_i64(), Some(-30), "{}", t.text);
+
+        // 45 left after 155 used in 30 days: about 8.7 days. A 10-day alert fires, once.
+        let days = json!({ "alerts": [{ "kind": "days_left", "threshold": 10 }] });
+        let r = app.call(Method::PUT, "/api/v1/credits/alerts", Auth::Bearer(key), Some(days)).await;
+        assert_eq!(r.status, 200, "{}", r.text);
+        let s = app.get("/api/v1/credits", Auth::Bearer(key)).await;
+        assert_eq!(
+            (s.json["burn_30_days"].as_i64(), s.json["days_left"].as_f64()),
+            (Some(155), Some(8.7)),
+            "{}",
+            s.text
+        );
+        assert_eq!(credits::check_days_left(app.db(), &system).await.unwrap(), 1);
+        assert_eq!(credits::check_days_left(app.db(), &system).await.unwrap(), 0, "once per crossing");
+        app.run_jobs().await;
+        assert_eq!(lows().await, 3);
         assert_ledger_adds_up(&app, &org).await;
     }
 }

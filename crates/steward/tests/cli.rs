@@ -255,6 +255,22 @@ async fn operator_commands_on_every_engine() {
             assert!(by_operator(action), "{engine}: {action} by the operator: {globex:?}");
         }
 
+        // Credits come from the operator: granted, they are the balance.
+        let grant = ["credits", "grant", "--org", "globex", "--amount", "5000", "--category", "paid"];
+        let o = steward(&db, &grant, None);
+        assert!(o.status.success() && text(&o).contains("the balance is now 5000"), "{engine}: {}", text(&o));
+        let promo = ["credits", "grant", "--org", "globex", "--amount", "250", "--category", "promotional"];
+        let o = steward(&db, &[&promo[..], &["--expires", "2099-01-01T00:00:00Z", "--priority", "10"]].concat(), None);
+        assert!(o.status.success() && text(&o).contains("the balance is now 5250"), "{engine}: {}", text(&o));
+        for (bad, says) in [("0", "--amount"), ("-3", "--amount")] {
+            let o = steward(&db, &["credits", "grant", "--org", "globex", "--amount", bad, "--category", "paid"], None);
+            assert!(!o.status.success() && text(&o).contains(says), "{engine}: {}", text(&o));
+        }
+        let o = steward(&db, &[&grant[..], &["--expires", "yesterday"]].concat(), None);
+        assert!(!o.status.success() && text(&o).contains("--expires"), "{engine}: {}", text(&o));
+        let globex = events_of(&db, "globex").await;
+        assert!(globex.iter().filter(|(a, k, _)| a == "credits.granted" && k == "operator").count() == 2, "{engine}");
+
         // A demo trail: a new organization dated at its start, a chain that verifies.
         let o = steward(&db, &["demo", "audit-events", "--org", "trail", "--count", "3000", "--days", "10"], None);
         assert!(o.status.success() && text(&o).contains("Appended 3000 audit events"), "{engine}: {}", text(&o));

@@ -1,6 +1,7 @@
 //! Credit jobs: an alert that fired (its audit event, which webhooks carry as
 //! `credits.low` or `credits.depleted`, and a letter to every active Super
-//! Admin), and the hourly write-off of grants past their expiry.
+//! Admin), and the hourly pass: grants past their expiry written off,
+//! days-left alerts checked.
 
 use serde::{Deserialize, Serialize};
 use steward_core::ids::{CreditAlertId, OrgId};
@@ -8,7 +9,7 @@ use steward_core::ids::{CreditAlertId, OrgId};
 use super::{Job, JobCtx, JobError};
 use crate::mail::Letter;
 use crate::services::EventExt;
-use crate::services::credits::expire;
+use crate::services::credits::{check_days_left, expire};
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct CreditAlert {
@@ -31,7 +32,10 @@ impl Job for CreditAlert {
             return Ok(());
         };
         let action = if self.balance == 0 { "credits.depleted" } else { "credits.low" };
-        let threshold = format!("{} credits", alert.threshold);
+        let threshold = match alert.kind.as_str() {
+            "days_left" => format!("{} days left", alert.threshold),
+            _ => format!("{} credits", alert.threshold),
+        };
         let event = system.event(&scope, action, "organization", &org).metadata(serde_json::json!({
             "balance": self.balance, "threshold": alert.threshold, "kind": alert.kind,
         }));
@@ -58,7 +62,8 @@ impl Job for CreditsExpiry {
     async fn run(self, ctx: JobCtx) -> Result<(), JobError> {
         let system = ctx.system("credits").in_org(&self.org);
         let written_off = expire(ctx.db(), &system).await?;
-        tracing::debug!(org = %self.org, written_off, "credit expiry");
+        let fired = check_days_left(ctx.db(), &system).await?;
+        tracing::debug!(org = %self.org, written_off, fired, "credit expiry and days-left alerts");
         Ok(())
     }
 }

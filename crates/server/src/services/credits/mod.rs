@@ -384,3 +384,25 @@ pub async fn expire(db: &Db, ctx: &Ctx) -> Result<usize> {
     }
     Ok(written_off)
 }
+
+/// Days-left alerts, checked hourly: each fires when the balance lasts its
+/// threshold in days or fewer at the last 30 days' rate, and re-arms above.
+pub async fn check_days_left(db: &Db, ctx: &Ctx) -> Result<usize> {
+    let org = ctx.authorize(Permission::CreditsRead)?;
+    let s = summary(db, ctx).await?;
+    let mut tx = db.write_deployment().await?;
+    let mut fired = 0;
+    for a in alerts::list(&mut tx, &org).await?.into_iter().filter(|a| a.kind == "days_left") {
+        let below = s.days_left.is_some_and(|d| d <= a.threshold as f64);
+        if below && alerts::set_fired(&mut tx, &org, &a.id, Some(ctx.now)).await? {
+            let job = CreditAlert { alert_id: a.id.clone(), balance: s.balance };
+            let opts = Enqueue { org: Some(org.id().clone()), run_at: None, dedupe_key: None };
+            jobs::enqueue(&mut tx, &job, opts, ctx.now).await?;
+            fired += 1;
+        } else if !below {
+            alerts::set_fired(&mut tx, &org, &a.id, None).await?;
+        }
+    }
+    tx.commit_unaudited().await?;
+    Ok(fired)
+}

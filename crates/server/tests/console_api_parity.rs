@@ -41,6 +41,7 @@ const FORMS: &[(&str, &[&str])] = &[
     ("/settings/organization/workspaces/{id}/members", &["set_member"]),
     ("/settings/organization/workspaces/{id}/members/{user}", &["set_member"]),
     ("/settings/organization/workspaces/{id}/members/{user}/remove", &["remove_member"]),
+    ("/settings/billing/credits/alerts", &["put_alerts"]),
     ("/settings/integrations/api", &["create_api_key"]),
     ("/settings/integrations/api/{id}", &["update_api_key"]),
     ("/settings/integrations/api/{id}/revoke", &["revoke_api_key"]),
@@ -63,14 +64,19 @@ fn console_post_routes() -> Vec<(String, String)> {
         let source = std::fs::read_to_string(&path).expect("read a console module");
         let base =
             source.split("const BASE: &str = \"").nth(1).and_then(|rest| rest.split('"').next()).map(str::to_owned);
-        for line in source.lines().filter(|l| l.contains(".route(") && l.contains("post(")) {
-            let arg = line.split(".route(").nth(1).expect("route arguments");
+        // Each `.route(…)` call, however many share a line.
+        for arg in source.split(".route(").skip(1) {
+            let call = arg.split(".route(").next().unwrap_or(arg);
+            let call = call.split(";\n").next().unwrap_or(call);
+            if !call.contains("post(") {
+                continue;
+            }
             let pattern = if let Some(literal) = arg.strip_prefix('"') {
                 literal.split('"').next().expect("a closing quote").to_owned()
             } else if arg.starts_with("BASE") {
                 base.clone().unwrap_or_else(|| panic!("{} routes BASE without defining it", path.display()))
             } else {
-                panic!("cannot read the route in {}: {line}", path.display())
+                panic!("cannot read the route in {}: {}", path.display(), &arg[..arg.len().min(80)])
             };
             routes.push((pattern, source.clone()));
         }

@@ -307,6 +307,7 @@ mod console {
         "/account/confirm",
         "/account/two-factor",
         "/settings",
+        "/settings/billing/credits",
         "/settings/integrations/api",
         "/settings/integrations/webhooks",
         "/settings/integrations/webhooks/{id}",
@@ -358,6 +359,7 @@ mod console {
             ("POST", "/settings/integrations/api/{id}") => "name=Hijacked&rate_limit_per_minute=1".into(),
             ("POST", "/settings/integrations/api/{id}/revoke") => String::new(),
             ("POST", "/settings/integrations/webhooks") => "url=https%3A%2F%2Fevil.example%2Fin".into(),
+            ("POST", "/settings/billing/credits/alerts") => "balance_alert=999999".into(),
             ("POST", "/settings/integrations/webhooks/{id}/{action}") => format!("delivery_id={}", fx.delivery),
             _ => return None,
         };

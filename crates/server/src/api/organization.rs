@@ -55,6 +55,8 @@ pub struct DashboardView {
     pub content_published_this_week: i64,
     pub active_platform_connections: i64,
     pub storage_bytes_used: i64,
+    /// The organization's credit balance (ORG-2's Credit Balance).
+    pub credit_balance: i64,
     /// The time zone the periods are counted in.
     pub timezone: String,
 }
@@ -63,6 +65,7 @@ pub struct DashboardView {
     responses((status = 200, body = DashboardView), (status = 403, body = Problem)))]
 async fn get_dashboard(State(s): State<AppState>, ctx: Ctx) -> ApiResult<Json<DashboardView>> {
     let (f, timezone) = crate::services::dashboard::figures(&s.db, &ctx).await?;
+    let credit_balance = crate::services::credits::balance(&s.db, &ctx).await?;
     Ok(Json(DashboardView {
         total_workspaces: f.total_workspaces,
         total_users: f.total_users,
@@ -71,6 +74,7 @@ async fn get_dashboard(State(s): State<AppState>, ctx: Ctx) -> ApiResult<Json<Da
         content_published_this_week: f.content_published_this_week,
         active_platform_connections: f.active_platform_connections,
         storage_bytes_used: f.storage_bytes_used,
+        credit_balance,
         timezone,
     }))
 }

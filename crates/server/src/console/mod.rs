@@ -9,6 +9,7 @@ mod account;
 mod audit;
 mod auth;
 mod confirm;
+mod credits;
 mod dialogs;
 pub mod format;
 mod integrations;
@@ -58,6 +59,7 @@ pub fn router() -> Router<AppState> {
         .merge(logo::router())
         .merge(integrations::router())
         .merge(webhooks::router())
+        .merge(credits::router())
 }
 
 /// `?notice=` after an action (see [`session::notice_text`]).

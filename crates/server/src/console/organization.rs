@@ -59,6 +59,7 @@ struct DashboardPage {
     storage: String,
     quota: String,
     storage_percent: i64,
+    credit_balance: String,
 }
 
 async fn show_dashboard(State(s): State<AppState>, session: ConsoleSession, Query(q): Query<NoticeQuery>) -> Response {
@@ -70,6 +71,10 @@ async fn show_dashboard(State(s): State<AppState>, session: ConsoleSession, Quer
         Err(e) => return error_page(&e),
     };
     let percent = (f.storage_bytes_used * 100 / DEFAULT_STORAGE_QUOTA_BYTES).clamp(0, 100);
+    let credit_balance = match crate::services::credits::balance(&s.db, &session.ctx()).await {
+        Ok(b) => format::int(b),
+        Err(e) => return error_page(&e),
+    };
     DashboardPage {
         layout: layout(&s, &session, "Dashboard", "dashboard").await.with_notice(notice_text(q.notice.as_deref())),
         timezone,
@@ -82,6 +87,7 @@ async fn show_dashboard(State(s): State<AppState>, session: ConsoleSession, Quer
         storage: format::bytes(f.storage_bytes_used),
         quota: format::bytes(DEFAULT_STORAGE_QUOTA_BYTES),
         storage_percent: percent,
+        credit_balance,
     }
     .into_response()
 }

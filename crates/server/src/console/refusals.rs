@@ -12,6 +12,8 @@ const LABELS: &[(&str, &str)] = &[
     ("action", "Action type"),
     ("actor", "User"),
     ("admin_email", "Email"),
+    ("balance_alert", "When the balance falls to"),
+    ("days_alert", "When it lasts fewer than"),
     ("admin_name", "Your name"),
     ("admin_password", "Password"),
     ("code", "The code"),

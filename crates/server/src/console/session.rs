@@ -189,6 +189,7 @@ pub fn notice_text(code: Option<&str>) -> Option<String> {
     let text = match code? {
         "signed_in" => "Signed in.",
         "details_saved" => "Changes saved. They apply immediately.",
+        "credit_alerts_saved" => "Alerts saved.",
         "logo_saved" => "Logo updated.",
         "logo_removed" => "Logo removed.",
         "workspace_created" => "Workspace created.",

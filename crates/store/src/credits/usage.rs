@@ -65,7 +65,7 @@ pub async fn by_key(
     to: Timestamp,
 ) -> StoreResult<Vec<(String, i64)>> {
     let rows = sqlx::query(
-        "SELECT key, SUM(used) AS used FROM credit_usage WHERE org_id = $1 AND dimension = $2 AND day >= $3 AND day < $4 \
+        "SELECT key, CAST(SUM(used) AS BIGINT) AS used FROM credit_usage WHERE org_id = $1 AND dimension = $2 AND day >= $3 AND day < $4 \
          GROUP BY key HAVING SUM(used) <> 0 ORDER BY used DESC, key",
     )
     .bind(org.as_str())

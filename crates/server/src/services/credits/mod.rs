@@ -180,6 +180,35 @@ pub async fn grant(db: &Db, ctx: &Ctx, input: GrantRequest) -> Result<EntryView>
     Ok(EntryView::from(&entry))
 }
 
+/// The balance alone, for the dashboard's tile (whoever may see the dashboard).
+pub async fn balance(db: &Db, ctx: &Ctx) -> Result<i64> {
+    let org = ctx.authorize(Permission::OrganizationRead)?;
+    let mut c = db.conn().await?;
+    Ok(store::balance(&mut c, &org).await?)
+}
+
+/// Credits used per workspace from `from` to `to`, most first, with each
+/// workspace's name (a deleted one's id stands in).
+pub async fn usage_by_workspace(
+    db: &Db,
+    ctx: &Ctx,
+    from: Timestamp,
+    to: Timestamp,
+) -> Result<Vec<(String, String, i64)>> {
+    let rows = usage(db, ctx, GroupBy::Workspace, from, to).await?;
+    let org = ctx.authorize(Permission::CreditsRead)?;
+    let mut c = db.conn().await?;
+    let ids: Vec<String> = rows.iter().map(|(id, _)| id.clone()).collect();
+    let names = steward_store::workspaces::names(&mut c, &org, &ids).await?;
+    Ok(rows
+        .into_iter()
+        .map(|(id, used)| {
+            let name = names.iter().find(|(i, _)| *i == id).map_or_else(|| id.clone(), |(_, n)| n.clone());
+            (id, name, used)
+        })
+        .collect())
+}
+
 /// The balance and what it is made of.
 #[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct Summary {

@@ -4,12 +4,7 @@
 mod common;
 
 use axum::http::Method;
-use common::{Auth, TestApp};
-
-fn csrf_of(html: &str) -> String {
-    let at = html.find("name=\"csrf_token\" value=\"").expect("a form with a CSRF token") + 25;
-    html[at..].split('"').next().unwrap().to_owned()
-}
+use common::{Auth, TestApp, csrf_of};
 
 fn secret_in(html: &str) -> Option<String> {
     let at = html.find("id=\"new-key-secret\"")?;

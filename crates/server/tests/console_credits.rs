@@ -5,13 +5,8 @@
 mod common;
 
 use axum::http::Method;
-use common::{Auth, TestApp};
+use common::{Auth, TestApp, csrf_of};
 use serde_json::json;
-
-fn csrf_of(html: &str) -> String {
-    let at = html.find("name=\"csrf_token\" value=\"").expect("a form with a CSRF token") + 25;
-    html[at..].split('"').next().unwrap().to_owned()
-}
 
 #[tokio::test]
 async fn a_super_admin_sees_the_balance_usage_and_history_and_sets_alerts() {

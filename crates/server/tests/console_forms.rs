@@ -4,15 +4,10 @@
 mod common;
 
 use axum::http::Method;
-use common::{Auth, PASSWORD, TestApp};
+use common::{Auth, PASSWORD, TestApp, csrf_of};
 use serde_json::json;
 
 /// The CSRF token of a console page, read from its hidden field.
-fn csrf_of(html: &str) -> String {
-    let at = html.find("name=\"csrf_token\" value=\"").expect("a form with a CSRF token") + 25;
-    html[at..].split('"').next().unwrap().to_owned()
-}
-
 #[tokio::test]
 async fn every_console_form_works_and_checks_its_token() {
     for app in TestApp::all().await {

@@ -358,3 +358,9 @@ pub async fn grant(app: &TestApp, org: &Org, amount: i64) {
         .await
         .expect("the operator grants credits");
 }
+
+/// The CSRF token of a console page, read from its hidden field.
+pub fn csrf_of(html: &str) -> String {
+    let at = html.find("name=\"csrf_token\" value=\"").expect("a form with a CSRF token") + 25;
+    html[at..].split('"').next().unwrap().to_owned()
+}

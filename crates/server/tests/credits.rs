@@ -114,6 +114,18 @@ async fn debits_are_exact_and_idempotent() {
         assert_eq!(r.status, 403, "a read key may not debit");
         assert_eq!(balance(&app, &org).await, 70, "no refusal moved the balance");
         assert_eq!(balance(&app, &other).await, 0);
+
+        // The history as CSV: every entry, newest first, a formula defused.
+        let formula = json!({ "workspace_id": common::create_ws(&app, &org, json!({ "name": "B" })).await["id"], "amount": 1, "reason": "=HYPERLINK(\"x\")" });
+        assert_eq!(debit(&app, key, Some("k-7"), formula).await.status, 201);
+        let csv = app.get("/api/v1/credits/transactions/export", Auth::Bearer(key)).await;
+        assert_eq!(csv.status, 200, "{}", csv.text);
+        let lines: Vec<&str> = csv.text.lines().collect();
+        assert!(lines[0].starts_with("id,occurred_at,kind,amount,balance_after"), "{}", lines[0]);
+        assert_eq!(lines.len(), 1 + 3, "the grant, two debits: {}", csv.text);
+        assert!(lines[1].contains(",debit,-1,69,") && lines[1].contains("\"'=HYPERLINK(\"\"x\"\")\""), "{}", lines[1]);
+        let only = app.get("/api/v1/credits/transactions/export?kind=grant", Auth::Bearer(key)).await;
+        assert_eq!(only.text.lines().count(), 2, "{}", only.text);
         assert_ledger_adds_up(&app, &org).await;
     }
 }

@@ -31,6 +31,7 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(refund_debit))
         .routes(routes!(create_grant))
         .routes(routes!(list_transactions))
+        .routes(routes!(export_transactions))
         .routes(routes!(get_usage))
         .routes(routes!(get_alerts, put_alerts))
 }
@@ -122,6 +123,30 @@ pub struct TransactionQuery {
     pub cursor: Option<String>,
 }
 
+impl TransactionQuery {
+    fn filter(&self) -> Result<EntryFilter, Error> {
+        let mut f = Fields::new();
+        let kind = self.kind.as_deref().filter(|k| !k.is_empty()).and_then(|k| {
+            let parsed = EntryKind::parse(k);
+            if parsed.is_none() {
+                f.push("kind", &rule::NOT_ONE_OF, &[("allowed", &"grant, debit, refund, expiry, adjustment")]);
+            }
+            parsed
+        });
+        let (from, to) = (time_field(&mut f, "from", &self.from), time_field(&mut f, "to", &self.to));
+        f.finish()?;
+        let given = |v: &Option<String>| v.clone().filter(|v| !v.is_empty());
+        Ok(EntryFilter {
+            kind,
+            workspace_id: given(&self.workspace_id),
+            user_id: given(&self.user_id),
+            campaign_id: given(&self.campaign_id),
+            from,
+            to,
+        })
+    }
+}
+
 fn time_field(f: &mut Fields, field: &str, value: &Option<String>) -> Option<Timestamp> {
     let v = value.as_deref().filter(|v| !v.is_empty())?;
     let t = Timestamp::parse_rfc3339(v);
@@ -139,27 +164,93 @@ async fn list_transactions(
     ctx: Ctx,
     ApiQuery(q): ApiQuery<TransactionQuery>,
 ) -> ApiResult<Json<EntryList>> {
-    let mut f = Fields::new();
-    let kind = q.kind.as_deref().filter(|k| !k.is_empty()).and_then(|k| {
-        let parsed = EntryKind::parse(k);
-        if parsed.is_none() {
-            f.push("kind", &rule::NOT_ONE_OF, &[("allowed", &"grant, debit, refund, expiry, adjustment")]);
-        }
-        parsed
-    });
-    let (from, to) = (time_field(&mut f, "from", &q.from), time_field(&mut f, "to", &q.to));
-    f.finish()?;
+    let filter = q.filter()?;
     let page = steward_core::pagination::Page::parse(q.limit, q.cursor.as_deref())?;
-    let filter = EntryFilter {
-        kind,
-        workspace_id: q.workspace_id.filter(|v| !v.is_empty()),
-        user_id: q.user_id.filter(|v| !v.is_empty()),
-        campaign_id: q.campaign_id.filter(|v| !v.is_empty()),
-        from,
-        to,
-    };
     let (rows, next_cursor) = credits::transactions(&s.db, &ctx, &filter, &page).await?;
     Ok(Json(EntryList { data: rows.iter().map(EntryView::from).collect(), next_cursor }))
+}
+
+const CSV_HEADER: &str = "id,occurred_at,kind,amount,balance_after,workspace_id,user_id,campaign_id,grant_id,refunds_id,refunded,reason,actor_type,actor_id,metadata\r\n";
+const EXPORT_BATCH: u32 = 200;
+
+fn push_csv_row(out: &mut String, e: &steward_store::credits::Entry) {
+    let opt = |v: &Option<String>| v.clone().unwrap_or_default();
+    // Numbers are ours and written as they are (a debit's minus is no formula);
+    // text may come from a caller and is defused.
+    let (number, text) = (false, true);
+    let cells = [
+        (e.id.to_string(), number),
+        (e.occurred_at.to_rfc3339(), number),
+        (e.kind.as_str().to_owned(), number),
+        (e.amount.to_string(), number),
+        (e.balance_after.to_string(), number),
+        (opt(&e.workspace_id), text),
+        (opt(&e.user_id), text),
+        (opt(&e.campaign_id), text),
+        (opt(&e.grant_id), text),
+        (opt(&e.refunds_id), text),
+        (e.refunded.to_string(), number),
+        (e.reason.clone(), text),
+        (e.actor_type.clone(), text),
+        (opt(&e.actor_id), text),
+        (e.metadata.to_string(), text),
+    ];
+    for (i, (cell, is_text)) in cells.iter().enumerate() {
+        if i > 0 {
+            out.push(',');
+        }
+        if *is_text {
+            super::audit::push_csv_cell(out, cell);
+        } else {
+            out.push_str(cell);
+        }
+    }
+    out.push_str("\r\n");
+}
+
+/// The filtered history as CSV (RFC 4180, formula cells defused), newest
+/// first, streamed a page at a time. `limit` and `cursor` are not used here.
+#[utoipa::path(get, path = "/credits/transactions/export", tag = "credits", extensions(("x-permission" = json!("credits:read"))),
+    params(TransactionQuery), responses((status = 200, description = "text/csv")))]
+async fn export_transactions(
+    State(s): State<AppState>,
+    ctx: Ctx,
+    ApiQuery(q): ApiQuery<TransactionQuery>,
+) -> ApiResult<Response> {
+    let filter = q.filter()?;
+    // Refused now, not halfway through the stream: permission and range.
+    credits::transactions(&s.db, &ctx, &filter, &steward_core::pagination::Page { limit: 1, after: None }).await?;
+    // State: (the page's cursor, finished?, header written?).
+    let stream = futures_util::stream::unfold((None::<String>, false, false), move |(after, done, header)| {
+        let (s, ctx, filter) = (s.clone(), ctx.clone(), filter.clone());
+        async move {
+            if done {
+                return None;
+            }
+            if !header {
+                return Some((Ok::<_, std::io::Error>(CSV_HEADER.to_owned()), (after, false, true)));
+            }
+            let page = steward_core::pagination::Page { limit: EXPORT_BATCH, after };
+            match credits::transactions(&s.db, &ctx, &filter, &page).await {
+                Ok((rows, next)) if !rows.is_empty() => {
+                    let mut out = String::with_capacity(rows.len() * 200);
+                    rows.iter().for_each(|e| push_csv_row(&mut out, e));
+                    let finished = next.is_none();
+                    let after = next.and_then(|c| steward_core::pagination::decode_cursor(&c).ok());
+                    Some((Ok(out), (after, finished, true)))
+                }
+                Ok(_) => None,
+                Err(e) => Some((Err(std::io::Error::other(e.detail)), (None, true, true))),
+            }
+        }
+    });
+    let mut res = axum::body::Body::from_stream(stream).into_response();
+    res.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static("text/csv; charset=utf-8"));
+    res.headers_mut().insert(
+        header::CONTENT_DISPOSITION,
+        HeaderValue::from_static("attachment; filename=\"credit-transactions.csv\""),
+    );
+    Ok(res)
 }
 
 #[derive(Debug, Deserialize, utoipa::IntoParams)]

@@ -322,9 +322,10 @@ pub fn spec(op: &Op, fx: &Fixtures) -> Option<Call> {
         }
         "PATCH /api/v1/me" => (String::new(), j(json!({ "name": "" }))),
         // Credits.
-        "GET /api/v1/credits" | "GET /api/v1/credits/alerts" | "GET /api/v1/credits/transactions" => {
-            (String::new(), Body::None)
-        }
+        "GET /api/v1/credits"
+        | "GET /api/v1/credits/alerts"
+        | "GET /api/v1/credits/transactions"
+        | "GET /api/v1/credits/transactions/export" => (String::new(), Body::None),
         "GET /api/v1/credits/usage" => {
             ("?group_by=workspace&from=2020-01-01T00:00:00Z&to=2021-01-01T00:00:00Z".into(), Body::None)
         }

@@ -84,6 +84,8 @@ async fn sign_in(b: &browser::Browser, email: &str) {
 
 async fn sign_out(b: &browser::Browser) {
     b.click(".usermenu button[type=submit]").await;
+    // Not just an email field: the page signed out of may have one too (People's invite dialog).
+    wait_notice(b, "You are signed out").await;
     b.wait_for("input[name=email]").await;
 }
 

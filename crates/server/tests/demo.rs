@@ -110,5 +110,31 @@ async fn small_demo_is_consistent() {
         assert!(d["content_published_this_week"].as_i64().unwrap() > 0, "content spread over recent weeks");
         assert!(d["total_users"].as_i64().unwrap() > 60);
         assert!(app.actions(&org.id).await.contains(&"demo.seeded".to_owned()));
+
+        // Credits: 90 days of debits, once; the balance is the ledger's sum and the tile shows it.
+        assert_eq!(report.credit_debits, 3_000);
+        let credits = app.get("/api/v1/credits", key).await.json;
+        let balance = credits["balance"].as_i64().unwrap();
+        assert!(balance > 0 && credits["burn_30_days"].as_i64().unwrap() > 0, "{credits}");
+        assert_eq!(d["credit_balance"].as_i64(), Some(balance));
+        let mut sum = 0;
+        let mut cursor = String::new();
+        loop {
+            let page = app.get(&format!("/api/v1/credits/transactions?limit=200{cursor}"), key).await.json;
+            sum += page["data"].as_array().unwrap().iter().map(|e| e["amount"].as_i64().unwrap()).sum::<i64>();
+            match page["next_cursor"].as_str() {
+                Some(c) => cursor = format!("&cursor={c}"),
+                None => break,
+            }
+        }
+        assert_eq!(sum, balance, "the seeded ledger adds up to the balance");
+        let day =
+            |d: i64| steward_core::time::Timestamp::from_millis(app.clock_now().millis() + d * 86_400_000).to_rfc3339();
+        let usage =
+            app.get(&format!("/api/v1/credits/usage?group_by=workspace&from={}&to={}", day(-91), day(1)), key).await;
+        let by_ws = usage.json["data"].as_array().unwrap();
+        assert!(by_ws.len() >= 5, "usage spread over the active workspaces: {}", usage.text);
+        let used: i64 = by_ws.iter().map(|r| r["used"].as_i64().unwrap()).sum();
+        assert_eq!(used, usage.json["total"].as_i64().unwrap());
     }
 }

@@ -280,7 +280,7 @@ pub async fn run(cli: Cli) -> Result<(), String> {
             let files = settings.files(settings.file_storage, &db);
             let r = demo::seed(&db, &operator(), &files, &org, scale).await.map_err(describe)?;
             println!(
-                "Seeded {org} in {:.1} s: {} workspaces, {} people, {} memberships, {} campaigns, {} content items, {} connections, {} media files.",
+                "Seeded {org} in {:.1} s: {} workspaces, {} people, {} memberships, {} campaigns, {} content items, {} connections, {} media files, {} credit debits over 90 days.",
                 started.elapsed().as_secs_f64(),
                 r.workspaces,
                 r.users,
@@ -288,7 +288,8 @@ pub async fn run(cli: Cli) -> Result<(), String> {
                 r.campaigns,
                 r.content,
                 r.connections,
-                r.media
+                r.media,
+                r.credit_debits
             );
             Ok(())
         }

@@ -1,103 +1,75 @@
-//! `Idempotency-Key` of debits: the first request with a key claims it; its
-//! answer is stored for replay; a request with the key but another body, or
-//! while the first still runs, is told so. Keys are kept at least 24 hours.
+//! `Idempotency-Key` of debits, kept in the debit's own transaction: the key
+//! and its answer commit with the entry or not at all, so a crash never
+//! leaves a key claimed without its debit, nor a debit without its key.
+//! Keys are kept at least 24 hours.
 
 use steward_core::time::Timestamp;
 
 use crate::StoreResult;
-use crate::db::{Conn, WriteTx};
+use crate::db::{Conn, Engine, WriteTx};
 use crate::scope::OrgScope;
 
-/// How long a claim may run before another request may take the key over
-/// (the first one died between claiming and finishing).
-pub const ABANDONED_AFTER_MS: i64 = 60_000;
 /// How long finished keys are kept.
 pub const KEPT_MS: i64 = 24 * 3600 * 1000;
 
+/// A key's stored request and answer.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Claim {
-    /// This request has the key: go on, then [`finish`].
-    Claimed,
-    /// The first request's answer, to send again.
-    Replay { status: u16, response: String },
-    /// The key was used with another body.
-    Reused,
-    /// The first request with the key is still running.
-    InUse,
+pub struct Stored {
+    pub request_hash: String,
+    pub status: u16,
+    pub response: String,
 }
 
-/// Claims `key` for a request whose body hashes to `hash`.
-pub async fn claim(tx: &mut WriteTx, org: &OrgScope, key: &str, hash: &str, now: Timestamp) -> StoreResult<Claim> {
-    let inserted = sqlx::query(
-        "INSERT INTO credit_idempotency (org_id, key, request_hash, started_at) VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING",
-    )
-    .bind(org.as_str())
-    .bind(key)
-    .bind(hash)
-    .bind(now.millis())
-    .execute(&mut **tx)
-    .await?;
-    if inserted.rows_affected() == 1 {
-        return Ok(Claim::Claimed);
+/// Holds `key` for this transaction; `false` when another transaction holds
+/// it (a request with the key still running). On PostgreSQL an advisory lock
+/// taken without waiting; SQLite has one writer, so a second request with the
+/// key waits for the first to commit and then finds its answer.
+pub async fn hold(tx: &mut WriteTx, org: &OrgScope, key: &str) -> StoreResult<bool> {
+    if Engine::of(tx) != Engine::Postgres {
+        return Ok(true);
     }
-    let row: Option<(String, Option<i64>, Option<String>, i64)> = sqlx::query_as(
-        "SELECT request_hash, status, response, started_at FROM credit_idempotency WHERE org_id = $1 AND key = $2",
-    )
-    .bind(org.as_str())
-    .bind(key)
-    .fetch_optional(&mut **tx)
-    .await?;
-    let Some((stored_hash, status, response, started_at)) = row else { return Ok(Claim::InUse) };
-    if stored_hash != hash {
-        return Ok(Claim::Reused);
-    }
-    match (status, response) {
-        (Some(status), Some(response)) => Ok(Claim::Replay { status: status as u16, response }),
-        _ if now.millis() - started_at > ABANDONED_AFTER_MS => {
-            let taken = sqlx::query(
-                "UPDATE credit_idempotency SET started_at = $3 WHERE org_id = $1 AND key = $2 AND status IS NULL AND started_at = $4",
-            )
+    let (held,): (bool,) = sqlx::query_as("SELECT pg_try_advisory_xact_lock(hashtextextended($1, 7))")
+        .bind(format!("credit-debit:{}:{key}", org.as_str()))
+        .fetch_one(&mut **tx)
+        .await?;
+    Ok(held)
+}
+
+/// The answer stored for `key`, if a request with it finished.
+pub async fn stored(c: &mut Conn, org: &OrgScope, key: &str) -> StoreResult<Option<Stored>> {
+    let row: Option<(String, Option<i64>, Option<String>)> =
+        sqlx::query_as("SELECT request_hash, status, response FROM credit_idempotency WHERE org_id = $1 AND key = $2")
             .bind(org.as_str())
             .bind(key)
-            .bind(now.millis())
-            .bind(started_at)
-            .execute(&mut **tx)
+            .fetch_optional(c)
             .await?;
-            Ok(if taken.rows_affected() == 1 { Claim::Claimed } else { Claim::InUse })
-        }
-        _ => Ok(Claim::InUse),
-    }
+    Ok(row.and_then(|(request_hash, status, response)| {
+        Some(Stored { request_hash, status: u16::try_from(status?).ok()?, response: response? })
+    }))
 }
 
-/// Stores the answer to replay for `key`.
-pub async fn finish(
+/// Stores the answer to replay for `key`; a key stored meanwhile keeps its own.
+pub async fn record(
     tx: &mut WriteTx,
     org: &OrgScope,
     key: &str,
+    request_hash: &str,
     status: u16,
     response: &str,
     now: Timestamp,
 ) -> StoreResult<()> {
     sqlx::query(
-        "UPDATE credit_idempotency SET status = $3, response = $4, finished_at = $5 WHERE org_id = $1 AND key = $2",
+        "INSERT INTO credit_idempotency (org_id, key, request_hash, status, response, started_at, finished_at) \
+         VALUES ($1, $2, $3, $4, $5, $6, $6) ON CONFLICT DO NOTHING",
     )
     .bind(org.as_str())
     .bind(key)
+    .bind(request_hash)
     .bind(i64::from(status))
     .bind(response)
     .bind(now.millis())
     .execute(&mut **tx)
     .await?;
-    Ok(())
-}
-
-/// Gives the key up (our side failed): the client may try again with it.
-pub async fn release(c: &mut Conn, org: &OrgScope, key: &str) -> StoreResult<()> {
-    sqlx::query("DELETE FROM credit_idempotency WHERE org_id = $1 AND key = $2 AND status IS NULL")
-        .bind(org.as_str())
-        .bind(key)
-        .execute(c)
-        .await?;
     Ok(())
 }
 

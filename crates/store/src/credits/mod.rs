@@ -366,3 +366,27 @@ pub async fn refunded_to(c: &mut Conn, org: &OrgScope, id: &CreditEntryId) -> St
     .await?;
     rows.iter().map(|r| Ok((r.try_get::<String, _>("grant_id")?, r.try_get::<i64, _>("amount")?))).collect()
 }
+
+/// Whether the organization's ledger has any entry.
+pub async fn has_entries(c: &mut Conn, org: &OrgScope) -> StoreResult<bool> {
+    let found: Option<(i64,)> = sqlx::query_as("SELECT 1 FROM credit_entries WHERE org_id = $1 LIMIT 1")
+        .bind(org.as_str())
+        .fetch_optional(c)
+        .await?;
+    Ok(found.is_some())
+}
+
+/// Adds to the balance without the checks of [`change_balance`]: for a
+/// history written in bulk (the demo seed), whose entries say the same.
+pub async fn add_to_balance(tx: &mut WriteTx, org: &OrgScope, amount: i64, now: Timestamp) -> StoreResult<()> {
+    sqlx::query(
+        "INSERT INTO credit_accounts (org_id, balance, updated_at) VALUES ($1, $2, $3) \
+         ON CONFLICT (org_id) DO UPDATE SET balance = credit_accounts.balance + excluded.balance, updated_at = excluded.updated_at",
+    )
+    .bind(org.as_str())
+    .bind(amount)
+    .bind(now.millis())
+    .execute(&mut **tx)
+    .await?;
+    Ok(())
+}

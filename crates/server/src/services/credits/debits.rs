@@ -11,7 +11,7 @@ use steward_core::messages::{problem, rule};
 use steward_core::permissions::Permission;
 use steward_core::validate::{self, Fields};
 use steward_core::{Error, Result};
-use steward_store::credits::idempotency::{self, Claim};
+use steward_store::credits::idempotency;
 use steward_store::credits::usage::{self, Dimension};
 use steward_store::credits::{self as store, Entry};
 use steward_store::{Db, OrgScope, WriteTx, audit};
@@ -63,35 +63,35 @@ pub async fn debit(db: &Db, ctx: &Ctx, key: Option<&str>, body: DebitRequest) ->
     if key.is_empty() || key.len() > KEY_MAX || !key.bytes().all(|b| b.is_ascii_graphic()) {
         return Err(Error::field("Idempotency-Key", &rule::INVALID_IDEMPOTENCY_KEY, &[("max", &KEY_MAX)]));
     }
+    let hash = hash_of(&body);
+    // One transaction: the key, the debit and its answer commit together.
     let mut tx = db.write_deployment().await?;
-    let claim = idempotency::claim(&mut tx, &org, key, &hash_of(&body), ctx.now).await?;
-    tx.commit_unaudited().await?;
-    match claim {
-        Claim::Claimed => {}
-        Claim::Replay { status, response } => return Ok(Answer { status, body: response, replayed: true }),
-        Claim::Reused => return Err(Error::new(422, &problem::IDEMPOTENCY_KEY_REUSED, &[])),
-        Claim::InUse => return Err(Error::conflict(&problem::IDEMPOTENCY_KEY_IN_USE, &[])),
+    if !idempotency::hold(&mut tx, &org, key).await? {
+        return Err(Error::conflict(&problem::IDEMPOTENCY_KEY_IN_USE, &[]));
     }
-    let mut tx = db.write_deployment().await?;
+    if let Some(first) = idempotency::stored(&mut tx, &org, key).await? {
+        if first.request_hash != hash {
+            return Err(Error::new(422, &problem::IDEMPOTENCY_KEY_REUSED, &[]));
+        }
+        return Ok(Answer { status: first.status, body: first.response, replayed: true });
+    }
     match apply(&mut tx, &org, ctx, &body).await {
         Ok(view) => {
             let answer = serde_json::to_string(&view).map_err(|_| Error::internal())?;
-            idempotency::finish(&mut tx, &org, key, 201, &answer, ctx.now).await?;
+            idempotency::record(&mut tx, &org, key, &hash, 201, &answer, ctx.now).await?;
             tx.commit_unaudited().await?;
             Ok(Answer { status: 201, body: answer, replayed: false })
         }
-        Err(e) => {
+        Err(e) if e.status < 500 => {
+            // A refusal is the key's answer too, as Stripe keeps it; the
+            // debit's writes roll back, the answer is kept on its own.
             drop(tx);
-            let mut c = db.write_deployment().await?;
-            if e.status >= 500 {
-                idempotency::release(&mut c, &org, key).await?;
-            } else {
-                // A refusal is the key's answer too, as Stripe keeps it.
-                idempotency::finish(&mut c, &org, key, e.status, &crate::error::problem_json(&e), ctx.now).await?;
-            }
-            c.commit_unaudited().await?;
+            let mut tx = db.write_deployment().await?;
+            idempotency::record(&mut tx, &org, key, &hash, e.status, &crate::error::problem_json(&e), ctx.now).await?;
+            tx.commit_unaudited().await?;
             Err(e)
         }
+        Err(e) => Err(e),
     }
 }
 

@@ -4,6 +4,7 @@
 //! Deterministic: the same scale gives the same shape.
 
 mod audit_trail;
+mod credits;
 
 use serde_json::json;
 use steward_core::audit::target;
@@ -35,6 +36,8 @@ struct Sizes {
     campaigns_per_workspace: (usize, usize),
     content_per_campaign: usize,
     media_per_workspace: usize,
+    /// Credit debits over the last 90 days.
+    debits: usize,
 }
 
 impl Scale {
@@ -47,6 +50,7 @@ impl Scale {
                 campaigns_per_workspace: (0, 60),
                 content_per_campaign: 12,
                 media_per_workspace: 2,
+                debits: 3_000,
             },
             Scale::Large => Sizes {
                 workspaces: 1_000,
@@ -56,6 +60,7 @@ impl Scale {
                 campaigns_per_workspace: (100, 100),
                 content_per_campaign: 10,
                 media_per_workspace: 1,
+                debits: 100_000,
             },
         }
     }
@@ -70,6 +75,7 @@ pub struct SeedReport {
     pub content: usize,
     pub connections: usize,
     pub media: usize,
+    pub credit_debits: usize,
 }
 
 /// xorshift64*: small, fast and repeatable; nothing here needs secrecy.
@@ -236,6 +242,7 @@ pub async fn seed(db: &Db, ctx: &Ctx, files: &Files, org_slug: &str, scale: Scal
 
     let (mut campaigns, mut content, mut members, mut connections, mut media) =
         (vec![], vec![], vec![], vec![], vec![]);
+    let mut spenders = Vec::new();
     for w in 0..sizes.workspaces {
         let ws = WorkspaceId::new();
         let name = format!("{} {}", rng.pick(BRAND_A), rng.pick(BRAND_B));
@@ -288,8 +295,10 @@ pub async fn seed(db: &Db, ctx: &Ctx, files: &Files, org_slug: &str, scale: Scal
 
         // Campaigns and their content.
         let campaign_count = rng.between(sizes.campaigns_per_workspace);
+        let mut campaign_ids = Vec::new();
         for _ in 0..campaign_count {
             let cid = CampaignId::new();
+            campaign_ids.push(cid.to_string());
             let c_created = now.plus_seconds(-(rng.below(180) as i64) * day - rng.below(86_400) as i64);
             let mut c_status = match rng.below(100) {
                 0..=29 => "active",
@@ -437,6 +446,10 @@ pub async fn seed(db: &Db, ctx: &Ctx, files: &Files, org_slug: &str, scale: Scal
         )
         .await?;
         report.workspaces += 1;
+        if kind == "active" {
+            let users = chosen.iter().map(|u| user_ids[*u].to_string()).collect();
+            spenders.push(credits::Target { workspace: ws.to_string(), users, campaigns: campaign_ids });
+        }
         report.memberships += members.len();
         report.campaigns += campaigns.len();
         report.content += content.len();
@@ -445,9 +458,10 @@ pub async fn seed(db: &Db, ctx: &Ctx, files: &Files, org_slug: &str, scale: Scal
         flush(&mut tx, &mut members, &mut campaigns, &mut content, &mut connections, &mut media).await?;
     }
 
+    report.credit_debits = credits::seed(&mut tx, &scope, &spenders, &mut rng, now, sizes.debits).await?;
     let e = ctx.event(&scope, "demo.seeded", target::ORGANIZATION, &org.id).metadata(json!({
         "scale": if scale == Scale::Large { "large" } else { "small" },
-        "workspaces": report.workspaces, "users": report.users, "campaigns": report.campaigns, "content": report.content,
+        "workspaces": report.workspaces, "users": report.users, "campaigns": report.campaigns, "content": report.content, "credit_debits": report.credit_debits,
     }));
     let done = audit::append(&mut tx, e).await?;
     // The bulk rows bypassed the rollups: compute them once from the rows.

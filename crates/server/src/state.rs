@@ -70,6 +70,8 @@ pub struct AppState {
     pub mailer: Mailer,
     /// Counts each API key's requests against its limit (`redis_url` shares the counts).
     pub limiter: Arc<RateLimiter>,
+    /// Credit debits waiting for their organization's next ledger transaction.
+    pub debits: crate::services::credits::batch::Debits,
 }
 
 /// The sender when `mail_from` is not set.
@@ -88,7 +90,8 @@ impl AppState {
         let config = Arc::new(config);
         let metrics = Metrics::default();
         let limiter = Arc::new(RateLimiter::local(metrics.clone()));
-        Self { db, config, clock: Arc::new(SystemClock), sealer, files, metrics, mailer, limiter }
+        let debits = crate::services::credits::batch::Debits::new(db.clone());
+        Self { db, config, clock: Arc::new(SystemClock), sealer, files, metrics, mailer, limiter, debits }
     }
 
     /// Shares API key limits with every instance through Redis at `url`.

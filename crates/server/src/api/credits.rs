@@ -69,7 +69,7 @@ async fn create_debit(
     ApiJson(body): ApiJson<DebitRequest>,
 ) -> ApiResult<Response> {
     let key = headers.get("idempotency-key").and_then(|v| v.to_str().ok());
-    let answer = debits::debit(&s.db, &ctx, key, body).await?;
+    let answer = debits::debit(&s.debits, &ctx, key, body).await?;
     let status = StatusCode::from_u16(answer.status).unwrap_or(StatusCode::CREATED);
     let content_type = if status.is_success() { "application/json" } else { "application/problem+json" };
     let mut res = (status, [(header::CONTENT_TYPE, content_type)], answer.body).into_response();

@@ -16,6 +16,7 @@ use steward_store::credits::usage::{self, Dimension};
 use steward_store::credits::{self as store, Entry};
 use steward_store::{Db, OrgScope, WriteTx, audit};
 
+use super::batch::{Debits, Waiting};
 use super::{EntryView, after_change, ledger_entry};
 use crate::services::{Ctx, EventExt};
 
@@ -56,40 +57,42 @@ fn hash_of(body: &DebitRequest) -> String {
     steward_core::tokens::hash_secret(&canonical)
 }
 
-/// Debits credits for `body`, once per `key`.
-pub async fn debit(db: &Db, ctx: &Ctx, key: Option<&str>, body: DebitRequest) -> Result<Answer> {
+/// Debits credits for `body`, once per `key`: queued for the organization's
+/// next ledger transaction ([`super::batch`]).
+pub async fn debit(debits: &Debits, ctx: &Ctx, key: Option<&str>, body: DebitRequest) -> Result<Answer> {
     let org = ctx.authorize(Permission::CreditsDebit)?;
     let key = key.ok_or_else(|| Error::bad_request(&problem::IDEMPOTENCY_KEY_REQUIRED, &[]))?;
     if key.is_empty() || key.len() > KEY_MAX || !key.bytes().all(|b| b.is_ascii_graphic()) {
         return Err(Error::field("Idempotency-Key", &rule::INVALID_IDEMPOTENCY_KEY, &[("max", &KEY_MAX)]));
     }
     let hash = hash_of(&body);
-    // One transaction: the key, the debit and its answer commit together.
-    let mut tx = db.write_deployment().await?;
-    if !idempotency::hold(&mut tx, &org, key).await? {
-        return Err(Error::conflict(&problem::IDEMPOTENCY_KEY_IN_USE, &[]));
+    debits.submit(&org, Waiting { ctx: ctx.clone(), key: key.to_owned(), hash, body }).await
+}
+
+/// One debit in the batch's transaction: its key, its checks and writes, its
+/// stored answer. The inner result is the debit's answer; the outer error
+/// is the transaction's (the batch starts over one debit at a time).
+pub(super) async fn step(tx: &mut WriteTx, org: &OrgScope, w: &Waiting) -> Result<Result<Answer>> {
+    if !idempotency::hold(tx, org, &w.key).await? {
+        return Ok(Err(Error::conflict(&problem::IDEMPOTENCY_KEY_IN_USE, &[])));
     }
-    if let Some(first) = idempotency::stored(&mut tx, &org, key).await? {
-        if first.request_hash != hash {
-            return Err(Error::new(422, &problem::IDEMPOTENCY_KEY_REUSED, &[]));
+    if let Some(first) = idempotency::stored(tx, org, &w.key).await? {
+        if first.request_hash != w.hash {
+            return Ok(Err(Error::new(422, &problem::IDEMPOTENCY_KEY_REUSED, &[])));
         }
-        return Ok(Answer { status: first.status, body: first.response, replayed: true });
+        return Ok(Ok(Answer { status: first.status, body: first.response, replayed: true }));
     }
-    match apply(&mut tx, &org, ctx, &body).await {
+    let now = w.ctx.now;
+    match apply(tx, org, &w.ctx, &w.body).await {
         Ok(view) => {
             let answer = serde_json::to_string(&view).map_err(|_| Error::internal())?;
-            idempotency::record(&mut tx, &org, key, &hash, 201, &answer, ctx.now).await?;
-            tx.commit_unaudited().await?;
-            Ok(Answer { status: 201, body: answer, replayed: false })
+            idempotency::record(tx, org, &w.key, &w.hash, 201, &answer, now).await?;
+            Ok(Ok(Answer { status: 201, body: answer, replayed: false }))
         }
+        // A refusal is the key's answer too, as Stripe keeps it; it wrote nothing else.
         Err(e) if e.status < 500 => {
-            // A refusal is the key's answer too, as Stripe keeps it; the
-            // debit's writes roll back, the answer is kept on its own.
-            drop(tx);
-            let mut tx = db.write_deployment().await?;
-            idempotency::record(&mut tx, &org, key, &hash, e.status, &crate::error::problem_json(&e), ctx.now).await?;
-            tx.commit_unaudited().await?;
-            Err(e)
+            idempotency::record(tx, org, &w.key, &w.hash, e.status, &crate::error::problem_json(&e), now).await?;
+            Ok(Err(e))
         }
         Err(e) => Err(e),
     }
@@ -133,7 +136,9 @@ async fn apply(tx: &mut WriteTx, org: &OrgScope, ctx: &Ctx, body: &DebitRequest)
     };
     let lots: Vec<_> = store::usable_grants(tx, org, ctx.now).await?.iter().map(|g| g.lot()).collect();
     let Some(taken) = rules::allocate(&lots, amount, ctx.now) else {
-        // The balance counts grants that have expired but are not yet written off.
+        // The balance counts grants that have expired but are not yet written
+        // off: put it back (a refusal writes nothing; others share this transaction).
+        store::change_balance(tx, org, amount, ctx.now).await?;
         let usable = lots.iter().filter(|l| l.usable(ctx.now)).map(|l| l.remaining).sum();
         return Err(insufficient(usable, amount));
     };

@@ -2,6 +2,7 @@
 //! platform operator, the transaction history, usage and alerts. Debits and
 //! refunds are in [`debits`].
 
+pub mod batch;
 pub mod debits;
 
 use serde::{Deserialize, Serialize};

@@ -11,7 +11,7 @@ use crate::db::{Conn, WriteTx};
 use crate::scope::OrgScope;
 
 /// What usage is counted by.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Dimension {
     Org,
     Workspace,
@@ -41,18 +41,31 @@ pub async fn add(
 ) -> StoreResult<()> {
     let day = day_of(at);
     for (dimension, key) in std::iter::once(&(Dimension::Org, "")).chain(keys) {
-        sqlx::query(
-            "INSERT INTO credit_usage (org_id, dimension, key, day, used) VALUES ($1, $2, $3, $4, $5) \
-             ON CONFLICT (org_id, dimension, day, key) DO UPDATE SET used = credit_usage.used + excluded.used",
-        )
-        .bind(org.as_str())
-        .bind(dimension.as_str())
-        .bind(*key)
-        .bind(day)
-        .bind(used)
-        .execute(&mut **tx)
-        .await?;
+        add_day(tx, org, *dimension, key, day, used).await?;
     }
+    Ok(())
+}
+
+/// Adds `used` to one day of one key (a batch of debits sums its usage first).
+pub async fn add_day(
+    tx: &mut WriteTx,
+    org: &OrgScope,
+    dimension: Dimension,
+    key: &str,
+    day: i64,
+    used: i64,
+) -> StoreResult<()> {
+    sqlx::query(
+        "INSERT INTO credit_usage (org_id, dimension, key, day, used) VALUES ($1, $2, $3, $4, $5) \
+         ON CONFLICT (org_id, dimension, day, key) DO UPDATE SET used = credit_usage.used + excluded.used",
+    )
+    .bind(org.as_str())
+    .bind(dimension.as_str())
+    .bind(key)
+    .bind(day)
+    .bind(used)
+    .execute(&mut **tx)
+    .await?;
     Ok(())
 }
 

@@ -15,7 +15,7 @@ use steward_core::{Error, Result};
 use steward_store::{Db, OrgScope};
 use tokio::sync::{mpsc, oneshot};
 
-use super::debits::{Answer, DebitRequest, step};
+use super::debits::{Answer, DebitRequest, Shared, step};
 use crate::services::Ctx;
 
 /// The most debits one transaction applies.
@@ -104,10 +104,12 @@ async fn run(db: Db, org: OrgScope, mut rx: mpsc::UnboundedReceiver<Queued>) {
 /// Applies `waiting` in order in one transaction; each its own answer.
 async fn together(db: &Db, org: &OrgScope, waiting: &[Waiting]) -> Result<Vec<Result<Answer>>> {
     let mut tx = db.write_deployment().await?;
+    let mut shared = Shared::default();
     let mut answers = Vec::with_capacity(waiting.len());
     for w in waiting {
-        answers.push(step(&mut tx, org, w).await?);
+        answers.push(step(&mut tx, org, w, &mut shared).await?);
     }
+    shared.flush(&mut tx, org).await?;
     tx.commit_unaudited().await?;
     Ok(answers)
 }

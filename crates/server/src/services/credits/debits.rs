@@ -3,21 +3,25 @@
 //! audit event: the ledger entry is its record. It queues on the account's
 //! row, so concurrent debits never overdraw and each knows its balance after.
 
+use std::collections::HashMap;
+
 use serde::Deserialize;
 use serde_json::{Value, json};
-use steward_core::credits::{self as rules, EntryKind};
+use steward_core::credits::{self as rules, EntryKind, Lot};
 use steward_core::ids::{CampaignId, CreditEntryId, UserId, WorkspaceId};
 use steward_core::messages::{problem, rule};
 use steward_core::permissions::Permission;
 use steward_core::validate::{self, Fields};
+use steward_core::workspaces::WorkspaceStatus;
 use steward_core::{Error, Result};
+use steward_store::credits::alerts::Alert;
 use steward_store::credits::idempotency;
 use steward_store::credits::usage::{self, Dimension};
 use steward_store::credits::{self as store, Entry};
 use steward_store::{Db, OrgScope, WriteTx, audit};
 
 use super::batch::{Debits, Waiting};
-use super::{EntryView, after_change, ledger_entry};
+use super::{EntryView, after_change, after_change_with, ledger_entry};
 use crate::services::{Ctx, EventExt};
 
 /// The longest `Idempotency-Key` kept.
@@ -72,7 +76,7 @@ pub async fn debit(debits: &Debits, ctx: &Ctx, key: Option<&str>, body: DebitReq
 /// One debit in the batch's transaction: its key, its checks and writes, its
 /// stored answer. The inner result is the debit's answer; the outer error
 /// is the transaction's (the batch starts over one debit at a time).
-pub(super) async fn step(tx: &mut WriteTx, org: &OrgScope, w: &Waiting) -> Result<Result<Answer>> {
+pub(super) async fn step(tx: &mut WriteTx, org: &OrgScope, w: &Waiting, shared: &mut Shared) -> Result<Result<Answer>> {
     if !idempotency::hold(tx, org, &w.key).await? {
         return Ok(Err(Error::conflict(&problem::IDEMPOTENCY_KEY_IN_USE, &[])));
     }
@@ -83,7 +87,7 @@ pub(super) async fn step(tx: &mut WriteTx, org: &OrgScope, w: &Waiting) -> Resul
         return Ok(Ok(Answer { status: first.status, body: first.response, replayed: true }));
     }
     let now = w.ctx.now;
-    match apply(tx, org, &w.ctx, &w.body).await {
+    match apply(tx, org, &w.ctx, &w.body, shared).await {
         Ok(view) => {
             let answer = serde_json::to_string(&view).map_err(|_| Error::internal())?;
             idempotency::record(tx, org, &w.key, &w.hash, 201, &answer, now).await?;
@@ -98,8 +102,35 @@ pub(super) async fn step(tx: &mut WriteTx, org: &OrgScope, w: &Waiting) -> Resul
     }
 }
 
+/// What the debits of one transaction read once: their workspaces' states,
+/// the alert thresholds, the usable grants as the batch leaves them, and
+/// the usage they add (written once, before the commit).
+#[derive(Default)]
+pub(super) struct Shared {
+    workspaces: HashMap<WorkspaceId, Option<(WorkspaceStatus, Option<String>)>>,
+    alerts: Option<Vec<Alert>>,
+    lots: Option<Vec<Lot>>,
+    usage: HashMap<(Dimension, String, i64), i64>,
+}
+
+impl Shared {
+    /// Writes the usage the batch's debits added.
+    pub(super) async fn flush(&mut self, tx: &mut WriteTx, org: &OrgScope) -> Result<()> {
+        for ((dimension, key, day), used) in self.usage.drain() {
+            usage::add_day(tx, org, dimension, &key, day, used).await?;
+        }
+        Ok(())
+    }
+}
+
 /// The checks and the writes of one debit, in the caller's transaction.
-async fn apply(tx: &mut WriteTx, org: &OrgScope, ctx: &Ctx, body: &DebitRequest) -> Result<EntryView> {
+async fn apply(
+    tx: &mut WriteTx,
+    org: &OrgScope,
+    ctx: &Ctx,
+    body: &DebitRequest,
+    shared: &mut Shared,
+) -> Result<EntryView> {
     let mut f = Fields::new();
     let amount = f.check(rules::amount("amount", body.amount));
     let reason = f.check(validate::name("reason", &body.reason));
@@ -118,8 +149,17 @@ async fn apply(tx: &mut WriteTx, org: &OrgScope, ctx: &Ctx, body: &DebitRequest)
     else {
         return Err(Error::internal());
     };
-    let workspace = steward_store::workspaces::get(tx, org, &ws).await?.ok_or_else(|| Error::not_found("workspace"))?;
-    steward_core::workspaces::require_active_for_changes(workspace.status, workspace.status_reason.as_deref())?;
+    let state = match shared.workspaces.get(&ws) {
+        Some(known) => known.clone(),
+        None => {
+            let w = steward_store::workspaces::get(tx, org, &ws).await?;
+            let state = w.map(|w| (w.status, w.status_reason));
+            shared.workspaces.insert(ws.clone(), state.clone());
+            state
+        }
+    };
+    let (status, status_reason) = state.ok_or_else(|| Error::not_found("workspace"))?;
+    steward_core::workspaces::require_active_for_changes(status, status_reason.as_deref())?;
     if let Some(u) = &user
         && !steward_store::workspaces::is_member(tx, org, &ws, u).await?
     {
@@ -134,8 +174,12 @@ async fn apply(tx: &mut WriteTx, org: &OrgScope, ctx: &Ctx, body: &DebitRequest)
     let Some(balance_after) = store::change_balance(tx, org, -amount, ctx.now).await? else {
         return Err(insufficient(store::balance(tx, org).await?, amount));
     };
-    let lots: Vec<_> = store::usable_grants(tx, org, ctx.now).await?.iter().map(|g| g.lot()).collect();
-    let Some(taken) = rules::allocate(&lots, amount, ctx.now) else {
+    // Read once the account's row is held: no other transaction changes the grants meanwhile.
+    if shared.lots.is_none() {
+        shared.lots = Some(store::usable_grants(tx, org, ctx.now).await?.iter().map(|g| g.lot()).collect());
+    }
+    let lots = shared.lots.as_mut().ok_or_else(Error::internal)?;
+    let Some(taken) = rules::allocate(lots, amount, ctx.now) else {
         // The balance counts grants that have expired but are not yet written
         // off: put it back (a refusal writes nothing; others share this transaction).
         store::change_balance(tx, org, amount, ctx.now).await?;
@@ -146,6 +190,9 @@ async fn apply(tx: &mut WriteTx, org: &OrgScope, ctx: &Ctx, body: &DebitRequest)
         if !store::adjust_grant(tx, org, grant, -take).await? {
             return Err(Error::internal()); // the account's row lock makes this unreachable
         }
+        if let Some(lot) = lots.iter_mut().find(|l| &l.id == grant) {
+            lot.remaining -= take;
+        }
     }
     let entry = Entry {
         workspace_id: Some(ws.to_string()),
@@ -155,8 +202,15 @@ async fn apply(tx: &mut WriteTx, org: &OrgScope, ctx: &Ctx, body: &DebitRequest)
         ..ledger_entry(org, ctx, EntryKind::Debit, -amount, balance_after, reason)
     };
     store::insert_entry(tx, &entry, &taken).await?;
-    usage::add(tx, org, ctx.now, &dimensions(&entry), amount).await?;
-    after_change(tx, org, balance_after + amount, balance_after, ctx.now).await?;
+    let day = steward_core::credits::day_of(ctx.now);
+    for (dimension, key) in std::iter::once((Dimension::Org, "")).chain(dimensions(&entry)) {
+        *shared.usage.entry((dimension, key.to_owned(), day)).or_default() += amount;
+    }
+    if shared.alerts.is_none() {
+        shared.alerts = Some(steward_store::credits::alerts::list(tx, org).await?);
+    }
+    let list = shared.alerts.as_deref().unwrap_or_default();
+    after_change_with(tx, org, list, balance_after + amount, balance_after, ctx.now).await?;
     Ok(EntryView::from(&entry))
 }
 

@@ -100,7 +100,20 @@ fn ledger_entry(org: &OrgScope, ctx: &Ctx, kind: EntryKind, amount: i64, balance
 /// After the balance moved from `before` to `after`: alerts it fell to fire
 /// (by a job, so the change waits on nothing), those it rose above re-arm.
 async fn after_change(tx: &mut WriteTx, org: &OrgScope, before: i64, after: i64, now: Timestamp) -> Result<()> {
-    for a in alerts::list(tx, org).await?.into_iter().filter(|a| a.kind == "balance") {
+    let list = alerts::list(tx, org).await?;
+    after_change_with(tx, org, &list, before, after, now).await
+}
+
+/// [`after_change`] with the thresholds already read (a batch of debits reads them once).
+async fn after_change_with(
+    tx: &mut WriteTx,
+    org: &OrgScope,
+    list: &[Alert],
+    before: i64,
+    after: i64,
+    now: Timestamp,
+) -> Result<()> {
+    for a in list.iter().filter(|a| a.kind == "balance") {
         if rules::crossed_down(a.threshold, before, after) && alerts::set_fired(tx, org, &a.id, Some(now)).await? {
             let job = CreditAlert { alert_id: a.id.clone(), balance: after };
             jobs::enqueue(tx, &job, Enqueue { org: Some(org.id().clone()), run_at: None, dedupe_key: None }, now)

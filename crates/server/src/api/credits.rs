@@ -125,26 +125,49 @@ pub struct TransactionQuery {
 
 impl TransactionQuery {
     fn filter(&self) -> Result<EntryFilter, Error> {
-        let mut f = Fields::new();
-        let kind = self.kind.as_deref().filter(|k| !k.is_empty()).and_then(|k| {
-            let parsed = EntryKind::parse(k);
-            if parsed.is_none() {
-                f.push("kind", &rule::NOT_ONE_OF, &[("allowed", &"grant, debit, refund, expiry, adjustment")]);
-            }
-            parsed
-        });
-        let (from, to) = (time_field(&mut f, "from", &self.from), time_field(&mut f, "to", &self.to));
-        f.finish()?;
-        let given = |v: &Option<String>| v.clone().filter(|v| !v.is_empty());
-        Ok(EntryFilter {
-            kind,
-            workspace_id: given(&self.workspace_id),
-            user_id: given(&self.user_id),
-            campaign_id: given(&self.campaign_id),
-            from,
-            to,
-        })
+        let q = self;
+        entry_filter([&q.kind, &q.workspace_id, &q.user_id, &q.campaign_id, &q.from, &q.to])
     }
+}
+
+/// The history's filters, as CSV: the same as the list's, without its pages.
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct ExportQuery {
+    /// `grant`, `debit`, `refund`, `expiry` or `adjustment`.
+    pub kind: Option<String>,
+    pub workspace_id: Option<String>,
+    pub user_id: Option<String>,
+    pub campaign_id: Option<String>,
+    /// Entries at or after this time (RFC 3339).
+    pub from: Option<String>,
+    /// Entries before this time (RFC 3339).
+    pub to: Option<String>,
+}
+
+/// kind, workspace, user, campaign, from, to: as given, checked.
+fn entry_filter(
+    [kind, workspace_id, user_id, campaign_id, from, to]: [&Option<String>; 6],
+) -> Result<EntryFilter, Error> {
+    let mut f = Fields::new();
+    let kind = kind.as_deref().filter(|k| !k.is_empty()).and_then(|k| {
+        let parsed = EntryKind::parse(k);
+        if parsed.is_none() {
+            f.push("kind", &rule::NOT_ONE_OF, &[("allowed", &"grant, debit, refund, expiry, adjustment")]);
+        }
+        parsed
+    });
+    let (from, to) = (time_field(&mut f, "from", from), time_field(&mut f, "to", to));
+    f.finish()?;
+    let given = |v: &Option<String>| v.clone().filter(|v| !v.is_empty());
+    Ok(EntryFilter {
+        kind,
+        workspace_id: given(workspace_id),
+        user_id: given(user_id),
+        campaign_id: given(campaign_id),
+        from,
+        to,
+    })
 }
 
 fn time_field(f: &mut Fields, field: &str, value: &Option<String>) -> Option<Timestamp> {
@@ -209,15 +232,15 @@ fn push_csv_row(out: &mut String, e: &steward_store::credits::Entry) {
 }
 
 /// The filtered history as CSV (RFC 4180, formula cells defused), newest
-/// first, streamed a page at a time. `limit` and `cursor` are not used here.
+/// first, streamed a page at a time.
 #[utoipa::path(get, path = "/credits/transactions/export", tag = "credits", extensions(("x-permission" = json!("credits:read"))),
-    params(TransactionQuery), responses((status = 200, description = "text/csv")))]
+    params(ExportQuery), responses((status = 200, description = "text/csv")))]
 async fn export_transactions(
     State(s): State<AppState>,
     ctx: Ctx,
-    ApiQuery(q): ApiQuery<TransactionQuery>,
+    ApiQuery(q): ApiQuery<ExportQuery>,
 ) -> ApiResult<Response> {
-    let filter = q.filter()?;
+    let filter = entry_filter([&q.kind, &q.workspace_id, &q.user_id, &q.campaign_id, &q.from, &q.to])?;
     // Refused now, not halfway through the stream: permission and range.
     credits::transactions(&s.db, &ctx, &filter, &steward_core::pagination::Page { limit: 1, after: None }).await?;
     // State: (the page's cursor, finished?, header written?).

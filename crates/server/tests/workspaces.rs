@@ -391,7 +391,8 @@ async fn dashboard_counts_what_the_guide_lists() {
         assert_eq!(d.status, 200, "{}", d.text);
         let want = json!({
             "total_workspaces": 2, "total_users": 2, "active_campaigns": 2, "campaigns_created_this_month": 3,
-            "content_published_this_week": 2, "active_platform_connections": 1, "storage_bytes_used": 2048, "timezone": "UTC"
+            "content_published_this_week": 2, "active_platform_connections": 1, "storage_bytes_used": 2048, "timezone": "UTC",
+            "credit_balance": 0
         });
         assert_eq!(d.json, want);
         let r = app.get("/api/v1/organization/dashboard", Auth::Bearer(&org.member_token)).await;

@@ -191,7 +191,12 @@ async fn a_schedule_fires_once_per_period_with_three_worker_processes() {
     let hourly_jobs = scalar(db, "SELECT COUNT(*) FROM jobs WHERE kind = 'rollup_upkeep'").await;
     assert!((1..=2).contains(&hourly_runs), "{hourly_runs} hourly periods");
     assert_eq!(hourly_jobs, hourly_runs, "one job per hourly period for the organization");
+    // The hourly credit pass (expiry, days-left alerts) fires with the same periods.
+    let credit_runs = scalar(db, "SELECT COUNT(*) FROM job_schedule_runs WHERE schedule = 'credits_expiry'").await;
+    let credit_jobs = scalar(db, "SELECT COUNT(*) FROM jobs WHERE kind = 'credits_expiry'").await;
+    assert!((1..=2).contains(&credit_runs), "{credit_runs} credit periods");
+    assert_eq!(credit_jobs, credit_runs, "one credit pass per hourly period for the organization");
     let org_jobs = scalar(db, "SELECT COUNT(*) FROM jobs WHERE org_id IS NOT NULL").await;
-    assert_eq!(org_jobs, daily_jobs + hourly_jobs);
+    assert_eq!(org_jobs, daily_jobs + hourly_jobs + credit_jobs);
     drop(workers);
 }

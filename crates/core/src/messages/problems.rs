@@ -169,7 +169,7 @@ problems! {
     INSUFFICIENT_CREDITS "insufficient_credits" "Not enough credits"
         "The organization has {balance} credits to use and this needs {amount}: {shortfall} more. Ask the platform operator for more credits, or debit less.";
     IDEMPOTENCY_KEY_REQUIRED "idempotency_key_required" "Idempotency-Key required"
-        "A debit needs an `Idempotency-Key` header: a unique value per debit (a UUID), sent again with the same body when retrying.";
+        "A debit needs an `Idempotency-Key` header. Send a unique value per debit (a UUID), and the same one again when retrying.";
     IDEMPOTENCY_KEY_REUSED "idempotency_key_reused" "Idempotency-Key reused"
         "This Idempotency-Key was used for a request with another body. Use a new key for a new debit.";
     IDEMPOTENCY_KEY_IN_USE "idempotency_key_in_use" "Idempotency-Key in use"

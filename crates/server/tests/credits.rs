@@ -327,3 +327,77 @@ async fn an_alert_fires_once_per_crossing_and_expired_credits_are_written_off() 
         assert_ledger_adds_up(&app, &org).await;
     }
 }
+
+/// A random mix of grants, debits, refunds and expiries, on each engine:
+/// after every step the balance is the ledger's sum, never below zero.
+#[tokio::test]
+async fn the_balance_is_the_ledgers_sum_after_a_random_mix() {
+    for app in TestApp::all().await {
+        let org = app.org("acme").await;
+        let key = org.admin_key.as_str();
+        let ws = common::create_ws(&app, &org, json!({ "name": "Mix" })).await["id"].as_str().unwrap().to_owned();
+        let org_id: steward_core::ids::OrgId = org.id.parse().unwrap();
+        let mut seed = 0x9E37_79B9_7F4A_7C15_u64;
+        let mut next = |n: u64| {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            seed % n
+        };
+        let mut debits: Vec<String> = Vec::new();
+        for step in 0..60 {
+            match next(4) {
+                0 => {
+                    let expires = (next(2) == 0).then(|| {
+                        steward_core::time::Timestamp::from_millis(
+                            app.clock_now().millis() + 60_000 * (1 + next(5) as i64),
+                        )
+                    });
+                    let category = if next(2) == 0 { Category::Paid } else { Category::Promotional };
+                    let input = GrantRequest {
+                        amount: 1 + next(200) as i64,
+                        category,
+                        priority: Some(next(3) as i64),
+                        effective_at: None,
+                        expires_at: expires,
+                        reason: None,
+                    };
+                    credits::grant(app.db(), &Ctx::operator(app.clock_now()).in_org(&org_id), input).await.unwrap();
+                }
+                1 => {
+                    let body = json!({ "workspace_id": ws, "amount": 1 + next(150), "reason": "mix" });
+                    let r = debit(&app, key, Some(&format!("mix-{step}")), body).await;
+                    assert!(r.status == 201 || r.status == 402, "{}", r.text);
+                    if r.status == 201 {
+                        debits.push(r.json["id"].as_str().unwrap().to_owned());
+                    }
+                }
+                2 if !debits.is_empty() => {
+                    let d = &debits[next(debits.len() as u64) as usize];
+                    let r = app
+                        .post(
+                            &format!("/api/v1/credits/debits/{d}/refund"),
+                            Auth::Bearer(key),
+                            json!({ "amount": 1 + next(40) }),
+                        )
+                        .await;
+                    assert!(r.status == 201 || r.status == 422, "{}", r.text);
+                }
+                _ => {
+                    app.clock.advance_seconds(60 * next(4) as i64);
+                    let system = Ctx::system("test", app.clock_now()).in_org(&org_id);
+                    credits::expire(app.db(), &system).await.unwrap();
+                }
+            }
+            assert!(balance(&app, &org).await >= 0);
+        }
+        assert_ledger_adds_up(&app, &org).await;
+        // And what the grants hold is the balance too.
+        let s = app.get("/api/v1/credits", Auth::Bearer(key)).await.json;
+        assert_eq!(
+            s["paid"].as_i64().unwrap() + s["promotional"].as_i64().unwrap(),
+            s["balance"].as_i64().unwrap(),
+            "{s}"
+        );
+    }
+}

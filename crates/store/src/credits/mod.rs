@@ -203,6 +203,22 @@ pub async fn adjust_grant(tx: &mut WriteTx, org: &OrgScope, id: &str, delta: i64
     Ok(done.rows_affected() == 1)
 }
 
+/// Gives `amount` back to a grant (a refund), unless it has expired by
+/// `now` or been written off, or would hold more than was granted; whether it did.
+pub async fn give_back(tx: &mut WriteTx, org: &OrgScope, id: &str, amount: i64, now: Timestamp) -> StoreResult<bool> {
+    let done = sqlx::query(
+        "UPDATE credit_grants SET remaining = remaining + $3 WHERE org_id = $1 AND id = $2 \
+         AND expired_at IS NULL AND (expires_at IS NULL OR expires_at > $4) AND remaining + $3 <= amount",
+    )
+    .bind(org.as_str())
+    .bind(id)
+    .bind(amount)
+    .bind(now.millis())
+    .execute(&mut **tx)
+    .await?;
+    Ok(done.rows_affected() == 1)
+}
+
 /// Appends an entry and the grants it touched.
 pub async fn insert_entry(tx: &mut WriteTx, e: &Entry, touched: &[(String, i64)]) -> StoreResult<()> {
     let sql = format!(

@@ -7,8 +7,8 @@ use std::collections::HashMap;
 
 use serde::Deserialize;
 use serde_json::{Value, json};
-use steward_core::credits::{self as rules, EntryKind, Lot};
-use steward_core::ids::{CampaignId, CreditEntryId, UserId, WorkspaceId};
+use steward_core::credits::{self as rules, Category, EntryKind, Lot};
+use steward_core::ids::{CampaignId, CreditEntryId, GrantId, UserId, WorkspaceId};
 use steward_core::messages::{problem, rule};
 use steward_core::permissions::Permission;
 use steward_core::validate::{self, Fields};
@@ -17,7 +17,7 @@ use steward_core::{Error, Result};
 use steward_store::credits::alerts::Alert;
 use steward_store::credits::idempotency;
 use steward_store::credits::usage::{self, Dimension};
-use steward_store::credits::{self as store, Entry};
+use steward_store::credits::{self as store, Entry, Grant};
 use steward_store::{Db, OrgScope, WriteTx, audit};
 
 use super::batch::{Debits, Waiting};
@@ -274,10 +274,29 @@ pub async fn refund(db: &Db, ctx: &Ctx, id: &CreditEntryId, body: RefundRequest)
     for (grant, took) in drawn.iter().rev() {
         let already = given_back.iter().filter(|(g, _)| g == grant).map(|(_, a)| a).sum::<i64>();
         let give = (took - already).min(owed);
-        if give > 0 && store::adjust_grant(&mut tx, &org, grant, give).await? {
+        if give > 0 && store::give_back(&mut tx, &org, grant, give, ctx.now).await? {
             back.push((grant.clone(), give));
             owed -= give;
         }
+    }
+    // What came from grants that have expired since goes into a grant of its
+    // own (paid, never expiring): the balance stays what the grants hold.
+    if owed > 0 {
+        let g = Grant {
+            id: GrantId::new(),
+            org_id: org.id().clone(),
+            category: Category::Paid,
+            priority: 50,
+            amount: owed,
+            remaining: owed,
+            effective_at: ctx.now,
+            expires_at: None,
+            expired_at: None,
+            reason: format!("Refund of {id}, whose credits had expired"),
+            created_at: ctx.now,
+        };
+        store::insert_grant(&mut tx, &g).await?;
+        back.push((g.id.to_string(), owed));
     }
     let entry = Entry {
         workspace_id: debit.workspace_id.clone(),

@@ -71,6 +71,14 @@ async fn a_super_admin_sees_the_balance_usage_and_history_and_sets_alerts() {
             .map(|a| (a["kind"].as_str().unwrap().to_owned(), a["threshold"].as_i64().unwrap()))
             .collect();
         assert_eq!(kinds, [("balance".to_owned(), 2000), ("days_left".to_owned(), 14)]);
+        assert!(!app.get("/settings", cookie).await.text.contains("id=\"credit-alert\""), "above the alert: no banner");
+        let ws = common::create_ws(&app, &org, json!({ "name": "Fabrikam" })).await;
+        let r = app
+            .post("/api/v1/credits/debits", key, json!({ "workspace_id": ws["id"], "amount": 4_500, "reason": "run" }))
+            .await;
+        assert_eq!(r.status, 201, "{}", r.text);
+        let page = app.get("/settings", cookie).await;
+        assert!(page.text.contains("the balance is 1500, at or below your alert of 2000"), "the banner: {}", page.text);
 
         // A member is no Super Admin: they are sent to ask one.
         let member = Auth::Cookie { token: &org.member_token, csrf: None };

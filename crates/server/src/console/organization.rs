@@ -96,6 +96,9 @@ async fn show_dashboard(State(s): State<AppState>, session: ConsoleSession, Quer
 pub async fn layout(s: &AppState, session: &ConsoleSession, title: &str, tab: &'static str) -> Layout {
     let mut l = session.layout(title, tab);
     l.has_logo = super::logo::exists(s, session).await;
+    if session.can(Permission::CreditsRead) {
+        l.credit_alert = crate::services::credits::fired_alert(&s.db, &session.ctx()).await.ok().flatten();
+    }
     l
 }
 

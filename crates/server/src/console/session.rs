@@ -116,6 +116,7 @@ impl ConsoleSession {
             notice: None,
             idle_secs: self.idle_secs,
             confirms: Vec::new(),
+            credit_alert: None,
         }
     }
 }
@@ -139,6 +140,8 @@ pub struct Layout {
     pub idle_secs: i64,
     /// The page's confirmation dialogs, rendered after its content.
     pub confirms: Vec<super::dialogs::Confirm>,
+    /// For Super Admins while a credit alert has fired: what it says.
+    pub credit_alert: Option<String>,
 }
 
 impl Layout {

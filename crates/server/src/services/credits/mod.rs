@@ -194,6 +194,23 @@ pub async fn grant(db: &Db, ctx: &Ctx, input: GrantRequest) -> Result<EntryView>
     Ok(EntryView::from(&entry))
 }
 
+/// While an alert has fired: the sentence the console's banner shows.
+pub async fn fired_alert(db: &Db, ctx: &Ctx) -> Result<Option<String>> {
+    let org = ctx.authorize(Permission::CreditsRead)?;
+    let mut c = db.conn().await?;
+    let list = alerts::list(&mut c, &org).await?;
+    let Some(a) = list.iter().find(|a| a.fired_at.is_some()) else { return Ok(None) };
+    let balance = store::balance(&mut c, &org).await?;
+    Ok(Some(match a.kind.as_str() {
+        "days_left" => format!(
+            "Credits are running low: at the current rate the balance of {balance} lasts {} days or fewer.",
+            a.threshold
+        ),
+        _ if balance == 0 => "The organization has run out of credits: debits are refused until more are added.".into(),
+        _ => format!("Credits are running low: the balance is {balance}, at or below your alert of {}.", a.threshold),
+    }))
+}
+
 /// The balance alone, for the dashboard's tile (whoever may see the dashboard).
 pub async fn balance(db: &Db, ctx: &Ctx) -> Result<i64> {
     let org = ctx.authorize(Permission::OrganizationRead)?;

@@ -57,6 +57,7 @@ pub const ACTIONS: &[&str] = &[
     "content.deleted",
     "content.updated",
     "credits.alerts_updated",
+    "credits.budget_set",
     "credits.depleted",
     "credits.granted",
     "credits.low",

@@ -153,6 +153,13 @@ pub fn range(from: Timestamp, to: Timestamp) -> Result<(Timestamp, Timestamp)> {
     Ok((from, to))
 }
 
+/// The first millisecond of the UTC month `t` falls in (budgets are monthly).
+pub fn month_of(t: Timestamp) -> i64 {
+    let date = t.to_datetime().date();
+    let first = date.replace_day(1).unwrap_or(date);
+    first.midnight().assume_utc().unix_timestamp() * 1000
+}
+
 /// The UTC day a time falls in, as the millisecond its day starts.
 pub fn day_of(t: Timestamp) -> i64 {
     t.millis().div_euclid(DAY_MS) * DAY_MS
@@ -217,5 +224,7 @@ mod tests {
         assert_eq!(range(t(5), t(1)).unwrap_err().errors[0].field, "to");
         assert!(range(t(0), t(800 * DAY_MS)).is_err());
         assert_eq!(day_of(t(DAY_MS + 5)), DAY_MS);
+        let mid_march = Timestamp::parse_rfc3339("2027-03-17T13:00:00Z").unwrap();
+        assert_eq!(Timestamp::from_millis(month_of(mid_march)).to_rfc3339(), "2027-03-01T00:00:00.000Z");
     }
 }

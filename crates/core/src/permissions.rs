@@ -105,6 +105,8 @@ permissions! {
         "Add credits to an organization (the platform operator's: Super Admins cannot mint credits).";
     CreditsAlerts = "credits:alerts", key: true, [SuperAdmin, Operator, System],
         "Set the credit alert thresholds.";
+    CreditsBudgets = "credits:budgets", key: true, [SuperAdmin, Operator, System],
+        "Set workspaces' monthly credit budgets.";
     BillingRead = "billing:read", key: true, [SuperAdmin, Operator, System],
         "See the plan, payment methods, invoices and usage reports.";
     BillingWrite = "billing:write", key: true, [SuperAdmin, Operator, System],

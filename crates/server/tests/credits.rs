@@ -401,3 +401,42 @@ async fn the_balance_is_the_ledgers_sum_after_a_random_mix() {
         );
     }
 }
+
+#[tokio::test]
+async fn a_workspace_budget_refuses_debits_past_it_for_the_month() {
+    for app in TestApp::all().await {
+        let org = app.org("acme").await;
+        let other = app.org("globex").await;
+        let key = org.admin_key.as_str();
+        grant(&app, &org, 10_000).await;
+        let ws = common::create_ws(&app, &org, json!({ "name": "Budgeted" })).await["id"].as_str().unwrap().to_owned();
+        let path = format!("/api/v1/credits/budgets/{ws}");
+        let r = app.call(Method::PUT, &path, Auth::Bearer(key), Some(json!({ "monthly": 100 }))).await;
+        assert_eq!((r.status, r.json["monthly"].as_i64()), (200, Some(100)), "{}", r.text);
+        let spend = |amount: i64, idem: String| {
+            let (app, ws) = (&app, ws.clone());
+            async move { debit(app, key, Some(&idem), json!({ "workspace_id": ws, "amount": amount, "reason": "r" })).await }
+        };
+        assert_eq!(spend(60, "b-1".into()).await.status, 201);
+        let r = spend(41, "b-2".into()).await;
+        assert_eq!((r.status, r.code()), (403, "workspace_budget_exceeded"), "{}", r.text);
+        assert_eq!((r.json["budget"].as_i64(), r.json["used"].as_i64()), (Some(100), Some(60)));
+        assert_eq!(spend(40, "b-3".into()).await.status, 201, "up to the budget exactly");
+        assert_eq!(balance(&app, &org).await, 9_900);
+        let list = app.get("/api/v1/credits/budgets", Auth::Bearer(key)).await;
+        assert_eq!(list.json["data"][0]["used_this_month"].as_i64(), Some(100), "{}", list.text);
+        // Another organization cannot see or set it; a read key cannot set it.
+        let r = app.call(Method::PUT, &path, Auth::Bearer(&other.admin_key), Some(json!({ "monthly": 1 }))).await;
+        assert_eq!(r.status, 404, "{}", r.text);
+        let r = app.call(Method::PUT, &path, Auth::Bearer(&org.read_key), Some(json!({ "monthly": 1 }))).await;
+        assert_eq!(r.status, 403, "{}", r.text);
+        let r = app.call(Method::PUT, &path, Auth::Bearer(key), Some(json!({ "monthly": 0 }))).await;
+        assert_eq!((r.status, r.json["errors"][0]["field"].as_str()), (422, Some("monthly")), "{}", r.text);
+        // A new month starts over; removing the budget lifts it.
+        let r = app.call(Method::PUT, &path, Auth::Bearer(key), Some(json!({ "monthly": null }))).await;
+        assert_eq!(r.status, 204, "{}", r.text);
+        assert_eq!(spend(500, "b-4".into()).await.status, 201);
+        assert!(app.actions(&org.id).await.contains(&"credits.budget_set".to_owned()));
+        assert_ledger_adds_up(&app, &org).await;
+    }
+}

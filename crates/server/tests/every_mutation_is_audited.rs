@@ -349,6 +349,9 @@ async fn every_mutation_route_writes_an_event() {
     run.hit(Method::POST, "/api/v1/credits/debits/{id}/refund", &refund, admin, Some(json!({ "amount": 4 }))).await;
     let alerts = json!({ "alerts": [{ "kind": "balance", "threshold": 100 }] });
     run.hit(Method::PUT, "/api/v1/credits/alerts", "/api/v1/credits/alerts", admin, Some(alerts)).await;
+    let budget = format!("/api/v1/credits/budgets/{}", ws["id"].as_str().unwrap());
+    run.hit(Method::PUT, "/api/v1/credits/budgets/{workspace_id}", &budget, admin, Some(json!({ "monthly": 500 })))
+        .await;
 
     // The member's sessions were ended above: a new one for their own account.
     let member = app.login("member@acme.example", PASSWORD).await.json["token"].as_str().unwrap().to_owned();

@@ -174,6 +174,8 @@ problems! {
         "This Idempotency-Key was used for a request with another body. Use a new key for a new debit.";
     IDEMPOTENCY_KEY_IN_USE "idempotency_key_in_use" "Idempotency-Key in use"
         "A request with this Idempotency-Key is still running. Wait for its answer, then retry with the same key to get it.";
+    WORKSPACE_BUDGET_EXCEEDED "workspace_budget_exceeded" "Workspace budget exceeded"
+        "This workspace has used {used} of its {budget} credits this month and this needs {amount}. Wait for next month, or ask a Super Admin to raise its budget under Billing → Credits.";
     NOT_A_DEBIT "not_a_debit" "Not a debit"
         "{id} is a {kind} entry; only a debit can be refunded.";
 }

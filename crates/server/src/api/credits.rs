@@ -21,7 +21,9 @@ use crate::error::{ApiResult, Problem};
 use crate::extract::{ApiJson, ApiQuery, OptionalJson};
 use crate::services::Ctx;
 use crate::services::credits::debits::{self, DebitRequest, RefundRequest};
-use crate::services::credits::{self, AlertSettings, EntryView, GrantRequest, GroupBy, Summary};
+use crate::services::credits::{
+    self, AlertSettings, BudgetRequest, BudgetView, EntryView, GrantRequest, GroupBy, Summary,
+};
 use crate::state::AppState;
 
 pub fn router() -> OpenApiRouter<AppState> {
@@ -34,6 +36,8 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(export_transactions))
         .routes(routes!(get_usage))
         .routes(routes!(get_alerts, put_alerts))
+        .routes(routes!(list_budgets))
+        .routes(routes!(put_budget))
 }
 
 /// The balance: by category, what expires in 30 days, the last 30 days' use and the days left at that rate.
@@ -342,4 +346,34 @@ async fn put_alerts(
     ApiJson(body): ApiJson<AlertSettings>,
 ) -> ApiResult<Json<AlertSettings>> {
     Ok(Json(credits::put_alerts(&s.db, &ctx, body).await?))
+}
+
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct BudgetList {
+    pub data: Vec<BudgetView>,
+}
+
+/// Workspaces' monthly budgets, with what each used this month.
+#[utoipa::path(get, path = "/credits/budgets", tag = "credits", extensions(("x-permission" = json!("credits:read"))),
+    responses((status = 200, body = BudgetList)))]
+async fn list_budgets(State(s): State<AppState>, ctx: Ctx) -> ApiResult<Json<BudgetList>> {
+    Ok(Json(BudgetList { data: credits::budgets(&s.db, &ctx).await? }))
+}
+
+/// Set (`{"monthly": N}`) or remove (`{"monthly": null}`) a workspace's monthly budget;
+/// past it, the workspace's debits are `403 workspace_budget_exceeded` until the month ends.
+#[utoipa::path(put, path = "/credits/budgets/{workspace_id}", tag = "credits", extensions(("x-permission" = json!("credits:budgets"))),
+    params(("workspace_id" = String, Path, description = "ws_…")), request_body = BudgetRequest,
+    responses((status = 200, body = BudgetView), (status = 204, description = "The budget was removed.")))]
+async fn put_budget(
+    State(s): State<AppState>,
+    ctx: Ctx,
+    Path(id): Path<String>,
+    ApiJson(body): ApiJson<BudgetRequest>,
+) -> ApiResult<Response> {
+    let id: steward_core::ids::WorkspaceId = parse_id(&id, "workspace")?;
+    Ok(match credits::set_budget(&s.db, &ctx, &id, body).await? {
+        Some(view) => Json(view).into_response(),
+        None => StatusCode::NO_CONTENT.into_response(),
+    })
 }

@@ -202,6 +202,7 @@ pub fn fill(template: &str, fx: &Fixtures) -> String {
         .replace("{media_id}", &fx.media)
         .replace("{delivery_id}", &fx.delivery)
         .replace("{user_id}", &fx.invited)
+        .replace("{workspace_id}", &fx.ws)
         .replace("{token}", "inv_not-a-real-invitation-token")
 }
 
@@ -323,6 +324,7 @@ pub fn spec(op: &Op, fx: &Fixtures) -> Option<Call> {
         "PATCH /api/v1/me" => (String::new(), j(json!({ "name": "" }))),
         // Credits.
         "GET /api/v1/credits"
+        | "GET /api/v1/credits/budgets"
         | "GET /api/v1/credits/alerts"
         | "GET /api/v1/credits/transactions"
         | "GET /api/v1/credits/transactions/export" => (String::new(), Body::None),
@@ -337,6 +339,7 @@ pub fn spec(op: &Op, fx: &Fixtures) -> Option<Call> {
             (String::new(), j(json!({ "alerts": [{ "kind": "balance", "threshold": 10 }] })))
         }
         "POST /api/v1/credits/grants" => (String::new(), j(json!({ "amount": 5, "category": "promotional" }))),
+        "PUT /api/v1/credits/budgets/{workspace_id}" => (String::new(), j(json!({ "monthly": 1_000_000 }))),
         "POST /api/v1/me/password" => (
             String::new(),
             j(json!({ "current_password": "not the password", "new_password": "violet tractor mango quietly" })),

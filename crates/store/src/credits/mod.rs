@@ -5,6 +5,7 @@
 //! CHECK says so too), and each entry records the exact balance after it.
 
 pub mod alerts;
+pub mod budgets;
 pub mod idempotency;
 pub mod usage;
 

@@ -104,3 +104,12 @@ CREATE TABLE credit_alerts (
     created_at BIGINT NOT NULL
 );
 CREATE INDEX credit_alerts_org ON credit_alerts (org_id);
+
+-- Optional monthly budgets by workspace: a debit past one is refused.
+CREATE TABLE credit_budgets (
+    org_id TEXT NOT NULL REFERENCES organizations (id) ON DELETE CASCADE,
+    workspace_id TEXT NOT NULL REFERENCES workspaces (id) ON DELETE CASCADE,
+    monthly BIGINT NOT NULL CHECK (monthly > 0),
+    updated_at BIGINT NOT NULL,
+    PRIMARY KEY (org_id, workspace_id)
+);

@@ -108,6 +108,8 @@ pub(super) async fn step(tx: &mut WriteTx, org: &OrgScope, w: &Waiting, shared: 
 #[derive(Default)]
 pub(super) struct Shared {
     workspaces: HashMap<WorkspaceId, Option<(WorkspaceStatus, Option<String>)>>,
+    /// A workspace's monthly budget and what it has used this month, as the batch goes.
+    budgets: HashMap<WorkspaceId, Option<(i64, i64)>>,
     alerts: Option<Vec<Alert>>,
     lots: Option<Vec<Lot>>,
     usage: HashMap<(Dimension, String, i64), i64>,
@@ -160,6 +162,27 @@ async fn apply(
     };
     let (status, status_reason) = state.ok_or_else(|| Error::not_found("workspace"))?;
     steward_core::workspaces::require_active_for_changes(status, status_reason.as_deref())?;
+    if !shared.budgets.contains_key(&ws) {
+        let budget = match store::budgets::get(tx, org, ws.as_str()).await? {
+            Some(monthly) => {
+                let used = store::budgets::used_since(tx, org, ws.as_str(), rules::month_of(ctx.now)).await?;
+                Some((monthly, used))
+            }
+            None => None,
+        };
+        shared.budgets.insert(ws.clone(), budget);
+    }
+    if let Some(Some((budget, used))) = shared.budgets.get(&ws)
+        && used + amount > *budget
+    {
+        let (budget, used) = (*budget, *used);
+        return Err(Error::forbidden(
+            &problem::WORKSPACE_BUDGET_EXCEEDED,
+            &[("used", &used), ("budget", &budget), ("amount", &amount)],
+        )
+        .with_extension("budget", budget)
+        .with_extension("used", used));
+    }
     if let Some(u) = &user
         && !steward_store::workspaces::is_member(tx, org, &ws, u).await?
     {
@@ -202,6 +225,9 @@ async fn apply(
         ..ledger_entry(org, ctx, EntryKind::Debit, -amount, balance_after, reason)
     };
     store::insert_entry(tx, &entry, &taken).await?;
+    if let Some(Some((_, used))) = shared.budgets.get_mut(&ws) {
+        *used += amount;
+    }
     let day = steward_core::credits::day_of(ctx.now);
     for (dimension, key) in std::iter::once((Dimension::Org, "")).chain(dimensions(&entry)) {
         *shared.usage.entry((dimension, key.to_owned(), day)).or_default() += amount;

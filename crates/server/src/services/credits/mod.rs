@@ -466,3 +466,53 @@ pub async fn check_days_left(db: &Db, ctx: &Ctx) -> Result<usize> {
     tx.commit_unaudited().await?;
     Ok(fired)
 }
+
+/// A workspace's monthly budget and what it used this month.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct BudgetView {
+    pub workspace_id: String,
+    pub monthly: i64,
+    pub used_this_month: i64,
+}
+
+pub async fn budgets(db: &Db, ctx: &Ctx) -> Result<Vec<BudgetView>> {
+    let org = ctx.authorize(Permission::CreditsRead)?;
+    let mut c = db.conn().await?;
+    let month = rules::month_of(ctx.now);
+    let mut out = Vec::new();
+    for (workspace_id, monthly) in store::budgets::list(&mut c, &org).await? {
+        let used_this_month = store::budgets::used_since(&mut c, &org, &workspace_id, month).await?;
+        out.push(BudgetView { workspace_id, monthly, used_this_month });
+    }
+    Ok(out)
+}
+
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct BudgetRequest {
+    /// Credits the workspace may use in a calendar month (UTC); `null` removes the budget.
+    #[schema(minimum = 1, maximum = 1_000_000_000_000_i64)]
+    pub monthly: Option<i64>,
+}
+
+/// Sets or removes a workspace's monthly budget: past it, its debits are
+/// refused with `403 workspace_budget_exceeded` until the month ends.
+pub async fn set_budget(
+    db: &Db,
+    ctx: &Ctx,
+    ws: &steward_core::ids::WorkspaceId,
+    input: BudgetRequest,
+) -> Result<Option<BudgetView>> {
+    let org = ctx.authorize(Permission::CreditsBudgets)?;
+    if let Some(m) = input.monthly {
+        rules::amount("monthly", m)?;
+    }
+    let mut tx = db.write(&org).await?;
+    steward_store::workspaces::get(&mut tx, &org, ws).await?.ok_or_else(|| Error::not_found("workspace"))?;
+    store::budgets::set(&mut tx, &org, ws.as_str(), input.monthly, ctx.now).await?;
+    let used_this_month = store::budgets::used_since(&mut tx, &org, ws.as_str(), rules::month_of(ctx.now)).await?;
+    let event = ctx.event(&org, "credits.budget_set", "workspace", ws).metadata(json!({ "monthly": input.monthly }));
+    let done = audit::append(&mut tx, event).await?;
+    tx.commit(done).await?;
+    Ok(input.monthly.map(|monthly| BudgetView { workspace_id: ws.to_string(), monthly, used_this_month }))
+}

@@ -2,6 +2,7 @@
 //! [`Fields`] collector so one response names every bad field at once.
 
 use crate::messages::{Args, Rule, rule};
+use crate::time::Timestamp;
 use crate::{Error, FieldError, Result};
 
 pub const NAME_MAX: usize = 100;
@@ -36,6 +37,17 @@ impl Fields {
                 None
             }
         }
+    }
+
+    /// An RFC 3339 time from a query or form field; blank is none, and a
+    /// value that is not a time is recorded against `field`.
+    pub fn time(&mut self, field: &str, value: Option<&str>) -> Option<Timestamp> {
+        let v = value.filter(|v| !v.is_empty())?;
+        let t = Timestamp::parse_rfc3339(v);
+        if t.is_none() {
+            self.push(field, &rule::INVALID_DATE_TIME, &[]);
+        }
+        t
     }
 
     pub fn finish(self) -> Result<()> {

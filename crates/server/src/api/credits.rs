@@ -10,7 +10,6 @@ use serde::{Deserialize, Serialize};
 use steward_core::credits::EntryKind;
 use steward_core::ids::CreditEntryId;
 use steward_core::messages::rule;
-use steward_core::time::Timestamp;
 use steward_core::{Error, validate::Fields};
 use steward_store::credits::EntryFilter;
 use utoipa_axum::router::OpenApiRouter;
@@ -18,7 +17,7 @@ use utoipa_axum::routes;
 
 use super::parse_id;
 use crate::error::{ApiResult, Problem};
-use crate::extract::{ApiJson, ApiQuery, OptionalJson};
+use crate::extract::{ApiJson, ApiQuery, ListQuery, OptionalJson};
 use crate::services::Ctx;
 use crate::services::credits::debits::{self, DebitRequest, RefundRequest};
 use crate::services::credits::{
@@ -109,35 +108,10 @@ async fn create_grant(
     Ok((StatusCode::CREATED, Json(credits::grant(&s.db, &ctx, body).await?)))
 }
 
+/// The transaction history's filters (the list pages with `?limit=&cursor=` besides).
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
 #[into_params(parameter_in = Query)]
-pub struct TransactionQuery {
-    /// `grant`, `debit`, `refund`, `expiry` or `adjustment`.
-    pub kind: Option<String>,
-    pub workspace_id: Option<String>,
-    pub user_id: Option<String>,
-    pub campaign_id: Option<String>,
-    /// Entries at or after this time (RFC 3339).
-    pub from: Option<String>,
-    /// Entries before this time (RFC 3339).
-    pub to: Option<String>,
-    /// 1–200, default 50.
-    #[param(minimum = 1, maximum = 200)]
-    pub limit: Option<i64>,
-    pub cursor: Option<String>,
-}
-
-impl TransactionQuery {
-    fn filter(&self) -> Result<EntryFilter, Error> {
-        let q = self;
-        entry_filter([&q.kind, &q.workspace_id, &q.user_id, &q.campaign_id, &q.from, &q.to])
-    }
-}
-
-/// The history's filters, as CSV: the same as the list's, without its pages.
-#[derive(Debug, Deserialize, utoipa::IntoParams)]
-#[into_params(parameter_in = Query)]
-pub struct ExportQuery {
+pub struct TransactionFilter {
     /// `grant`, `debit`, `refund`, `expiry` or `adjustment`.
     pub kind: Option<String>,
     pub workspace_id: Option<String>,
@@ -149,50 +123,42 @@ pub struct ExportQuery {
     pub to: Option<String>,
 }
 
-/// kind, workspace, user, campaign, from, to: as given, checked.
-fn entry_filter(
-    [kind, workspace_id, user_id, campaign_id, from, to]: [&Option<String>; 6],
-) -> Result<EntryFilter, Error> {
-    let mut f = Fields::new();
-    let kind = kind.as_deref().filter(|k| !k.is_empty()).and_then(|k| {
-        let parsed = EntryKind::parse(k);
-        if parsed.is_none() {
-            f.push("kind", &rule::NOT_ONE_OF, &[("allowed", &"grant, debit, refund, expiry, adjustment")]);
-        }
-        parsed
-    });
-    let (from, to) = (time_field(&mut f, "from", from), time_field(&mut f, "to", to));
-    f.finish()?;
-    let given = |v: &Option<String>| v.clone().filter(|v| !v.is_empty());
-    Ok(EntryFilter {
-        kind,
-        workspace_id: given(workspace_id),
-        user_id: given(user_id),
-        campaign_id: given(campaign_id),
-        from,
-        to,
-    })
-}
-
-fn time_field(f: &mut Fields, field: &str, value: &Option<String>) -> Option<Timestamp> {
-    let v = value.as_deref().filter(|v| !v.is_empty())?;
-    let t = Timestamp::parse_rfc3339(v);
-    if t.is_none() {
-        f.push(field, &rule::INVALID_DATE_TIME, &[]);
+impl TransactionFilter {
+    /// The filters, checked.
+    fn checked(&self) -> Result<EntryFilter, Error> {
+        let mut f = Fields::new();
+        let kind = self.kind.as_deref().filter(|k| !k.is_empty()).and_then(|k| {
+            let parsed = EntryKind::parse(k);
+            if parsed.is_none() {
+                f.push("kind", &rule::NOT_ONE_OF, &[("allowed", &"grant, debit, refund, expiry, adjustment")]);
+            }
+            parsed
+        });
+        let (from, to) = (f.time("from", self.from.as_deref()), f.time("to", self.to.as_deref()));
+        f.finish()?;
+        let given = |v: &Option<String>| v.clone().filter(|v| !v.is_empty());
+        Ok(EntryFilter {
+            kind,
+            workspace_id: given(&self.workspace_id),
+            user_id: given(&self.user_id),
+            campaign_id: given(&self.campaign_id),
+            from,
+            to,
+        })
     }
-    t
 }
 
 /// The transaction history, newest first: every grant, debit, refund, expiry and adjustment.
 #[utoipa::path(get, path = "/credits/transactions", tag = "credits", extensions(("x-permission" = json!("credits:read"))),
-    params(TransactionQuery), responses((status = 200, body = EntryList)))]
+    params(TransactionFilter, ListQuery), responses((status = 200, body = EntryList)))]
 async fn list_transactions(
     State(s): State<AppState>,
     ctx: Ctx,
-    ApiQuery(q): ApiQuery<TransactionQuery>,
+    ApiQuery(q): ApiQuery<TransactionFilter>,
+    ApiQuery(list): ApiQuery<ListQuery>,
 ) -> ApiResult<Json<EntryList>> {
-    let filter = q.filter()?;
-    let page = steward_core::pagination::Page::parse(q.limit, q.cursor.as_deref())?;
+    let filter = q.checked()?;
+    let page = list.page()?;
     let (rows, next_cursor) = credits::transactions(&s.db, &ctx, &filter, &page).await?;
     Ok(Json(EntryList { data: rows.iter().map(EntryView::from).collect(), next_cursor }))
 }
@@ -238,13 +204,13 @@ fn push_csv_row(out: &mut String, e: &steward_store::credits::Entry) {
 /// The filtered history as CSV (RFC 4180, formula cells defused), newest
 /// first, streamed a page at a time.
 #[utoipa::path(get, path = "/credits/transactions/export", tag = "credits", extensions(("x-permission" = json!("credits:read"))),
-    params(ExportQuery), responses((status = 200, description = "text/csv")))]
+    params(TransactionFilter), responses((status = 200, description = "text/csv")))]
 async fn export_transactions(
     State(s): State<AppState>,
     ctx: Ctx,
-    ApiQuery(q): ApiQuery<ExportQuery>,
+    ApiQuery(q): ApiQuery<TransactionFilter>,
 ) -> ApiResult<Response> {
-    let filter = entry_filter([&q.kind, &q.workspace_id, &q.user_id, &q.campaign_id, &q.from, &q.to])?;
+    let filter = q.checked()?;
     // Refused now, not halfway through the stream: permission and range.
     credits::transactions(&s.db, &ctx, &filter, &steward_core::pagination::Page { limit: 1, after: None }).await?;
     // State: (the page's cursor, finished?, header written?).
@@ -313,14 +279,12 @@ async fn get_usage(
     ApiQuery(q): ApiQuery<UsageQuery>,
 ) -> ApiResult<Json<UsageList>> {
     let mut f = Fields::new();
-    let mut required = |field: &str, v: &str| {
-        let t = Timestamp::parse_rfc3339(v);
-        if t.is_none() {
-            f.push(field, if v.is_empty() { &rule::REQUIRED } else { &rule::INVALID_DATE_TIME }, &[]);
+    for (field, v) in [("from", &q.from), ("to", &q.to)] {
+        if v.is_empty() {
+            f.push(field, &rule::REQUIRED, &[]);
         }
-        t
-    };
-    let (from, to) = (required("from", &q.from), required("to", &q.to));
+    }
+    let (from, to) = (f.time("from", Some(&q.from)), f.time("to", Some(&q.to)));
     f.finish()?;
     let (Some(from), Some(to)) = (from, to) else { return Err(Error::internal().into()) };
     let rows = credits::usage(&s.db, &ctx, q.group_by, from, to).await?;

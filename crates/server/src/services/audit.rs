@@ -8,7 +8,6 @@ use steward_core::audit::{ACTIONS, action_groups};
 use steward_core::ids::{ApiKeyId, UserId, WorkspaceId};
 use steward_core::pagination::{Page, decode_cursor, encode_cursor, invalid_cursor};
 use steward_core::permissions::Permission;
-use steward_core::time::Timestamp;
 use steward_core::validate::Fields;
 use steward_core::{Error, Result};
 use steward_store::audit::{self, AuditEvent, Filter};
@@ -43,16 +42,8 @@ pub struct AuditQuery {
 /// Checks the query and turns it into a store filter (without the cursor).
 pub fn filter(q: &AuditQuery) -> Result<Filter> {
     let mut f = Fields::new();
-    let time = |f: &mut Fields, field: &str, v: &Option<String>| -> Option<Timestamp> {
-        let v = v.as_deref().filter(|v| !v.is_empty())?;
-        let t = Timestamp::parse_rfc3339(v);
-        if t.is_none() {
-            f.push(field, &rule::INVALID_DATE_TIME, &[]);
-        }
-        t
-    };
-    let from = time(&mut f, "from", &q.from);
-    let to = time(&mut f, "to", &q.to);
+    let from = f.time("from", q.from.as_deref());
+    let to = f.time("to", q.to.as_deref());
     if let (Some(a), Some(b)) = (from, to) {
         if b <= a {
             f.push("to", &rule::BEFORE_START, &[]);

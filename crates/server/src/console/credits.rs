@@ -9,7 +9,6 @@ use askama_web::WebTemplate;
 use axum::Router;
 use axum::body::Bytes;
 use axum::extract::{Query, State};
-use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use serde::Deserialize;
@@ -181,8 +180,8 @@ async fn render(
         errors: error.map(field_errors).unwrap_or_default(),
         error: error.map(super::refusals::banner),
     };
-    let status = error.map(|e| StatusCode::from_u16(e.status).unwrap_or(StatusCode::UNPROCESSABLE_ENTITY));
-    (status.unwrap_or(StatusCode::OK), page).into_response()
+    let status = super::refusals::status(error);
+    (status, page).into_response()
 }
 
 /// The alert form: a balance and a days-left threshold, each optional.

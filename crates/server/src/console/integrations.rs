@@ -9,7 +9,6 @@ use askama_web::WebTemplate;
 use axum::Router;
 use axum::body::Bytes;
 use axum::extract::{Path, Query, State};
-use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use steward_core::ids::ApiKeyId;
@@ -120,7 +119,7 @@ async fn render(
         .filter(|p| p.key_assignable())
         .map(|p| Choice { name: p.name(), about: p.description(), checked: form.chosen.iter().any(|c| c == p.name()) })
         .collect();
-    let status = error.map(|e| StatusCode::from_u16(e.status).unwrap_or(StatusCode::UNPROCESSABLE_ENTITY));
+    let status = super::refusals::status(error);
     let page = ApiKeysPage {
         layout: layout(s, session, "API keys", "api").await.with_notice(notice).with_confirms(confirms),
         keys: rows,
@@ -130,7 +129,7 @@ async fn render(
         form,
         secret,
     };
-    (status.unwrap_or(StatusCode::OK), page).into_response()
+    (status, page).into_response()
 }
 
 async fn show(State(s): State<AppState>, session: ConsoleSession, Query(q): Query<super::NoticeQuery>) -> Response {

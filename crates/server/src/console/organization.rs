@@ -180,7 +180,7 @@ async fn save_details(State(s): State<AppState>, session: ConsoleSession, Form(f
                 form,
                 errors: field_errors(&e),
             };
-            (StatusCode::from_u16(e.status).unwrap_or(StatusCode::UNPROCESSABLE_ENTITY), page).into_response()
+            (super::refusals::status(Some(&e)), page).into_response()
         }
         Err(e) => error_page(&e),
     }

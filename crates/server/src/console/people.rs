@@ -188,7 +188,7 @@ async fn invite(State(s): State<AppState>, session: ConsoleSession, body: Bytes)
                 form: InviteForm { email: get("email"), name },
                 errors: field_errors(&e),
                 error: Some(super::refusals::banner(&e)),
-                status: StatusCode::from_u16(e.status).unwrap_or(StatusCode::UNPROCESSABLE_ENTITY),
+                status: super::refusals::status(Some(&e)),
                 ..Extra::default()
             };
             render(&s, &session, extra).await

@@ -71,6 +71,12 @@ pub fn field_errors(e: &Error) -> HashMap<String, String> {
     e.errors.iter().map(|f| (f.field.clone(), f.message_naming(&label(&f.field)))).collect()
 }
 
+/// The status a page answers with: the refusal's own, or 200 with none.
+pub fn status(error: Option<&Error>) -> axum::http::StatusCode {
+    use axum::http::StatusCode;
+    error.map_or(StatusCode::OK, |e| StatusCode::from_u16(e.status).unwrap_or(StatusCode::UNPROCESSABLE_ENTITY))
+}
+
 /// The banner over a form whose fields show their own messages: for a
 /// validation failure it points at them instead of repeating them.
 pub fn banner(e: &Error) -> String {

@@ -7,7 +7,6 @@ use askama_web::WebTemplate;
 use axum::Router;
 use axum::body::Bytes;
 use axum::extract::{Path, Query, State};
-use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use steward_core::ids::{DeliveryId, WebhookId};
@@ -106,7 +105,7 @@ async fn render(
         .iter()
         .map(|t| Choice { name: t.name, about: t.description, checked: form.chosen.iter().any(|c| c == t.name) })
         .collect();
-    let status = error.map(|e| StatusCode::from_u16(e.status).unwrap_or(StatusCode::UNPROCESSABLE_ENTITY));
+    let status = super::refusals::status(error);
     let page = ListPage {
         layout: layout(s, session, "Webhooks", "webhooks").await.with_notice(notice).with_confirms(confirms),
         rows: endpoints.iter().map(|e| row(e, ctx.now)).collect(),
@@ -116,7 +115,7 @@ async fn render(
         form,
         secret,
     };
-    (status.unwrap_or(StatusCode::OK), page).into_response()
+    (status, page).into_response()
 }
 
 fn blank() -> Form {

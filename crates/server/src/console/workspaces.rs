@@ -256,7 +256,7 @@ async fn form_error(
         errors,
         error,
     };
-    (StatusCode::from_u16(e.status).unwrap_or(StatusCode::UNPROCESSABLE_ENTITY), page).into_response()
+    (super::refusals::status(Some(&e)), page).into_response()
 }
 
 async fn create(State(s): State<AppState>, session: ConsoleSession, Form(form): Form<WsForm>) -> Response {

@@ -144,6 +144,19 @@ async fn debits_are_exact_and_idempotent() {
         assert!(lines[1].contains(",debit,-1,") && lines[1].contains("\"'=HYPERLINK(\"\"x\"\")\""), "{}", lines[1]);
         let only = app.get("/api/v1/credits/transactions/export?kind=grant", Auth::Bearer(key)).await;
         assert_eq!(only.text.lines().count(), 2, "{}", only.text);
+
+        // A key is kept a day: the hourly pass then forgets it, and it may be used again.
+        let mut again = body.clone();
+        again["amount"] = json!(2);
+        again["workspace_id"] = common::create_ws(&app, &org, json!({ "name": "C" })).await["id"].clone();
+        app.clock.advance_seconds(23 * 3600);
+        let system = Ctx::system("test", app.clock_now()).in_org(&org.id.parse().unwrap());
+        credits::expire(app.db(), &system).await.unwrap();
+        assert_eq!(debit(&app, key, Some("k-1"), again.clone()).await.status, 422, "still kept after 23 hours");
+        app.clock.advance_seconds(2 * 3600);
+        let system = Ctx::system("test", app.clock_now()).in_org(&org.id.parse().unwrap());
+        credits::expire(app.db(), &system).await.unwrap();
+        assert_eq!(debit(&app, key, Some("k-1"), again).await.status, 201, "forgotten after a day");
         assert_ledger_adds_up(&app, &org).await;
     }
 }

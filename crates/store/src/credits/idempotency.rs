@@ -73,9 +73,10 @@ pub async fn record(
     Ok(())
 }
 
-/// Forgets keys finished more than [`KEPT_MS`] ago; how many.
-pub async fn forget_old(c: &mut Conn, now: Timestamp) -> StoreResult<u64> {
-    let done = sqlx::query("DELETE FROM credit_idempotency WHERE finished_at IS NOT NULL AND finished_at < $1")
+/// Forgets the organization's keys finished more than [`KEPT_MS`] ago; how many.
+pub async fn forget_old(c: &mut Conn, org: &OrgScope, now: Timestamp) -> StoreResult<u64> {
+    let done = sqlx::query("DELETE FROM credit_idempotency WHERE org_id = $1 AND finished_at < $2")
+        .bind(org.as_str())
         .bind(now.millis() - KEPT_MS)
         .execute(c)
         .await?;

@@ -421,6 +421,8 @@ pub async fn expire(db: &Db, ctx: &Ctx) -> Result<usize> {
     let org = ctx.authorize(Permission::CreditsGrant)?;
     let mut c = db.conn().await?;
     let due = store::expired_grants(&mut c, &org, ctx.now, 500).await?;
+    // Idempotency keys are kept a day; this hourly pass lets older ones go.
+    store::idempotency::forget_old(&mut c, &org, ctx.now).await?;
     drop(c);
     let mut written_off = 0;
     for g in due {

@@ -290,8 +290,8 @@ pub async fn refund(db: &Db, ctx: &Ctx, id: &CreditEntryId, body: RefundRequest)
     if amount > left || !store::note_refund(&mut tx, &org, id, amount).await? {
         return Err(Error::field("amount", &rule::OVER_REFUNDABLE, &[("left", &left)]));
     }
-    let before = store::balance(&mut tx, &org).await?;
     let balance_after = store::change_balance(&mut tx, &org, amount, ctx.now).await?.ok_or_else(Error::internal)?;
+    let before = balance_after - amount;
     // Back to the grants in the reverse of the order they were drawn from.
     let drawn = store::entry_grants(&mut tx, &org, id).await?;
     let given_back = store::refunded_to(&mut tx, &org, id).await?;

@@ -177,8 +177,8 @@ pub async fn grant(db: &Db, ctx: &Ctx, input: GrantRequest) -> Result<EntryView>
     };
     let mut tx = db.write(&org).await?;
     store::insert_grant(&mut tx, &g).await?;
-    let before = store::balance(&mut tx, &org).await?;
     let balance_after = store::change_balance(&mut tx, &org, amount, ctx.now).await?.ok_or_else(Error::internal)?;
+    let before = balance_after - amount;
     let entry = Entry {
         grant_id: Some(g.id.to_string()),
         metadata: json!({ "category": g.category, "priority": priority, "expires_at": g.expires_at }),

@@ -148,6 +148,10 @@ typed_id!(
     /// A credit alert threshold.
     CreditAlertId, "cal");
 
+typed_id!(
+    /// A usage report (BILL-4).
+    ReportId, "rpt");
+
 #[cfg(test)]
 mod tests {
     use super::*;

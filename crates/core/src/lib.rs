@@ -4,6 +4,7 @@
 pub mod audit;
 pub mod authz;
 pub mod credits;
+pub mod csv;
 pub mod devices;
 pub mod error;
 pub mod ids;
@@ -13,6 +14,7 @@ pub mod pagination;
 pub mod password;
 pub mod people;
 pub mod permissions;
+pub mod reports;
 pub mod sealing;
 pub mod security;
 pub mod time;

@@ -222,3 +222,26 @@ document.addEventListener("change", (event) => {
   const chooser = document.querySelector(`input[data-reveal="${radio.dataset.reveal}"][data-reveals]`);
   if (target && chooser) target.hidden = !chooser.checked;
 });
+
+// Rows with `data-report-pending` (Billing → Reports) follow their report
+// until it is written; then the page reloads to show its download link.
+(() => {
+  const rows = [...document.querySelectorAll("tr[data-report-pending]")];
+  if (rows.length === 0) return;
+  const poll = async () => {
+    let waiting = false;
+    for (const row of rows) {
+      const response = await fetch(`/api/v1/reports/${row.dataset.reportPending}`, { credentials: "same-origin" });
+      if (!response.ok) continue;
+      const report = await response.json();
+      const bar = row.querySelector("progress");
+      const status = row.querySelector("[data-report-status]");
+      if (bar) bar.value = report.progress;
+      if (status) status.textContent = report.status;
+      if (report.status === "queued" || report.status === "running") waiting = true;
+    }
+    if (waiting) window.setTimeout(poll, 1000);
+    else window.location.reload();
+  };
+  window.setTimeout(poll, 800);
+})();

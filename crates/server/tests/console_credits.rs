@@ -34,7 +34,17 @@ async fn a_super_admin_sees_the_balance_usage_and_history_and_sets_alerts() {
             t.contains("Northwind") && t.contains("75.0 %") && t.contains("25.0 %"),
             "usage by workspace with shares"
         );
-        assert!(t.contains("<svg class=\"chart\"") && t.contains("4,000 credits used"), "the chart and its summary");
+        assert!(t.contains("<figure class=\"chart\"") && t.contains("<svg"), "the chart");
+        assert!(t.contains("Credits used") && t.contains("\nDay\n</text>"), "its axes are named");
+        assert!(
+            t.contains("4,000 credits used") && t.contains("the balance lasts about"),
+            "its summary, with the projection"
+        );
+        for (period, axis) in [("week", "Week starting"), ("month", "\nMonth\n</text>")] {
+            let p = app.get(&format!("/settings/billing/credits?period={period}"), cookie).await;
+            assert!(p.text.contains(axis) && p.text.contains("4,000 credits used"), "by {period}: {axis}");
+            assert!(p.text.contains(&format!("?period={period}\" aria-current=\"page\"")), "{period} is marked chosen");
+        }
         assert!(t.contains("−3,000") && t.contains("+10,000"), "the history");
         let dash = app.get("/settings/organization", cookie).await;
         assert!(dash.text.contains("data-metric=\"credit_balance\">6,000<"), "the dashboard tile");
@@ -84,5 +94,88 @@ async fn a_super_admin_sees_the_balance_usage_and_history_and_sets_alerts() {
         let member = Auth::Cookie { token: &org.member_token, csrf: None };
         let r = app.get("/settings/billing/credits", member).await;
         assert!(!r.text.contains("data-metric=\"balance\""), "a member does not see the balance");
+    }
+}
+
+#[tokio::test]
+async fn budgets_are_set_in_the_console_and_reports_are_asked_for_and_listed() {
+    for app in TestApp::all().await {
+        let org = app.org("acme").await;
+        common::grant(&app, &org, 10_000).await;
+        let ws = common::create_ws(&app, &org, json!({ "name": "Northwind", "slug": "northwind" })).await;
+        let key = Auth::Bearer(&org.admin_key);
+        let r = app
+            .post("/api/v1/credits/debits", key, json!({ "workspace_id": ws["id"], "amount": 250, "reason": "run" }))
+            .await;
+        assert_eq!(r.status, 201, "{}", r.text);
+        let cookie = Auth::Cookie { token: &org.admin_token, csrf: None };
+        let csrf = csrf_of(&app.get("/settings/billing/credits", cookie).await.text);
+        let form = |path: &'static str, body: String| {
+            let app = &app;
+            async move { app.raw(Method::POST, path, cookie, Some(&body), "application/x-www-form-urlencoded").await }
+        };
+        let bad =
+            form("/settings/billing/credits/budgets", format!("csrf_token={csrf}&workspace=nowhere&monthly=1000"))
+                .await;
+        assert_eq!(bad.status, 422, "{}", bad.text);
+        assert!(bad.text.contains("id=\"workspace-error\""), "the workspace field is named");
+        let ok =
+            form("/settings/billing/credits/budgets", format!("csrf_token={csrf}&workspace=northwind&monthly=1%2C000"))
+                .await;
+        assert_eq!(ok.status, 303, "{}", ok.text);
+        let budgets = app.get("/api/v1/credits/budgets", key).await;
+        assert_eq!(
+            (budgets.json["data"][0]["monthly"].as_i64(), budgets.json["data"][0]["used_this_month"].as_i64()),
+            (Some(1000), Some(250))
+        );
+        let page = app.get("/settings/billing/credits", cookie).await.text;
+        assert!(
+            page.contains("Budgets by workspace") && page.contains("25 % of the budget"),
+            "the budget's use is shown"
+        );
+        let cleared =
+            form("/settings/billing/credits/budgets", format!("csrf_token={csrf}&workspace=northwind&monthly=")).await;
+        assert_eq!(cleared.status, 303);
+        assert_eq!(
+            app.get("/api/v1/credits/budgets", key).await.json["data"].as_array().unwrap().len(),
+            0,
+            "empty removes it"
+        );
+
+        let reports = app.get("/settings/billing/reports", cookie).await;
+        assert_eq!(reports.status, 200, "{}", reports.text);
+        assert!(reports.text.contains("No reports yet"));
+        let inverted = form(
+            "/settings/billing/reports",
+            format!("csrf_token={csrf}&type=usage_by_workspace&format=pdf&from=2026-11-10&to=2026-11-01"),
+        )
+        .await;
+        assert_eq!(inverted.status, 422, "{}", inverted.text);
+        assert!(inverted.text.contains("id=\"to-error\""), "the end is named");
+        let day = |ms: i64| steward_core::time::Timestamp::from_millis(ms).to_rfc3339()[..10].to_owned();
+        let now = app.clock_now().millis();
+        let body = format!(
+            "csrf_token={csrf}&type=usage_by_workspace&format=csv&from={}&to={}",
+            day(now - 86_400_000),
+            day(now)
+        );
+        let asked = form("/settings/billing/reports", body).await;
+        assert_eq!(asked.status, 303, "{}", asked.text);
+        let pending = app.get("/settings/billing/reports", cookie).await.text;
+        assert!(
+            pending.contains("data-report-pending=") && pending.contains("<progress"),
+            "a pending report shows its progress"
+        );
+        app.run_jobs().await;
+        let ready = app.get("/settings/billing/reports", cookie).await.text;
+        assert!(!ready.contains("data-report-pending="), "written");
+        let link =
+            ready.split("href=\"/api/v1/reports/").nth(1).and_then(|s| s.split('"').next()).expect("a download link");
+        let file = app.get(&format!("/api/v1/reports/{link}"), cookie).await;
+        assert_eq!(file.status, 200, "the console's session downloads it");
+        assert!(file.text.contains("Northwind,250,100.0"), "{}", file.text);
+        let member = Auth::Cookie { token: &org.member_token, csrf: None };
+        let refused = app.get("/settings/billing/reports", member).await;
+        assert!(!refused.text.contains("New report"), "members don't see billing reports");
     }
 }

@@ -22,6 +22,7 @@ mod listen;
 pub mod media;
 pub mod migrations;
 pub mod organizations;
+pub mod reports;
 mod row;
 pub mod scope;
 pub mod security;

@@ -29,6 +29,7 @@ const MIGRATIONS: &[Migration] = &[
     Migration { version: 13, name: "api_key_limits", sql: include_str!("migrations/0013_api_key_limits.sql") },
     Migration { version: 14, name: "webhooks", sql: include_str!("migrations/0014_webhooks.sql") },
     Migration { version: 15, name: "credits", sql: include_str!("migrations/0015_credits.sql") },
+    Migration { version: 16, name: "reports", sql: include_str!("migrations/0016_reports.sql") },
 ];
 
 /// Applies every migration not yet applied; returns how many ran.

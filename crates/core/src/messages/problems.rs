@@ -178,4 +178,14 @@ problems! {
         "This workspace has used {used} of its {budget} credits this month and this needs {amount}. Wait for next month, or ask a Super Admin to raise its budget under Billing → Credits.";
     NOT_A_DEBIT "not_a_debit" "Not a debit"
         "{id} is a {kind} entry; only a debit can be refunded.";
+
+    // ---------------------------------------------------------------- reports
+    TOO_MANY_REPORTS "too_many_reports" "Too many reports in progress"
+        "{max} reports of this organization are still being written. Wait for one to finish, then ask again.";
+    REPORT_NOT_READY "report_not_ready" "Report not ready"
+        "This report is still being written ({progress} % done). Wait a moment and download it when its status is ready.";
+    REPORT_FAILED "report_failed" "Report failed"
+        "This report could not be written. Ask for it again; if it fails again, tell whoever runs Steward.";
+    REPORT_EXPIRED "report_expired" "Report expired"
+        "Report files are kept {days} days, and this one's time is over. Ask for the report again.";
 }

@@ -73,27 +73,6 @@ impl ExportQuery {
 const BATCH: i64 = 1000;
 const CSV_HEADER: &str = "seq,occurred_at,action,actor_type,actor_id,actor_name,target_type,target_id,workspace_id,ip,user_agent,changes,metadata\r\n";
 
-/// Appends one CSV cell: quoted when needed (RFC 4180), and defused when a
-/// spreadsheet would read it as a formula (CWE-1236).
-pub fn push_csv_cell(out: &mut String, value: &str) {
-    let formula = value.starts_with(['=', '+', '-', '@', '\t', '\r']);
-    if !formula && !value.contains([',', '"', '\r', '\n']) {
-        out.push_str(value);
-        return;
-    }
-    out.push('"');
-    if formula {
-        out.push('\'');
-    }
-    for piece in value.split_inclusive('"') {
-        out.push_str(piece);
-        if piece.ends_with('"') {
-            out.push('"');
-        }
-    }
-    out.push('"');
-}
-
 /// Appends one event as a CSV line (written in place: exports run to millions of rows).
 fn push_csv_row(out: &mut String, e: &AuditEvent) {
     fn opt(v: &Option<String>) -> &str {
@@ -115,13 +94,7 @@ fn push_csv_row(out: &mut String, e: &AuditEvent) {
         &json(&e.changes),
         &json(&e.metadata),
     ];
-    for (i, cell) in cells.iter().enumerate() {
-        if i > 0 {
-            out.push(',');
-        }
-        push_csv_cell(out, cell);
-    }
-    out.push_str("\r\n");
+    steward_core::csv::push_row(out, &cells);
 }
 
 /// Export the filtered trail, newest first. Streamed in batches, so memory stays
@@ -176,27 +149,4 @@ async fn export_audit_events(
         res.headers_mut().insert(header::CONTENT_DISPOSITION, v);
     }
     Ok(res)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::push_csv_cell;
-
-    fn csv_cell(value: &str) -> String {
-        let mut out = String::new();
-        push_csv_cell(&mut out, value);
-        out
-    }
-
-    #[test]
-    fn cells_are_quoted_and_formulas_defused() {
-        assert_eq!(csv_cell("plain"), "plain");
-        assert_eq!(csv_cell("a,b"), "\"a,b\"");
-        assert_eq!(csv_cell("say \"hi\""), "\"say \"\"hi\"\"\"");
-        assert_eq!(csv_cell("=HYPERLINK(\"x\")"), "\"'=HYPERLINK(\"\"x\"\")\"");
-        for risky in ["+1", "-1", "@SUM(A1)", "\tx", "\rx"] {
-            assert!(csv_cell(risky).starts_with("\"'"), "{risky:?}");
-        }
-        assert_eq!(csv_cell("line\nbreak"), "\"line\nbreak\"");
-    }
 }

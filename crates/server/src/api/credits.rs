@@ -193,7 +193,7 @@ fn push_csv_row(out: &mut String, e: &steward_store::credits::Entry) {
             out.push(',');
         }
         if *is_text {
-            super::audit::push_csv_cell(out, cell);
+            steward_core::csv::push_cell(out, cell);
         } else {
             out.push_str(cell);
         }

@@ -12,6 +12,7 @@ pub mod me;
 pub mod media;
 pub mod organization;
 pub mod permissions;
+pub mod reports;
 pub mod security;
 pub mod sessions;
 pub mod setup;
@@ -41,6 +42,7 @@ pub fn router() -> OpenApiRouter<AppState> {
         .merge(api_keys::router())
         .merge(webhooks::router())
         .merge(credits::router())
+        .merge(reports::router())
         .merge(audit::router())
         .merge(security::router())
         .merge(two_factor::router())

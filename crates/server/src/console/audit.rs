@@ -82,7 +82,7 @@ fn typed(value: &str) -> Option<&str> {
 }
 
 /// A day picked in the organization's time zone, as the instant it starts.
-fn day_start(day: &str, tz: &str, plus_days: i64) -> Option<String> {
+pub(super) fn day_start(day: &str, tz: &str, plus_days: i64) -> Option<String> {
     let date: jiff::civil::Date = day.parse().ok()?;
     let date = date.checked_add(jiff::Span::new().days(plus_days)).ok()?;
     let zone = jiff::tz::TimeZone::get(tz).unwrap_or(jiff::tz::TimeZone::UTC);

@@ -21,6 +21,7 @@ use steward_store::credits::EntryFilter;
 use super::organization::{ask_admin, layout};
 use super::session::{ConsoleSession, notice_text, see_other};
 use super::{error_page, field_errors, format};
+use crate::charts::UsageChart;
 use crate::services::credits::{self, AlertSetting, AlertSettings, GroupBy};
 use crate::state::AppState;
 
@@ -28,7 +29,10 @@ const BASE: &str = "/settings/billing/credits";
 const DAY_MS: i64 = 86_400_000;
 
 pub fn router() -> Router<AppState> {
-    Router::new().route(BASE, get(show)).route("/settings/billing/credits/alerts", post(save_alerts))
+    Router::new()
+        .route(BASE, get(show))
+        .route("/settings/billing/credits/alerts", post(save_alerts))
+        .route("/settings/billing/credits/budgets", post(save_budget))
 }
 
 struct UsageRow {
@@ -37,12 +41,12 @@ struct UsageRow {
     share: String,
 }
 
-struct DayBar {
-    label: String,
-    used: i64,
-    /// Height in the chart, 0–100.
-    height: i64,
-    x: i64,
+struct BudgetRow {
+    workspace: String,
+    slug: String,
+    monthly: String,
+    used: String,
+    percent: i64,
 }
 
 struct EntryRow {
@@ -65,14 +69,17 @@ struct CreditsPage {
     burn: String,
     days_left: String,
     by_workspace: Vec<UsageRow>,
-    days: Vec<DayBar>,
-    peak: String,
+    /// The consumption chart (plotters' SVG, drawn here), empty if it could not be drawn.
+    chart: String,
+    period: &'static str,
     trend: String,
     entries: Vec<EntryRow>,
     kind: String,
     balance_alert: String,
     days_alert: String,
     can_set_alerts: bool,
+    budgets: Vec<BudgetRow>,
+    can_set_budgets: bool,
     errors: HashMap<String, String>,
     error: Option<String>,
 }
@@ -82,63 +89,55 @@ struct CreditsPage {
 struct PageQuery {
     notice: Option<String>,
     kind: String,
+    period: String,
 }
 
 async fn show(State(s): State<AppState>, session: ConsoleSession, Query(q): Query<PageQuery>) -> Response {
     if !session.can(Permission::CreditsRead) {
         return ask_admin(&s, &session).await;
     }
-    render(&s, &session, &q.kind, None, notice_text(q.notice.as_deref())).await
+    render(&s, &session, &q.kind, &q.period, None, notice_text(q.notice.as_deref())).await
 }
 
 fn threshold_of(alerts: &[AlertSetting], kind: &str) -> String {
     alerts.iter().find(|a| a.kind == kind).map(|a| a.threshold.to_string()).unwrap_or_default()
 }
 
-async fn render(
+pub(super) async fn render(
     s: &AppState,
     session: &ConsoleSession,
     kind: &str,
+    period: &str,
     error: Option<&steward_core::Error>,
     notice: Option<String>,
 ) -> Response {
     let ctx = session.ctx();
     let (from, to) =
         (Timestamp::from_millis(ctx.now.millis() - 30 * DAY_MS), Timestamp::from_millis(ctx.now.millis() + 1));
+    let (group, span_days, ahead) = match period {
+        "week" => (GroupBy::Week, 7 * 12, 4),
+        "month" => (GroupBy::Month, 365, 3),
+        _ => (GroupBy::Day, 30, 7),
+    };
+    let chart_from = Timestamp::from_millis(to.millis() - span_days * DAY_MS);
     let filter = EntryFilter { kind: EntryKind::parse(kind), ..EntryFilter::default() };
     let loaded = async {
         let summary = credits::summary(&s.db, &ctx).await?;
         let by_workspace = credits::usage_by_workspace(&s.db, &ctx, from, to).await?;
-        let days = credits::usage(&s.db, &ctx, GroupBy::Day, from, to).await?;
+        let days = credits::daily_usage(&s.db, &ctx, chart_from, to).await?;
         let (entries, _) = credits::transactions(&s.db, &ctx, &filter, &Page { limit: 50, after: None }).await?;
         let alerts = credits::get_alerts(&s.db, &ctx).await?;
-        Ok::<_, steward_core::Error>((summary, by_workspace, days, entries, alerts))
+        let budgets = credits::budgets_named(&s.db, &ctx).await?;
+        Ok::<_, steward_core::Error>((summary, by_workspace, days, entries, alerts, budgets))
     };
-    let (summary, by_workspace, days, entries, alerts) = match loaded.await {
+    let (summary, by_workspace, days, entries, alerts, budgets) = match loaded.await {
         Ok(v) => v,
         Err(e) => return error_page(&e),
     };
     let total: i64 = by_workspace.iter().map(|(_, _, used)| used).sum();
-    let peak = days.iter().map(|(_, used)| *used).max().unwrap_or(0);
-    let bars = days
-        .iter()
-        .enumerate()
-        .map(|(i, (label, used))| DayBar {
-            label: label.clone(),
-            used: *used,
-            height: if peak > 0 { used * 100 / peak } else { 0 },
-            x: i as i64 * 20,
-        })
-        .collect::<Vec<_>>();
-    let trend = match (days.first(), days.last()) {
-        (Some((first, _)), Some((last, _))) => format!(
-            "{} credits used from {first} to {last} on {} days with use; the most on one day was {}.",
-            format::int(summary.burn_30_days),
-            days.len(),
-            format::int(peak)
-        ),
-        _ => "No credits were used in the last 30 days.".into(),
-    };
+    let periods = credits::every_period(&days, group, chart_from, to);
+    let chart = trend_chart(&summary, periods, group, ahead);
+    let trend = trend_text(&summary, &chart, ctx.now);
     let page = CreditsPage {
         layout: layout(s, session, "Credits", "credits").await.with_notice(notice),
         balance: format::int(summary.balance),
@@ -155,8 +154,12 @@ async fn render(
                 share: if total > 0 { format!("{:.1} %", used as f64 * 100.0 / total as f64) } else { "—".into() },
             })
             .collect(),
-        days: bars,
-        peak: format::int(peak),
+        chart: chart.svg_for_page(720, 260).unwrap_or_default(),
+        period: match group {
+            GroupBy::Week => "week",
+            GroupBy::Month => "month",
+            _ => "day",
+        },
         trend,
         entries: entries
             .iter()
@@ -177,6 +180,17 @@ async fn render(
         balance_alert: threshold_of(&alerts.alerts, "balance"),
         days_alert: threshold_of(&alerts.alerts, "days_left"),
         can_set_alerts: session.can(Permission::CreditsAlerts),
+        budgets: budgets
+            .into_iter()
+            .map(|(b, name, slug)| BudgetRow {
+                workspace: name,
+                slug,
+                monthly: format::int(b.monthly),
+                used: format::int(b.used_this_month),
+                percent: (b.used_this_month.saturating_mul(100) / b.monthly.max(1)).min(100),
+            })
+            .collect(),
+        can_set_budgets: session.can(Permission::CreditsBudgets),
         errors: error.map(field_errors).unwrap_or_default(),
         error: error.map(super::refusals::banner),
     };
@@ -209,7 +223,87 @@ async fn save_alerts(State(s): State<AppState>, session: ConsoleSession, body: B
     };
     match saved {
         Ok(_) => see_other(BASE, "credit_alerts_saved"),
-        Err(e) if e.status < 500 => render(&s, &session, "", Some(&e), None).await,
+        Err(e) if e.status < 500 => render(&s, &session, "", "", Some(&e), None).await,
+        Err(e) => error_page(&e),
+    }
+}
+
+/// The chart: usage per period, then the next `ahead` periods at the last 30
+/// days' daily rate, each no more than what the balance still holds.
+fn trend_chart(summary: &credits::Summary, periods: Vec<(String, i64)>, group: GroupBy, ahead: i64) -> UsageChart {
+    let per_day = summary.burn_30_days as f64 / 30.0;
+    let days_in = match group {
+        GroupBy::Week => 7.0,
+        GroupBy::Month => 30.4,
+        _ => 1.0,
+    };
+    let mut left = summary.balance;
+    let mut next = periods.last().and_then(|(l, _)| Timestamp::parse_rfc3339(&format!("{l}T00:00:00Z")));
+    let mut projected = Vec::new();
+    for _ in 0..ahead {
+        let Some(start) = next else { break };
+        let at = Timestamp::from_millis(start.millis() + (days_in * DAY_MS as f64) as i64 + DAY_MS / 2);
+        let label = credits::every_period(&[], group, at, Timestamp::from_millis(at.millis() + 1));
+        let Some((label, _)) = label.into_iter().next() else { break };
+        let used = ((per_day * days_in).round() as i64).min(left);
+        left -= used;
+        next = Timestamp::parse_rfc3339(&format!("{label}T00:00:00Z"));
+        projected.push((label, used));
+    }
+    UsageChart { periods, projected, x_name: crate::services::reports::x_name(group).into() }
+}
+
+/// The chart in words, for everyone and for screen readers.
+fn trend_text(summary: &credits::Summary, chart: &UsageChart, now: Timestamp) -> String {
+    let used: i64 = chart.periods.iter().map(|(_, v)| v).sum();
+    let (Some((first, _)), Some((last, _))) = (chart.periods.first(), chart.periods.last()) else {
+        return "No credits were used in this period.".into();
+    };
+    let peak = chart.periods.iter().max_by_key(|(_, v)| *v).map(|(l, v)| (l.clone(), *v)).unwrap_or_default();
+    let mut out = format!("{} credits used from {first} to {last}", format::int(used));
+    if peak.1 > 0 {
+        out.push_str(&format!("; the most, {}, in the period from {}", format::int(peak.1), peak.0));
+    }
+    out.push('.');
+    match summary.days_left {
+        Some(d) => {
+            let until = Timestamp::from_millis(now.millis() + (d * DAY_MS as f64) as i64);
+            out.push_str(&format!(
+                " At the last 30 days' rate ({} a day) the balance lasts about {d:.0} days, until {}; the lighter bars show that projection.",
+                format::int(summary.burn_30_days / 30),
+                format::date(until, "UTC").0
+            ));
+        }
+        None => out.push_str(" Nothing was used in the last 30 days, so there is no projection."),
+    }
+    out
+}
+
+/// The budget form: a workspace (by its slug) and its monthly credits; empty removes it.
+async fn save_budget(State(s): State<AppState>, session: ConsoleSession, body: Bytes) -> Response {
+    let pairs = super::FormPairs::parse(&body);
+    if let Err(r) = session.check_csrf(&pairs.get("csrf_token")) {
+        return r;
+    }
+    let raw = pairs.get("monthly").trim().replace([',', ' '], "");
+    let monthly = match raw.as_str() {
+        "" => Ok(None),
+        n => n
+            .parse::<i64>()
+            .map(Some)
+            .map_err(|_| steward_core::Error::field("monthly", &steward_core::messages::rule::NOT_A_WHOLE_NUMBER, &[])),
+    };
+    let ctx = session.ctx();
+    let saved = match monthly {
+        Ok(monthly) => match credits::workspace_by_slug(&s.db, &ctx, &pairs.get("workspace")).await {
+            Ok(ws) => credits::set_budget(&s.db, &ctx, &ws, credits::BudgetRequest { monthly }).await.map(|_| ()),
+            Err(e) => Err(e),
+        },
+        Err(e) => Err(e),
+    };
+    match saved {
+        Ok(()) => see_other(BASE, "budget_saved"),
+        Err(e) if e.status < 500 => render(&s, &session, "", "", Some(&e), None).await,
         Err(e) => error_page(&e),
     }
 }

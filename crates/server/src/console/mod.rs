@@ -19,6 +19,7 @@ mod member;
 mod organization;
 mod people;
 mod refusals;
+mod reports;
 mod security;
 pub mod session;
 mod settings;
@@ -60,6 +61,7 @@ pub fn router() -> Router<AppState> {
         .merge(integrations::router())
         .merge(webhooks::router())
         .merge(credits::router())
+        .merge(reports::router())
 }
 
 /// `?notice=` after an action (see [`session::notice_text`]).

@@ -193,6 +193,8 @@ pub fn notice_text(code: Option<&str>) -> Option<String> {
         "signed_in" => "Signed in.",
         "details_saved" => "Changes saved. They apply immediately.",
         "credit_alerts_saved" => "Alerts saved.",
+        "report_requested" => "Report requested. It is being written; its download link appears here when it is ready.",
+        "budget_saved" => "Budget saved.",
         "logo_saved" => "Logo updated.",
         "logo_removed" => "Logo removed.",
         "workspace_created" => "Workspace created.",

@@ -11,6 +11,7 @@ pub mod credits;
 pub mod gauges;
 pub mod mail;
 pub mod noop;
+pub mod reports;
 pub mod rollup_upkeep;
 pub mod schedule;
 pub mod webhooks;
@@ -165,6 +166,8 @@ impl Registry {
             .with::<webhooks::Attempt>()
             .with::<credits::CreditAlert>()
             .with::<credits::CreditsExpiry>()
+            .with::<reports::Generate>()
+            .with::<reports::ReportsExpiry>()
     }
 
     /// Adds a kind (tests add their own).

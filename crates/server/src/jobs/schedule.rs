@@ -14,6 +14,7 @@ use steward_store::{Db, jobs, organizations};
 
 use super::audit_retention::AuditRetention;
 use super::credits::CreditsExpiry;
+use super::reports::ReportsExpiry;
 use super::rollup_upkeep::RollupUpkeep;
 use super::{Enqueue, Job, new_job};
 
@@ -62,6 +63,11 @@ pub fn standard() -> Vec<Schedule> {
             name: "credits_expiry",
             period_ms: HOUR_MS,
             job: |org, period, now| per_org(CreditsExpiry { org: org.clone() }, org, period, now),
+        },
+        Schedule {
+            name: "reports_expiry",
+            period_ms: HOUR_MS,
+            job: |org, period, now| per_org(ReportsExpiry { org: org.clone() }, org, period, now),
         },
         Schedule {
             name: "rollup_upkeep",

@@ -46,7 +46,8 @@ use crate::state::AppState;
         (name = "connections", description = "Platform connections of a workspace"),
         (name = "media", description = "Media files of a workspace"),
         (name = "webhooks", description = "Webhook endpoints, their deliveries, and the event types (Standard Webhooks)"),
-        (name = "credits", description = "The organization's credit balance, debits, the ledger, usage and alerts")
+        (name = "credits", description = "The organization's credit balance, debits, the ledger, usage and alerts"),
+        (name = "reports", description = "Usage reports as CSV or PDF, written in the background")
     )
 )]
 pub struct ApiDoc;

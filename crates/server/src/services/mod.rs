@@ -16,6 +16,7 @@ pub mod logo;
 pub mod media;
 pub mod organizations;
 pub mod people;
+pub mod reports;
 pub mod security;
 pub mod sessions;
 pub mod setup;

@@ -53,6 +53,8 @@ pub struct Resp {
     pub headers: HeaderMap,
     pub text: String,
     pub json: Value,
+    /// The body as sent (a file download).
+    pub body: Vec<u8>,
 }
 
 impl Resp {
@@ -176,7 +178,7 @@ impl TestApp {
         let bytes = res.into_body().collect().await.expect("body").to_bytes();
         let text = String::from_utf8_lossy(&bytes).into_owned();
         let json = serde_json::from_str(&text).unwrap_or(Value::Null);
-        Resp { status, headers, text, json }
+        Resp { status, headers, text, json, body: bytes.to_vec() }
     }
 
     pub async fn get(&self, path: &str, auth: Auth<'_>) -> Resp {

@@ -297,6 +297,14 @@ pub enum GroupBy {
     Month,
 }
 
+/// Credits the organization used each day from `from` to `to`: (day's first millisecond, used).
+pub async fn daily_usage(db: &Db, ctx: &Ctx, from: Timestamp, to: Timestamp) -> Result<Vec<(i64, i64)>> {
+    let org = ctx.authorize(Permission::CreditsRead)?;
+    rules::range(from, to)?;
+    let mut c = db.conn().await?;
+    Ok(usage::by_day(&mut c, &org, from, to).await?)
+}
+
 /// Credits used from `from` to `to`, per group (most first, or in time order).
 pub async fn usage(
     db: &Db,
@@ -314,23 +322,46 @@ pub async fn usage(
         GroupBy::Campaign => Dimension::Campaign,
         GroupBy::Day | GroupBy::Week | GroupBy::Month => {
             let days = usage::by_day(&mut c, &org, from, to).await?;
-            return Ok(bucket(&days, group_by));
+            return Ok(bucket_days(&days, group_by));
         }
     };
     Ok(usage::by_key(&mut c, &org, dimension, from, to).await?)
 }
 
+/// The first day of the day, ISO week (its Monday) or month `date` falls in.
+fn period_start(date: time::Date, group_by: GroupBy) -> time::Date {
+    match group_by {
+        GroupBy::Week => date - time::Duration::days(i64::from(date.weekday().number_days_from_monday())),
+        GroupBy::Month => date.replace_day(1).unwrap_or(date),
+        _ => date,
+    }
+}
+
+/// Every period from `from` to `to` with its usage, none left out (a chart's bars).
+pub fn every_period(days: &[(i64, i64)], group_by: GroupBy, from: Timestamp, to: Timestamp) -> Vec<(String, i64)> {
+    let used: std::collections::HashMap<String, i64> = bucket_days(days, group_by).into_iter().collect();
+    let last = Timestamp::from_millis(to.millis() - 1).to_datetime().date();
+    let mut at = period_start(from.to_datetime().date(), group_by);
+    let mut out = Vec::new();
+    // At most 731 days: the range is checked before usage is read.
+    while at <= last && out.len() <= 800 {
+        let label = at.to_string();
+        out.push((label.clone(), used.get(&label).copied().unwrap_or(0)));
+        at = match group_by {
+            GroupBy::Week => at + time::Duration::days(7),
+            GroupBy::Month => period_start(at + time::Duration::days(32), GroupBy::Month),
+            _ => at + time::Duration::days(1),
+        };
+    }
+    out
+}
+
 /// Daily usage summed into days, ISO weeks (by their Monday) or months, named by their first day.
-fn bucket(days: &[(i64, i64)], group_by: GroupBy) -> Vec<(String, i64)> {
+pub fn bucket_days(days: &[(i64, i64)], group_by: GroupBy) -> Vec<(String, i64)> {
     let mut out: Vec<(String, i64)> = Vec::new();
     for (day, used) in days {
         let date = Timestamp::from_millis(*day).to_datetime().date();
-        let start = match group_by {
-            GroupBy::Week => date - time::Duration::days(i64::from(date.weekday().number_days_from_monday())),
-            GroupBy::Month => date.replace_day(1).unwrap_or(date),
-            _ => date,
-        };
-        let label = start.to_string();
+        let label = period_start(date, group_by).to_string();
         match out.last_mut() {
             Some((l, total)) if *l == label => *total += used,
             _ => out.push((label, *used)),
@@ -487,6 +518,37 @@ pub async fn budgets(db: &Db, ctx: &Ctx) -> Result<Vec<BudgetView>> {
         out.push(BudgetView { workspace_id, monthly, used_this_month });
     }
     Ok(out)
+}
+
+/// The budgets with each workspace's name and slug (the console's table).
+pub async fn budgets_named(db: &Db, ctx: &Ctx) -> Result<Vec<(BudgetView, String, String)>> {
+    let list = budgets(db, ctx).await?;
+    let org = ctx.authorize(Permission::CreditsRead)?;
+    let mut c = db.conn().await?;
+    let mut out = Vec::with_capacity(list.len());
+    for b in list {
+        let id: steward_core::ids::WorkspaceId = b.workspace_id.parse().map_err(|_| Error::internal())?;
+        let (name, slug) = match steward_store::workspaces::get(&mut c, &org, &id).await? {
+            Some(w) => (w.name, w.slug),
+            None => (b.workspace_id.clone(), String::new()),
+        };
+        out.push((b, name, slug));
+    }
+    Ok(out)
+}
+
+/// The workspace a budget form names by its slug (or id).
+pub async fn workspace_by_slug(db: &Db, ctx: &Ctx, input: &str) -> Result<steward_core::ids::WorkspaceId> {
+    let org = ctx.authorize(Permission::CreditsBudgets)?;
+    let input = input.trim();
+    if let Ok(id) = input.parse() {
+        return Ok(id);
+    }
+    let mut c = db.conn().await?;
+    match steward_store::workspaces::by_slug(&mut c, &org, &input.to_lowercase()).await? {
+        Some(w) => Ok(w.id),
+        None => Err(Error::field("workspace", &rule::UNKNOWN_WORKSPACE, &[("slug", &input)])),
+    }
 }
 
 #[derive(Debug, Deserialize, utoipa::ToSchema)]

@@ -109,6 +109,8 @@ permissions! {
         "Set workspaces' monthly credit budgets.";
     BillingRead = "billing:read", key: true, [SuperAdmin, Operator, System],
         "See the plan, payment methods, invoices and usage reports.";
+    ReportsCreate = "reports:create", key: true, [SuperAdmin, Operator, System],
+        "Ask for usage reports (reading them takes billing:read).";
     BillingWrite = "billing:write", key: true, [SuperAdmin, Operator, System],
         "Change the plan and payment methods.";
     LimitsRead = "limits:read", key: true, [SuperAdmin, Operator, System],

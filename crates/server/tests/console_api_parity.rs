@@ -42,6 +42,8 @@ const FORMS: &[(&str, &[&str])] = &[
     ("/settings/organization/workspaces/{id}/members/{user}", &["set_member"]),
     ("/settings/organization/workspaces/{id}/members/{user}/remove", &["remove_member"]),
     ("/settings/billing/credits/alerts", &["put_alerts"]),
+    ("/settings/billing/credits/budgets", &["put_budget"]),
+    ("/settings/billing/reports", &["create_report"]),
     ("/settings/integrations/api", &["create_api_key"]),
     ("/settings/integrations/api/{id}", &["update_api_key"]),
     ("/settings/integrations/api/{id}/revoke", &["revoke_api_key"]),

@@ -352,6 +352,8 @@ async fn every_mutation_route_writes_an_event() {
     let budget = format!("/api/v1/credits/budgets/{}", ws["id"].as_str().unwrap());
     run.hit(Method::PUT, "/api/v1/credits/budgets/{workspace_id}", &budget, admin, Some(json!({ "monthly": 500 })))
         .await;
+    let report = json!({ "type": "campaign_costs", "format": "pdf", "from": "2026-01-01T00:00:00Z", "to": "2026-02-01T00:00:00Z" });
+    run.hit(Method::POST, "/api/v1/reports", "/api/v1/reports", admin, Some(report)).await;
 
     // The member's sessions were ended above: a new one for their own account.
     let member = app.login("member@acme.example", PASSWORD).await.json["token"].as_str().unwrap().to_owned();

@@ -308,6 +308,7 @@ mod console {
         "/account/two-factor",
         "/settings",
         "/settings/billing/credits",
+        "/settings/billing/reports",
         "/settings/integrations/api",
         "/settings/integrations/webhooks",
         "/settings/integrations/webhooks/{id}",
@@ -360,6 +361,8 @@ mod console {
             ("POST", "/settings/integrations/api/{id}/revoke") => String::new(),
             ("POST", "/settings/integrations/webhooks") => "url=https%3A%2F%2Fevil.example%2Fin".into(),
             ("POST", "/settings/billing/credits/alerts") => "balance_alert=999999".into(),
+            ("POST", "/settings/billing/credits/budgets") => format!("workspace={}&monthly=1", fx.ws),
+            ("POST", "/settings/billing/reports") => "type=usage_by_user&format=csv&from=2026-01-01&to=2026-01-31".into(),
             ("POST", "/settings/integrations/webhooks/{id}/{action}") => format!("delivery_id={}", fx.delivery),
             _ => return None,
         };

@@ -294,7 +294,7 @@ async fn schedules_fire_once_per_period_with_three_workers_and_each_organization
         }
         assert_eq!(
             fire_all(&workers).await,
-            vec!["audit_retention", "credits_expiry", "rollup_upkeep"],
+            vec!["audit_retention", "credits_expiry", "reports_expiry", "rollup_upkeep"],
             "{:?}",
             test.engine
         );
@@ -303,6 +303,7 @@ async fn schedules_fire_once_per_period_with_three_workers_and_each_organization
         assert_eq!(count(&test.db, "audit_retention", JobState::Done).await, 2, "one job per organization");
         assert_eq!(count(&test.db, "rollup_upkeep", JobState::Done).await, 2);
         assert_eq!(count(&test.db, "credits_expiry", JobState::Done).await, 2);
+        assert_eq!(count(&test.db, "reports_expiry", JobState::Done).await, 2);
 
         // The old organization's founding events were past retention: the
         // system purged them and said so in its trail.
@@ -317,10 +318,10 @@ async fn schedules_fire_once_per_period_with_three_workers_and_each_organization
         assert_eq!((events[0].action.as_str(), events[0].actor.name.as_deref()), ("audit.purged", Some("retention")));
 
         clock.advance_seconds(3600);
-        let hourly = vec!["credits_expiry", "rollup_upkeep"];
+        let hourly = vec!["credits_expiry", "reports_expiry", "rollup_upkeep"];
         assert_eq!(fire_all(&workers).await, hourly, "an hour later: only the hourly ones");
         clock.advance_seconds(86_400);
-        let all = vec!["audit_retention", "credits_expiry", "rollup_upkeep"];
+        let all = vec!["audit_retention", "credits_expiry", "reports_expiry", "rollup_upkeep"];
         assert_eq!(fire_all(&workers).await, all, "a day later: all");
         drain(&workers).await;
         assert_eq!(count(&test.db, "audit_retention", JobState::Done).await, 4);

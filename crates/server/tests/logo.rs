@@ -16,10 +16,7 @@ fn png(width: u32, height: u32) -> Vec<u8> {
 }
 
 async fn put(app: &TestApp, auth: Auth<'_>, query: &str, body: &[u8], ct: &str) -> common::Resp {
-    // The harness sends text bodies; logos are binary, so go through the router directly.
     use axum::body::Body;
-    use http_body_util::BodyExt;
-    use tower::ServiceExt;
     let mut req = axum::http::Request::builder()
         .method(Method::PUT)
         .uri(format!("/api/v1/organization/logo{query}"))
@@ -27,13 +24,7 @@ async fn put(app: &TestApp, auth: Auth<'_>, query: &str, body: &[u8], ct: &str) 
     if let Auth::Bearer(t) = auth {
         req = req.header("authorization", format!("Bearer {t}"));
     }
-    let res = app.router.clone().oneshot(req.body(Body::from(body.to_vec())).unwrap()).await.unwrap();
-    let status = res.status().as_u16();
-    let headers = res.headers().clone();
-    let bytes = res.into_body().collect().await.unwrap().to_bytes();
-    let text = String::from_utf8_lossy(&bytes).into_owned();
-    let json = serde_json::from_str(&text).unwrap_or(serde_json::Value::Null);
-    common::Resp { status, headers, text, json }
+    app.send(req.body(Body::from(body.to_vec())).unwrap()).await
 }
 
 #[tokio::test]
@@ -102,14 +93,11 @@ async fn logo_upload_crop_serve_and_refusals() {
 
 async fn put_bytes_of(app: &TestApp, auth: Auth<'_>) -> Vec<u8> {
     use axum::body::Body;
-    use http_body_util::BodyExt;
-    use tower::ServiceExt;
     let Auth::Bearer(t) = auth else { panic!("bearer") };
     let req = axum::http::Request::builder()
         .uri("/api/v1/organization/logo")
         .header("authorization", format!("Bearer {t}"))
         .body(Body::empty())
         .unwrap();
-    let res = app.router.clone().oneshot(req).await.unwrap();
-    res.into_body().collect().await.unwrap().to_bytes().to_vec()
+    app.send(req).await.body
 }

@@ -75,6 +75,7 @@ async fn every_page_fits_the_screen_and_every_confirmation_is_readable() {
         "/settings/organization/audit".into(),
         "/settings/organization/details".into(),
         "/settings/billing/credits".into(),
+        "/settings/billing/reports".into(),
         "/settings/integrations/api".into(),
         "/settings/integrations/webhooks".into(),
         "/account".into(),

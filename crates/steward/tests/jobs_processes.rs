@@ -196,7 +196,10 @@ async fn a_schedule_fires_once_per_period_with_three_worker_processes() {
     let credit_jobs = scalar(db, "SELECT COUNT(*) FROM jobs WHERE kind = 'credits_expiry'").await;
     assert!((1..=2).contains(&credit_runs), "{credit_runs} credit periods");
     assert_eq!(credit_jobs, credit_runs, "one credit pass per hourly period for the organization");
+    let report_runs = scalar(db, "SELECT COUNT(*) FROM job_schedule_runs WHERE schedule = 'reports_expiry'").await;
+    let report_jobs = scalar(db, "SELECT COUNT(*) FROM jobs WHERE kind = 'reports_expiry'").await;
+    assert_eq!(report_jobs, report_runs, "one report clean-up per hourly period for the organization");
     let org_jobs = scalar(db, "SELECT COUNT(*) FROM jobs WHERE org_id IS NOT NULL").await;
-    assert_eq!(org_jobs, daily_jobs + hourly_jobs + credit_jobs);
+    assert_eq!(org_jobs, daily_jobs + hourly_jobs + credit_jobs + report_jobs);
     drop(workers);
 }

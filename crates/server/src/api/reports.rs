@@ -88,7 +88,7 @@ pub struct ReportList {
 /// Ask for a usage report (credit usage by workspace or by user, or campaign
 /// costs) over a range, as CSV or PDF. Written in the background: poll
 /// `GET /reports/{id}` until its status is `ready`.
-#[utoipa::path(post, path = "/reports", tag = "reports", extensions(("x-permission" = json!("billing:read"))),
+#[utoipa::path(post, path = "/reports", tag = "reports", extensions(("x-permission" = json!("reports:create"))),
     request_body = ReportRequest,
     responses((status = 202, body = ReportView, headers(("Location" = String, description = "the report"))),
         (status = 409, body = Problem, description = "too_many_reports")))]

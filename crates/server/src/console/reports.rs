@@ -61,6 +61,7 @@ struct ReportsPage {
     types: Vec<(&'static str, &'static str)>,
     form: FormValues,
     reports: Vec<ReportRow>,
+    can_create: bool,
     errors: HashMap<String, String>,
     error: Option<String>,
 }
@@ -139,6 +140,7 @@ async fn render(
         types: ReportType::ALL.iter().map(|t| (t.as_str(), t.title())).collect(),
         form,
         reports,
+        can_create: session.can(Permission::ReportsCreate),
         errors: error.map(field_errors).unwrap_or_default(),
         error: error.map(super::refusals::banner),
     };

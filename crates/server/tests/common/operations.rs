@@ -80,6 +80,8 @@ pub struct Fixtures {
     pub delivery: String,
     /// A debit of 1,000 credits for `ws` (the organization was granted some).
     pub debit: String,
+    /// A usage report, written (ready to download).
+    pub report: String,
 }
 
 static SEQ: AtomicUsize = AtomicUsize::new(1);
@@ -131,7 +133,9 @@ pub async fn fixtures(app: &TestApp, org: &Org, name: &str) -> Fixtures {
     let debit = app
         .post("/api/v1/credits/debits", admin, json!({ "workspace_id": ws, "amount": 1000, "reason": "fixture" }))
         .await;
+    let report = ready_report(app, org).await;
     Fixtures {
+        report,
         debit: id_of(&debit, "/id"),
         webhook,
         delivery: id_of(&test, "/id"),
@@ -146,6 +150,23 @@ pub async fn fixtures(app: &TestApp, org: &Org, name: &str) -> Fixtures {
         key_id: id_of(&key, "/api_key/id"),
         session_id,
     }
+}
+
+/// A CSV report of the last week, written by running its job here (not
+/// every due job: the fixtures' webhook test delivery stays queued).
+async fn ready_report(app: &TestApp, org: &Org) -> String {
+    use steward_server::jobs::{Job, JobCtx};
+    let now = app.clock_now().millis();
+    let at = |ms: i64| steward_core::time::Timestamp::from_millis(ms).to_rfc3339();
+    let body =
+        json!({ "type": "usage_by_workspace", "format": "csv", "from": at(now - 7 * 86_400_000), "to": at(now + 1) });
+    let r = app.post("/api/v1/reports", Auth::Bearer(&org.admin_token), body).await;
+    let id = id_of(&r, "/id");
+    let ctx =
+        JobCtx { app: app.state.clone(), id: steward_core::ids::JobId::new(), org_id: org.id.parse().ok(), attempt: 1 };
+    let job = steward_server::jobs::reports::Generate { report_id: id.parse().expect("a report id") };
+    job.run(ctx).await.expect("the report is written");
+    id
 }
 
 /// A request body.
@@ -191,6 +212,8 @@ pub fn fill(template: &str, fx: &Fixtures) -> String {
         &fx.session_id
     } else if template.starts_with("/api/v1/credits/debits/") {
         &fx.debit
+    } else if template.starts_with("/api/v1/reports/") {
+        &fx.report
     } else {
         "no-such-id"
     };
@@ -340,6 +363,16 @@ pub fn spec(op: &Op, fx: &Fixtures) -> Option<Call> {
         }
         "POST /api/v1/credits/grants" => (String::new(), j(json!({ "amount": 5, "category": "promotional" }))),
         "PUT /api/v1/credits/budgets/{workspace_id}" => (String::new(), j(json!({ "monthly": 1_000_000 }))),
+        // Reports.
+        "GET /api/v1/reports" | "GET /api/v1/reports/{id}" | "GET /api/v1/reports/{id}/download" => {
+            (String::new(), Body::None)
+        }
+        "POST /api/v1/reports" => (
+            String::new(),
+            j(
+                json!({ "type": "usage_by_user", "format": "csv", "from": "2026-01-01T00:00:00Z", "to": "2026-02-01T00:00:00Z" }),
+            ),
+        ),
         "POST /api/v1/me/password" => (
             String::new(),
             j(json!({ "current_password": "not the password", "new_password": "violet tractor mango quietly" })),

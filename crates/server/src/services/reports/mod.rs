@@ -43,7 +43,7 @@ pub struct ReportRequest {
 
 /// Queues a report; the job writes it.
 pub async fn request(db: &Db, ctx: &Ctx, input: ReportRequest) -> Result<Report> {
-    let org = ctx.authorize(Permission::BillingRead)?;
+    let org = ctx.authorize(Permission::ReportsCreate)?;
     steward_core::credits::range(input.from, input.to)?;
     let mut tx = db.write(&org).await?;
     if store::count_pending(&mut tx, &org).await? >= MAX_PENDING {

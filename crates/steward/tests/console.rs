@@ -374,3 +374,43 @@ async fn required_two_factor_in_a_real_browser() {
     b.wait_for(".tiles").await;
     b.close().await;
 }
+
+/// Billing → Credits and Reports, clicked through on demo data: the balance,
+/// the chart by day and by week, then a PDF report asked for, followed while
+/// it is written, and downloaded.
+#[tokio::test]
+async fn billing_credits_and_reports_in_a_real_browser() {
+    let Some(b) = browser::start().await else { return };
+    b.set_up_acme(PASSWORD).await;
+    b.steward(&["demo", "seed", "--org", "acme-agency"]);
+
+    b.goto("/settings/organization").await;
+    b.click("a[href='/settings/billing/credits']").await;
+    b.wait_for("figure.chart svg").await;
+    assert_ne!(b.text("[data-metric=balance]").await, "0", "the demo granted credits");
+    assert!(b.text("#trend-summary").await.contains("credits used from"), "the chart in words");
+    assert!(b.text("main").await.contains("Usage by workspace"));
+    b.screenshot("credits").await;
+    b.click("a[href='/settings/billing/credits?period=week']").await;
+    b.wait_for("a[href='/settings/billing/credits?period=week'][aria-current=page]").await;
+    assert!(b.text("figure.chart").await.contains("Week starting"), "the axis names the period");
+
+    b.click("a[href='/settings/billing/reports']").await;
+    b.wait_text("h1", "Reports").await;
+    b.eval("document.querySelector('select[name=type]').value = 'usage_by_user'; return true;").await;
+    b.click("input[name=format][value=pdf]").await;
+    b.click("main form button[type=submit]").await;
+    wait_notice(&b, "Report requested").await;
+    // The page follows the report and shows its link once written.
+    b.wait_for("a[download]").await;
+    assert!(b.text("main table").await.contains("Credit usage by user"));
+    b.screenshot("reports").await;
+    let url = b.eval("return document.querySelector('a[download]').getAttribute('href');").await;
+    let got = b
+        .eval(&format!(
+            "return fetch({url}).then(r => r.text().then(t => [r.status, r.headers.get('content-type'), t.slice(0, 5)]));"
+        ))
+        .await;
+    assert_eq!(got, serde_json::json!([200, "application/pdf", "%PDF-"]), "the download is the PDF");
+    b.close().await;
+}

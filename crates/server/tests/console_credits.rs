@@ -40,6 +40,11 @@ async fn a_super_admin_sees_the_balance_usage_and_history_and_sets_alerts() {
             t.contains("4,000 credits used") && t.contains("the balance lasts about"),
             "its summary, with the projection"
         );
+        let by_name = app.get("/settings/billing/credits?sort=name", cookie).await.text;
+        let (c, n) = (by_name.find(">Contoso<").unwrap(), by_name.find(">Northwind<").unwrap());
+        assert!(c < n && by_name.contains("aria-sort=\"ascending\""), "sorted by name");
+        let (c, n) = (t.find(">Contoso<").unwrap(), t.find(">Northwind<").unwrap());
+        assert!(n < c, "most used first by default");
         for (period, axis) in [("week", "Week starting"), ("month", "\nMonth\n</text>")] {
             let p = app.get(&format!("/settings/billing/credits?period={period}"), cookie).await;
             assert!(p.text.contains(axis) && p.text.contains("4,000 credits used"), "by {period}: {axis}");

@@ -453,3 +453,42 @@ async fn a_workspace_budget_refuses_debits_past_it_for_the_month() {
         assert_ledger_adds_up(&app, &org).await;
     }
 }
+
+#[tokio::test]
+async fn usage_by_workspace_comes_a_page_at_a_time_most_first() {
+    for app in TestApp::all().await {
+        let org = app.org("acme").await;
+        grant(&app, &org, 10_000).await;
+        let key = org.admin_key.as_str();
+        // Two workspaces tie at 20: the tie is broken by id, and no line is lost at a page's edge.
+        let mut made = Vec::new();
+        for (i, amount) in [10, 20, 20, 5].into_iter().enumerate() {
+            let ws = common::create_ws(&app, &org, json!({ "name": format!("W{i}") })).await["id"]
+                .as_str()
+                .unwrap()
+                .to_owned();
+            let body = json!({ "workspace_id": ws, "amount": amount, "reason": "r" });
+            assert_eq!(debit(&app, key, Some(&format!("p-{i}")), body).await.status, 201);
+            made.push((ws, amount));
+        }
+        let day =
+            |d: i64| steward_core::time::Timestamp::from_millis(app.clock_now().millis() + d * 86_400_000).to_rfc3339();
+        let base = format!("/api/v1/credits/usage?group_by=workspace&from={}&to={}&limit=3", day(-1), day(1));
+        let first = app.get(&base, Auth::Bearer(key)).await;
+        assert_eq!(first.status, 200, "{}", first.text);
+        assert_eq!(first.json["total"].as_i64(), Some(55), "the total is every line's");
+        let cursor = first.json["next_cursor"].as_str().expect("a next page").to_owned();
+        let second = app.get(&format!("{base}&cursor={cursor}"), Auth::Bearer(key)).await;
+        assert!(second.json["next_cursor"].is_null(), "{}", second.text);
+        let lines: Vec<(String, i64)> = [&first, &second]
+            .iter()
+            .flat_map(|r| r.json["data"].as_array().unwrap().clone())
+            .map(|l| (l["key"].as_str().unwrap().to_owned(), l["used"].as_i64().unwrap()))
+            .collect();
+        let mut want = made.clone();
+        want.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
+        assert_eq!(lines, want, "most first, ties by id, each once");
+        let bad = app.get(&format!("{base}&cursor=bm90LWEtY3Vyc29y"), Auth::Bearer(key)).await;
+        assert_eq!((bad.status, bad.code()), (422, "invalid_cursor"), "{}", bad.text);
+    }
+}

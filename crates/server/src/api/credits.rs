@@ -255,6 +255,12 @@ pub struct UsageQuery {
     pub from: String,
     /// The range's end (RFC 3339), at most two years after `from`.
     pub to: String,
+    /// Lines per page, 1–200 (default 50), by workspace, user or campaign;
+    /// by day, week or month every period comes at once.
+    #[param(minimum = 1, maximum = 200)]
+    pub limit: Option<i64>,
+    /// The `next_cursor` of the previous page.
+    pub cursor: Option<String>,
 }
 
 #[derive(Debug, Serialize, utoipa::ToSchema)]
@@ -267,10 +273,13 @@ pub struct UsageRow {
 #[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct UsageList {
     pub data: Vec<UsageRow>,
+    /// Credits used in the range, every line together (not only this page's).
     pub total: i64,
+    /// Pass as `?cursor=` for the next page; null on the last page.
+    pub next_cursor: Option<String>,
 }
 
-/// Credits used in a range, by workspace, user or campaign (most first) or by day, week or month.
+/// Credits used in a range, by workspace, user or campaign (most first, a page at a time) or by day, week or month.
 #[utoipa::path(get, path = "/credits/usage", tag = "credits", extensions(("x-permission" = json!("credits:read"))),
     params(UsageQuery), responses((status = 200, body = UsageList)))]
 async fn get_usage(
@@ -287,9 +296,10 @@ async fn get_usage(
     let (from, to) = (f.time("from", Some(&q.from)), f.time("to", Some(&q.to)));
     f.finish()?;
     let (Some(from), Some(to)) = (from, to) else { return Err(Error::internal().into()) };
-    let rows = credits::usage(&s.db, &ctx, q.group_by, from, to).await?;
-    let total = rows.iter().map(|(_, used)| used).sum();
-    Ok(Json(UsageList { data: rows.into_iter().map(|(key, used)| UsageRow { key, used }).collect(), total }))
+    let page = steward_core::pagination::Page::parse(q.limit, q.cursor.as_deref())?;
+    let (rows, next_cursor, total) = credits::usage_page(&s.db, &ctx, q.group_by, (from, to), &page).await?;
+    let data = rows.into_iter().map(|(key, used)| UsageRow { key, used }).collect();
+    Ok(Json(UsageList { data, total, next_cursor }))
 }
 
 /// The alert thresholds, and whether each has fired since the balance was last above it.

@@ -80,6 +80,7 @@ struct CreditsPage {
     can_set_alerts: bool,
     budgets: Vec<BudgetRow>,
     can_set_budgets: bool,
+    sort: &'static str,
     errors: HashMap<String, String>,
     error: Option<String>,
 }
@@ -90,30 +91,41 @@ struct PageQuery {
     notice: Option<String>,
     kind: String,
     period: String,
+    /// The usage table's order: `used` (most first, the default) or `name`.
+    sort: String,
 }
 
 async fn show(State(s): State<AppState>, session: ConsoleSession, Query(q): Query<PageQuery>) -> Response {
     if !session.can(Permission::CreditsRead) {
         return ask_admin(&s, &session).await;
     }
-    render(&s, &session, &q.kind, &q.period, None, notice_text(q.notice.as_deref())).await
+    let view = View { kind: &q.kind, period: &q.period, sort: &q.sort };
+    render(&s, &session, view, None, notice_text(q.notice.as_deref())).await
 }
 
 fn threshold_of(alerts: &[AlertSetting], kind: &str) -> String {
     alerts.iter().find(|a| a.kind == kind).map(|a| a.threshold.to_string()).unwrap_or_default()
 }
 
-pub(super) async fn render(
+/// What the page is asked to show: the history's type, the chart's period, the usage table's order.
+#[derive(Default, Clone, Copy)]
+struct View<'a> {
+    kind: &'a str,
+    period: &'a str,
+    sort: &'a str,
+}
+
+async fn render(
     s: &AppState,
     session: &ConsoleSession,
-    kind: &str,
-    period: &str,
+    view: View<'_>,
     error: Option<&steward_core::Error>,
     notice: Option<String>,
 ) -> Response {
     let ctx = session.ctx();
     let (from, to) =
         (Timestamp::from_millis(ctx.now.millis() - 30 * DAY_MS), Timestamp::from_millis(ctx.now.millis() + 1));
+    let View { kind, period, sort } = view;
     let (group, span_days, ahead) = match period {
         "week" => (GroupBy::Week, 7 * 12, 4),
         "month" => (GroupBy::Month, 365, 3),
@@ -130,10 +142,13 @@ pub(super) async fn render(
         let budgets = credits::budgets_named(&s.db, &ctx).await?;
         Ok::<_, steward_core::Error>((summary, by_workspace, days, entries, alerts, budgets))
     };
-    let (summary, by_workspace, days, entries, alerts, budgets) = match loaded.await {
+    let (summary, mut by_workspace, days, entries, alerts, budgets) = match loaded.await {
         Ok(v) => v,
         Err(e) => return error_page(&e),
     };
+    if sort == "name" {
+        by_workspace.sort_by_key(|(_, name, _)| name.to_lowercase());
+    }
     let total: i64 = by_workspace.iter().map(|(_, _, used)| used).sum();
     let periods = credits::every_period(&days, group, chart_from, to);
     let chart = trend_chart(&summary, periods, group, ahead);
@@ -191,6 +206,7 @@ pub(super) async fn render(
             })
             .collect(),
         can_set_budgets: session.can(Permission::CreditsBudgets),
+        sort: if sort == "name" { "name" } else { "used" },
         errors: error.map(field_errors).unwrap_or_default(),
         error: error.map(super::refusals::banner),
     };
@@ -223,7 +239,7 @@ async fn save_alerts(State(s): State<AppState>, session: ConsoleSession, body: B
     };
     match saved {
         Ok(_) => see_other(BASE, "credit_alerts_saved"),
-        Err(e) if e.status < 500 => render(&s, &session, "", "", Some(&e), None).await,
+        Err(e) if e.status < 500 => render(&s, &session, View::default(), Some(&e), None).await,
         Err(e) => error_page(&e),
     }
 }
@@ -303,7 +319,7 @@ async fn save_budget(State(s): State<AppState>, session: ConsoleSession, body: B
     };
     match saved {
         Ok(()) => see_other(BASE, "budget_saved"),
-        Err(e) if e.status < 500 => render(&s, &session, "", "", Some(&e), None).await,
+        Err(e) if e.status < 500 => render(&s, &session, View::default(), Some(&e), None).await,
         Err(e) => error_page(&e),
     }
 }

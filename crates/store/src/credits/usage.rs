@@ -78,7 +78,10 @@ pub async fn by_key(
     to: Timestamp,
 ) -> StoreResult<Vec<(String, i64)>> {
     let rows = sqlx::query(
-        "SELECT key, CAST(SUM(used) AS BIGINT) AS used FROM credit_usage WHERE org_id = $1 AND dimension = $2 AND day >= $3 AND day < $4 \
+        // `day + 0`: so SQLite reads the (org, dimension, key, day) index in key
+        // order and sums as it goes, instead of the day range and a temporary
+        // B-tree to group by (3× slower for 1,000 workspaces over 90 days).
+        "SELECT key, CAST(SUM(used) AS BIGINT) AS used FROM credit_usage WHERE org_id = $1 AND dimension = $2 AND day + 0 >= $3 AND day + 0 < $4 \
          GROUP BY key HAVING SUM(used) <> 0 ORDER BY used DESC, key",
     )
     .bind(org.as_str())
@@ -88,6 +91,54 @@ pub async fn by_key(
     .fetch_all(c)
     .await?;
     rows.iter().map(|r| Ok((r.try_get::<String, _>("key")?, r.try_get::<i64, _>("used")?))).collect()
+}
+
+/// One page of [`by_key`]: the groups after `after` (the last line's
+/// `(used, key)` of the previous page) in the same order, at most `limit`.
+pub async fn by_key_page(
+    c: &mut Conn,
+    org: &OrgScope,
+    dimension: Dimension,
+    (from, to): (Timestamp, Timestamp),
+    after: Option<(i64, &str)>,
+    limit: i64,
+) -> StoreResult<Vec<(String, i64)>> {
+    let (used, key) = after.unwrap_or((i64::MAX, ""));
+    let rows = sqlx::query(
+        // `day + 0`: as in `by_key`.
+        "SELECT key, CAST(SUM(used) AS BIGINT) AS used FROM credit_usage WHERE org_id = $1 AND dimension = $2 AND day + 0 >= $3 AND day + 0 < $4 \
+         GROUP BY key HAVING SUM(used) <> 0 AND (SUM(used) < $5 OR (SUM(used) = $5 AND key > $6)) ORDER BY used DESC, key LIMIT $7",
+    )
+    .bind(org.as_str())
+    .bind(dimension.as_str())
+    .bind(day_of(from))
+    .bind(to.millis())
+    .bind(used)
+    .bind(key)
+    .bind(limit)
+    .fetch_all(c)
+    .await?;
+    rows.iter().map(|r| Ok((r.try_get::<String, _>("key")?, r.try_get::<i64, _>("used")?))).collect()
+}
+
+/// Credits used from `from` to `to` counted by `dimension`, all groups together.
+pub async fn total(
+    c: &mut Conn,
+    org: &OrgScope,
+    dimension: Dimension,
+    from: Timestamp,
+    to: Timestamp,
+) -> StoreResult<i64> {
+    let (used,): (i64,) = sqlx::query_as(
+        "SELECT CAST(COALESCE(SUM(used), 0) AS BIGINT) FROM credit_usage WHERE org_id = $1 AND dimension = $2 AND day >= $3 AND day < $4",
+    )
+    .bind(org.as_str())
+    .bind(dimension.as_str())
+    .bind(day_of(from))
+    .bind(to.millis())
+    .fetch_one(c)
+    .await?;
+    Ok(used)
 }
 
 /// Credits the organization used each day from `from` to `to` (days with none left out).

@@ -328,6 +328,43 @@ pub async fn usage(
     Ok(usage::by_key(&mut c, &org, dimension, from, to).await?)
 }
 
+/// One page of usage (a workspace, user or campaign per line, most first;
+/// by day, week or month every period at once), the next page's cursor, and
+/// the total of every line.
+pub async fn usage_page(
+    db: &Db,
+    ctx: &Ctx,
+    group_by: GroupBy,
+    (from, to): (Timestamp, Timestamp),
+    page: &Page,
+) -> Result<(Vec<(String, i64)>, Option<String>, i64)> {
+    let dimension = match group_by {
+        GroupBy::Workspace => Dimension::Workspace,
+        GroupBy::User => Dimension::User,
+        GroupBy::Campaign => Dimension::Campaign,
+        GroupBy::Day | GroupBy::Week | GroupBy::Month => {
+            let rows = usage(db, ctx, group_by, from, to).await?;
+            let total = rows.iter().map(|(_, used)| used).sum();
+            return Ok((rows, None, total));
+        }
+    };
+    let org = ctx.authorize(Permission::CreditsRead)?;
+    rules::range(from, to)?;
+    // The cursor is the last line's `used:key`.
+    let after = match page.after.as_deref() {
+        Some(c) => {
+            let parsed = c.split_once(':').and_then(|(used, key)| Some((used.parse::<i64>().ok()?, key)));
+            Some(parsed.ok_or_else(|| pagination::invalid_cursor(""))?)
+        }
+        None => None,
+    };
+    let mut c = db.conn().await?;
+    let rows = usage::by_key_page(&mut c, &org, dimension, (from, to), after, i64::from(page.limit) + 1).await?;
+    let total = usage::total(&mut c, &org, dimension, from, to).await?;
+    let (rows, next) = pagination::finish(rows, page, |(key, used)| format!("{used}:{key}"));
+    Ok((rows, next, total))
+}
+
 /// The first day of the day, ISO week (its Monday) or month `date` falls in.
 fn period_start(date: time::Date, group_by: GroupBy) -> time::Date {
     match group_by {

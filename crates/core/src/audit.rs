@@ -56,6 +56,7 @@ pub const ACTIONS: &[&str] = &[
     "content.created",
     "content.deleted",
     "content.updated",
+    "credits.adjusted",
     "credits.alerts_updated",
     "credits.budget_set",
     "credits.depleted",

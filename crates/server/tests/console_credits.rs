@@ -40,6 +40,15 @@ async fn a_super_admin_sees_the_balance_usage_and_history_and_sets_alerts() {
             t.contains("4,000 credits used") && t.contains("the balance lasts about"),
             "its summary, with the projection"
         );
+        let today = app.clock_now().to_rfc3339()[..10].to_owned();
+        let debits_today =
+            app.get(&format!("/settings/billing/credits?kind=debit&from={today}&to={today}"), cookie).await.text;
+        assert!(
+            debits_today.contains("−3,000") && !debits_today.contains("+10,000"),
+            "the history filtered by type and day"
+        );
+        let long_ago = app.get("/settings/billing/credits?from=2001-01-01&to=2001-01-31", cookie).await.text;
+        assert!(long_ago.contains("No transactions") && !long_ago.contains("−3,000"), "nothing then");
         let by_name = app.get("/settings/billing/credits?sort=name", cookie).await.text;
         let (c, n) = (by_name.find(">Contoso<").unwrap(), by_name.find(">Northwind<").unwrap());
         assert!(c < n && by_name.contains("aria-sort=\"ascending\""), "sorted by name");

@@ -492,3 +492,43 @@ async fn usage_by_workspace_comes_a_page_at_a_time_most_first() {
         assert_eq!((bad.status, bad.code()), (422, "invalid_cursor"), "{}", bad.text);
     }
 }
+
+#[tokio::test]
+async fn adjustments_are_the_operators_audited_and_never_overdraw() {
+    use steward_server::services::credits::adjustments::{AdjustmentRequest, adjust};
+    for app in TestApp::all().await {
+        let org = app.org("acme").await;
+        let r = app
+            .post("/api/v1/credits/adjustments", Auth::Bearer(&org.admin_key), json!({ "amount": 5, "reason": "x" }))
+            .await;
+        assert_eq!(r.status, 403, "a Super Admin's key cannot adjust: {}", r.text);
+        operator_grant(&app, &org, 100, Category::Promotional, 10).await;
+        let op = Ctx::operator(app.clock_now()).in_org(&org.id.parse().unwrap());
+        let add = |amount: i64, reason: &str| AdjustmentRequest { amount, reason: reason.into() };
+        let up = adjust(app.db(), &op, add(40, "goodwill")).await.unwrap();
+        assert_eq!((up.kind, up.amount, up.balance_after), (steward_core::credits::EntryKind::Adjustment, 40, 140));
+        let s = app.get("/api/v1/credits", Auth::Bearer(&org.admin_key)).await;
+        assert_eq!((s.json["paid"].as_i64(), s.json["promotional"].as_i64()), (Some(40), Some(100)), "added as paid");
+        // Taken away in the order a debit draws: the promotional grant (priority 10) first.
+        let down = adjust(app.db(), &op, add(-120, "mistake undone")).await.unwrap();
+        assert_eq!((down.amount, down.balance_after), (-120, 20));
+        let s = app.get("/api/v1/credits", Auth::Bearer(&org.admin_key)).await;
+        assert_eq!((s.json["paid"].as_i64(), s.json["promotional"].as_i64()), (Some(20), Some(0)));
+        let over = adjust(app.db(), &op, add(-21, "too much")).await.unwrap_err();
+        assert_eq!((over.status, over.code), (402, "insufficient_credits"));
+        for bad in [add(0, "nothing"), add(1_000_000_000_001, "huge"), add(5, "")] {
+            let e = adjust(app.db(), &op, bad).await.unwrap_err();
+            assert_eq!(e.status, 422, "{e:?}");
+        }
+        assert_eq!(balance(&app, &org).await, 20, "refusals change nothing");
+        let actions = app.actions(&org.id).await;
+        assert_eq!(actions.iter().filter(|a| *a == "credits.adjusted").count(), 2);
+        let usage = format!(
+            "/api/v1/credits/usage?group_by=day&from={}&to={}",
+            steward_core::time::Timestamp::from_millis(app.clock_now().millis() - 86_400_000).to_rfc3339(),
+            steward_core::time::Timestamp::from_millis(app.clock_now().millis() + 86_400_000).to_rfc3339()
+        );
+        assert_eq!(app.get(&usage, Auth::Bearer(&org.admin_key)).await.json["total"].as_i64(), Some(0), "not usage");
+        assert_ledger_adds_up(&app, &org).await;
+    }
+}

@@ -18,6 +18,7 @@ const ELSEWHERE: &[(&str, &str)] = &[
     ("POST /api/v1/credits/debits", "credits.rs: debits_are_exact_and_idempotent"),
     // The operator's: no key of the organization may call it.
     ("POST /api/v1/credits/grants", "credits.rs: grants_are_the_operators_and_audited"),
+    ("POST /api/v1/credits/adjustments", "credits.rs: adjustments_are_the_operators_audited_and_never_overdraw"),
 ];
 
 struct Run<'a> {

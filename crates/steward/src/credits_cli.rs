@@ -1,5 +1,5 @@
-//! `steward credits grant`: the platform operator adds credits to an
-//! organization (Super Admins cannot).
+//! `steward credits grant` and `adjust`: the platform operator adds credits
+//! to an organization, or corrects its balance (Super Admins cannot).
 
 use clap::{Subcommand, ValueEnum};
 use steward_core::credits::Category;
@@ -32,6 +32,19 @@ pub enum CreditsCommand {
         #[arg(long)]
         reason: Option<String>,
     },
+    /// Correct an organization's balance by hand: a positive amount adds paid
+    /// credits, a negative one takes credits away; prints the balance after.
+    Adjust {
+        /// Slug of the organization.
+        #[arg(long)]
+        org: String,
+        /// Whole credits, -10^12 to 10^12, not 0.
+        #[arg(long, allow_negative_numbers = true)]
+        amount: i64,
+        /// Why (required): shown in the transaction history and the audit trail.
+        #[arg(long)]
+        reason: String,
+    },
 }
 
 #[derive(Debug, Clone, Copy, ValueEnum)]
@@ -41,7 +54,12 @@ pub enum GrantCategory {
 }
 
 pub async fn run(db: &Db, cmd: CreditsCommand) -> Result<(), String> {
-    let CreditsCommand::Grant { org, amount, category, expires, priority, reason } = cmd;
+    let (org, amount, category, expires, priority, reason) = match cmd {
+        CreditsCommand::Grant { org, amount, category, expires, priority, reason } => {
+            (org, amount, category, expires, priority, reason)
+        }
+        CreditsCommand::Adjust { org, amount, reason } => return adjust(db, &org, amount, reason).await,
+    };
     let expires_at = match expires.as_deref() {
         Some(t) => Some(Timestamp::parse_rfc3339(t).ok_or_else(|| {
             format!("--expires is not a time: {t}. Write it as RFC 3339, such as 2027-06-30T00:00:00Z.")
@@ -62,5 +80,13 @@ pub async fn run(db: &Db, cmd: CreditsCommand) -> Result<(), String> {
         entry.grant_id.unwrap_or_default(),
         entry.balance_after
     );
+    Ok(())
+}
+
+async fn adjust(db: &Db, slug: &str, amount: i64, reason: String) -> Result<(), String> {
+    let org = organizations::find(db, &operator(), slug).await.map_err(describe)?;
+    let input = credits::adjustments::AdjustmentRequest { amount, reason };
+    let entry = credits::adjustments::adjust(db, &operator().in_org(&org.id), input).await.map_err(describe)?;
+    println!("Adjusted {} by {amount} credits ({}); the balance is now {}.", org.slug, entry.id, entry.balance_after);
     Ok(())
 }

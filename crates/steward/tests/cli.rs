@@ -268,8 +268,20 @@ async fn operator_commands_on_every_engine() {
         }
         let o = steward(&db, &[&grant[..], &["--expires", "yesterday"]].concat(), None);
         assert!(!o.status.success() && text(&o).contains("--expires"), "{engine}: {}", text(&o));
+        // Adjustments correct the balance either way, with a reason, never past zero.
+        let adjust =
+            |amount: &'static str| ["credits", "adjust", "--org", "globex", "--amount", amount, "--reason", "goodwill"];
+        let o = steward(&db, &adjust("-250"), None);
+        assert!(o.status.success() && text(&o).contains("the balance is now 5000"), "{engine}: {}", text(&o));
+        let o = steward(&db, &adjust("100"), None);
+        assert!(o.status.success() && text(&o).contains("the balance is now 5100"), "{engine}: {}", text(&o));
+        let o = steward(&db, &adjust("-999999"), None);
+        assert!(!o.status.success() && text(&o).contains("5100"), "{engine}: refused, the balance named: {}", text(&o));
+        let o = steward(&db, &adjust("0"), None);
+        assert!(!o.status.success() && text(&o).contains("--amount"), "{engine}: {}", text(&o));
         let globex = events_of(&db, "globex").await;
         assert!(globex.iter().filter(|(a, k, _)| a == "credits.granted" && k == "operator").count() == 2, "{engine}");
+        assert!(globex.iter().filter(|(a, k, _)| a == "credits.adjusted" && k == "operator").count() == 2, "{engine}");
 
         // A demo trail: a new organization dated at its start, a chain that verifies.
         let o = steward(&db, &["demo", "audit-events", "--org", "trail", "--count", "3000", "--days", "10"], None);

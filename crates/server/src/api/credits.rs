@@ -19,6 +19,7 @@ use super::parse_id;
 use crate::error::{ApiResult, Problem};
 use crate::extract::{ApiJson, ApiQuery, ListQuery, OptionalJson};
 use crate::services::Ctx;
+use crate::services::credits::adjustments::{self, AdjustmentRequest};
 use crate::services::credits::debits::{self, DebitRequest, RefundRequest};
 use crate::services::credits::{
     self, AlertSettings, BudgetRequest, BudgetView, EntryView, GrantRequest, GroupBy, Summary,
@@ -31,6 +32,7 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(create_debit))
         .routes(routes!(refund_debit))
         .routes(routes!(create_grant))
+        .routes(routes!(create_adjustment))
         .routes(routes!(list_transactions))
         .routes(routes!(export_transactions))
         .routes(routes!(get_usage))
@@ -106,6 +108,19 @@ async fn create_grant(
     ApiJson(body): ApiJson<GrantRequest>,
 ) -> ApiResult<(StatusCode, Json<EntryView>)> {
     Ok((StatusCode::CREATED, Json(credits::grant(&s.db, &ctx, body).await?)))
+}
+
+/// Adjust the balance by hand, with a reason (the platform operator's): a
+/// positive amount adds paid credits, a negative one takes credits away in
+/// the order a debit would (`402 insufficient_credits` past the balance).
+#[utoipa::path(post, path = "/credits/adjustments", tag = "credits", extensions(("x-permission" = json!("operator:credits"))),
+    request_body = AdjustmentRequest, responses((status = 201, body = EntryView), (status = 402, body = Problem)))]
+async fn create_adjustment(
+    State(s): State<AppState>,
+    ctx: Ctx,
+    ApiJson(body): ApiJson<AdjustmentRequest>,
+) -> ApiResult<(StatusCode, Json<EntryView>)> {
+    Ok((StatusCode::CREATED, Json(adjustments::adjust(&s.db, &ctx, body).await?)))
 }
 
 /// The transaction history's filters (the list pages with `?limit=&cursor=` besides).

@@ -75,6 +75,8 @@ struct CreditsPage {
     trend: String,
     entries: Vec<EntryRow>,
     kind: String,
+    first_day: String,
+    last_day: String,
     balance_alert: String,
     days_alert: String,
     can_set_alerts: bool,
@@ -93,13 +95,16 @@ struct PageQuery {
     period: String,
     /// The usage table's order: `used` (most first, the default) or `name`.
     sort: String,
+    /// The history's first and last day (UTC, both included), `YYYY-MM-DD`.
+    from: String,
+    to: String,
 }
 
 async fn show(State(s): State<AppState>, session: ConsoleSession, Query(q): Query<PageQuery>) -> Response {
     if !session.can(Permission::CreditsRead) {
         return ask_admin(&s, &session).await;
     }
-    let view = View { kind: &q.kind, period: &q.period, sort: &q.sort };
+    let view = View { kind: &q.kind, period: &q.period, sort: &q.sort, from: &q.from, to: &q.to };
     render(&s, &session, view, None, notice_text(q.notice.as_deref())).await
 }
 
@@ -113,6 +118,8 @@ struct View<'a> {
     kind: &'a str,
     period: &'a str,
     sort: &'a str,
+    from: &'a str,
+    to: &'a str,
 }
 
 async fn render(
@@ -125,14 +132,25 @@ async fn render(
     let ctx = session.ctx();
     let (from, to) =
         (Timestamp::from_millis(ctx.now.millis() - 30 * DAY_MS), Timestamp::from_millis(ctx.now.millis() + 1));
-    let View { kind, period, sort } = view;
+    let View { kind, period, sort, from: first_day, to: last_day } = view;
     let (group, span_days, ahead) = match period {
         "week" => (GroupBy::Week, 7 * 12, 4),
         "month" => (GroupBy::Month, 365, 3),
         _ => (GroupBy::Day, 30, 7),
     };
     let chart_from = Timestamp::from_millis(to.millis() - span_days * DAY_MS);
-    let filter = EntryFilter { kind: EntryKind::parse(kind), ..EntryFilter::default() };
+    let day = |d: &str, plus: i64| {
+        Some(d.trim())
+            .filter(|d| !d.is_empty())
+            .and_then(|d| super::audit::day_start(d, "UTC", plus))
+            .and_then(|t| Timestamp::parse_rfc3339(&t))
+    };
+    let filter = EntryFilter {
+        kind: EntryKind::parse(kind),
+        from: day(first_day, 0),
+        to: day(last_day, 1),
+        ..EntryFilter::default()
+    };
     let loaded = async {
         let summary = credits::summary(&s.db, &ctx).await?;
         let by_workspace = credits::usage_by_workspace(&s.db, &ctx, from, to).await?;
@@ -192,6 +210,8 @@ async fn render(
             })
             .collect(),
         kind: kind.to_owned(),
+        first_day: first_day.to_owned(),
+        last_day: last_day.to_owned(),
         balance_alert: threshold_of(&alerts.alerts, "balance"),
         days_alert: threshold_of(&alerts.alerts, "days_left"),
         can_set_alerts: session.can(Permission::CreditsAlerts),

@@ -362,6 +362,7 @@ pub fn spec(op: &Op, fx: &Fixtures) -> Option<Call> {
             (String::new(), j(json!({ "alerts": [{ "kind": "balance", "threshold": 10 }] })))
         }
         "POST /api/v1/credits/grants" => (String::new(), j(json!({ "amount": 5, "category": "promotional" }))),
+        "POST /api/v1/credits/adjustments" => (String::new(), j(json!({ "amount": 5, "reason": "goodwill" }))),
         "PUT /api/v1/credits/budgets/{workspace_id}" => (String::new(), j(json!({ "monthly": 1_000_000 }))),
         // Reports.
         "GET /api/v1/reports" | "GET /api/v1/reports/{id}" | "GET /api/v1/reports/{id}/download" => {

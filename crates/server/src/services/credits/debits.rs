@@ -251,7 +251,7 @@ fn not_found(field: &str, what: &str) -> Error {
     Error::field(field, &rule::UNKNOWN_OBJECT, &[("what", &what)])
 }
 
-fn insufficient(balance: i64, amount: i64) -> Error {
+pub(super) fn insufficient(balance: i64, amount: i64) -> Error {
     let shortfall = (amount - balance).max(1);
     Error::new(
         402,

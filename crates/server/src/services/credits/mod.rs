@@ -2,8 +2,12 @@
 //! platform operator, the transaction history, usage and alerts. Debits and
 //! refunds are in [`debits`].
 
+pub mod adjustments;
 pub mod batch;
+mod consumption;
 pub mod debits;
+
+pub use consumption::{GroupBy, bucket_days, daily_usage, every_period, usage, usage_page};
 
 use serde::{Deserialize, Serialize};
 use serde_json::json;
@@ -16,7 +20,7 @@ use steward_core::time::Timestamp;
 use steward_core::validate::{self, Fields};
 use steward_core::{Error, Result};
 use steward_store::credits::alerts::{self, Alert};
-use steward_store::credits::usage::{self, Dimension};
+use steward_store::credits::usage;
 use steward_store::credits::{self as store, Entry, EntryFilter, Grant};
 use steward_store::{Db, OrgScope, WriteTx, audit};
 
@@ -283,128 +287,6 @@ pub async fn transactions(db: &Db, ctx: &Ctx, f: &EntryFilter, page: &Page) -> R
     let mut c = db.conn().await?;
     let rows = store::entries(&mut c, &org, f, page).await?;
     Ok(pagination::finish(rows, page, |e| e.id.to_string()))
-}
-
-/// What usage is grouped by.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, utoipa::ToSchema)]
-#[serde(rename_all = "snake_case")]
-pub enum GroupBy {
-    Workspace,
-    User,
-    Campaign,
-    Day,
-    Week,
-    Month,
-}
-
-/// Credits the organization used each day from `from` to `to`: (day's first millisecond, used).
-pub async fn daily_usage(db: &Db, ctx: &Ctx, from: Timestamp, to: Timestamp) -> Result<Vec<(i64, i64)>> {
-    let org = ctx.authorize(Permission::CreditsRead)?;
-    rules::range(from, to)?;
-    let mut c = db.conn().await?;
-    Ok(usage::by_day(&mut c, &org, from, to).await?)
-}
-
-/// Credits used from `from` to `to`, per group (most first, or in time order).
-pub async fn usage(
-    db: &Db,
-    ctx: &Ctx,
-    group_by: GroupBy,
-    from: Timestamp,
-    to: Timestamp,
-) -> Result<Vec<(String, i64)>> {
-    let org = ctx.authorize(Permission::CreditsRead)?;
-    rules::range(from, to)?;
-    let mut c = db.conn().await?;
-    let dimension = match group_by {
-        GroupBy::Workspace => Dimension::Workspace,
-        GroupBy::User => Dimension::User,
-        GroupBy::Campaign => Dimension::Campaign,
-        GroupBy::Day | GroupBy::Week | GroupBy::Month => {
-            let days = usage::by_day(&mut c, &org, from, to).await?;
-            return Ok(bucket_days(&days, group_by));
-        }
-    };
-    Ok(usage::by_key(&mut c, &org, dimension, from, to).await?)
-}
-
-/// One page of usage (a workspace, user or campaign per line, most first;
-/// by day, week or month every period at once), the next page's cursor, and
-/// the total of every line.
-pub async fn usage_page(
-    db: &Db,
-    ctx: &Ctx,
-    group_by: GroupBy,
-    (from, to): (Timestamp, Timestamp),
-    page: &Page,
-) -> Result<(Vec<(String, i64)>, Option<String>, i64)> {
-    let dimension = match group_by {
-        GroupBy::Workspace => Dimension::Workspace,
-        GroupBy::User => Dimension::User,
-        GroupBy::Campaign => Dimension::Campaign,
-        GroupBy::Day | GroupBy::Week | GroupBy::Month => {
-            let rows = usage(db, ctx, group_by, from, to).await?;
-            let total = rows.iter().map(|(_, used)| used).sum();
-            return Ok((rows, None, total));
-        }
-    };
-    let org = ctx.authorize(Permission::CreditsRead)?;
-    rules::range(from, to)?;
-    // The cursor is the last line's `used:key`.
-    let after = match page.after.as_deref() {
-        Some(c) => {
-            let parsed = c.split_once(':').and_then(|(used, key)| Some((used.parse::<i64>().ok()?, key)));
-            Some(parsed.ok_or_else(|| pagination::invalid_cursor(""))?)
-        }
-        None => None,
-    };
-    let mut c = db.conn().await?;
-    let rows = usage::by_key_page(&mut c, &org, dimension, (from, to), after, i64::from(page.limit) + 1).await?;
-    let total = usage::total(&mut c, &org, dimension, from, to).await?;
-    let (rows, next) = pagination::finish(rows, page, |(key, used)| format!("{used}:{key}"));
-    Ok((rows, next, total))
-}
-
-/// The first day of the day, ISO week (its Monday) or month `date` falls in.
-fn period_start(date: time::Date, group_by: GroupBy) -> time::Date {
-    match group_by {
-        GroupBy::Week => date - time::Duration::days(i64::from(date.weekday().number_days_from_monday())),
-        GroupBy::Month => date.replace_day(1).unwrap_or(date),
-        _ => date,
-    }
-}
-
-/// Every period from `from` to `to` with its usage, none left out (a chart's bars).
-pub fn every_period(days: &[(i64, i64)], group_by: GroupBy, from: Timestamp, to: Timestamp) -> Vec<(String, i64)> {
-    let used: std::collections::HashMap<String, i64> = bucket_days(days, group_by).into_iter().collect();
-    let last = Timestamp::from_millis(to.millis() - 1).to_datetime().date();
-    let mut at = period_start(from.to_datetime().date(), group_by);
-    let mut out = Vec::new();
-    // At most 731 days: the range is checked before usage is read.
-    while at <= last && out.len() <= 800 {
-        let label = at.to_string();
-        out.push((label.clone(), used.get(&label).copied().unwrap_or(0)));
-        at = match group_by {
-            GroupBy::Week => at + time::Duration::days(7),
-            GroupBy::Month => period_start(at + time::Duration::days(32), GroupBy::Month),
-            _ => at + time::Duration::days(1),
-        };
-    }
-    out
-}
-
-/// Daily usage summed into days, ISO weeks (by their Monday) or months, named by their first day.
-pub fn bucket_days(days: &[(i64, i64)], group_by: GroupBy) -> Vec<(String, i64)> {
-    let mut out: Vec<(String, i64)> = Vec::new();
-    for (day, used) in days {
-        let date = Timestamp::from_millis(*day).to_datetime().date();
-        let label = period_start(date, group_by).to_string();
-        match out.last_mut() {
-            Some((l, total)) if *l == label => *total += used,
-            _ => out.push((label, *used)),
-        }
-    }
-    out
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]

@@ -8,7 +8,7 @@
 //!
 //!   usage_by_workspace_first_page days=90 rows=50 p50_ms=… max_ms=…
 //!
-//! Run: `cargo run --release -p steward-server --example reports_bench -- [DATABASE_URL] [--entries N]`
+//! Run: `cargo run --release -p steward-server --example reports_bench -- [DATABASE_URL] [--entries N] [--out report.pdf]`
 //! (no URL: a fresh SQLite file in a temporary folder).
 
 use std::time::Instant;
@@ -27,13 +27,13 @@ const DAY_MS: i64 = 86_400_000;
 const WORKSPACES: i64 = 1_000;
 const CHUNK: i64 = 500_000;
 
-fn entries_arg() -> i64 {
+fn arg_value(name: &str) -> Option<String> {
     let args: Vec<String> = std::env::args().collect();
-    args.iter()
-        .position(|a| a == "--entries")
-        .and_then(|i| args.get(i + 1))
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(10_000_000)
+    args.iter().position(|a| a == name).and_then(|i| args.get(i + 1)).cloned()
+}
+
+fn entries_arg() -> i64 {
+    arg_value("--entries").and_then(|v| v.parse().ok()).unwrap_or(10_000_000)
 }
 
 fn percentile(mut ms: Vec<f64>, p: f64) -> f64 {
@@ -161,7 +161,12 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         let t = Instant::now();
         let contents = reports::contents(&db, &scope, &report, now).await?;
         lines = contents.lines.len();
-        bytes = reports::render(ReportFormat::Pdf, contents).await?.len();
+        let pdf = reports::render(ReportFormat::Pdf, contents).await?;
+        bytes = pdf.len();
+        // `--out FILE` keeps the PDF to look at.
+        if let Some(out) = arg_value("--out") {
+            std::fs::write(out, &pdf)?;
+        }
         ms.push(t.elapsed().as_secs_f64() * 1000.0);
     }
     println!(

@@ -65,6 +65,10 @@ pub enum Command {
         /// a crash, its jobs run again once it has passed. For tests.
         #[arg(long, default_value_t = 60, value_parser = clap::value_parser!(u64).range(1..=3600), hide = true)]
         lease_secs: u64,
+        /// Serve `/metrics` (jobs, queue depth) on this address, e.g. 127.0.0.1:9091;
+        /// default none, since `metrics_listen` is the server's on the same host.
+        #[arg(long, default_value = "off")]
+        metrics_listen: String,
     },
     /// Apply database migrations and exit.
     Migrate,
@@ -223,8 +227,9 @@ pub async fn run(cli: Cli) -> Result<(), String> {
     let settings = config::load(g.config.as_deref(), overrides)?;
     match cli.command.unwrap_or(Command::Serve(ServeArgs::default())) {
         Command::Serve(args) => serve::run(settings, !args.no_worker).await,
-        Command::Worker { concurrency, lease_secs } => {
-            serve::run_worker(settings, usize::from(concurrency), Duration::from_secs(lease_secs)).await
+        Command::Worker { concurrency, lease_secs, metrics_listen } => {
+            let metrics = crate::config::metrics_address("--metrics-listen", &metrics_listen)?;
+            serve::run_worker(settings, usize::from(concurrency), Duration::from_secs(lease_secs), metrics).await
         }
         Command::Jobs(cmd) => jobs_cli::run(&ready(&settings).await?, cmd).await,
         Command::Credits(cmd) => credits_cli::run(&ready(&settings).await?, cmd).await,

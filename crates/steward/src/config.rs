@@ -250,12 +250,7 @@ fn validate(config: Config) -> Result<Settings, String> {
         "json" => LogFormat::Json,
         other => return Err(format!("log_format: `{other}` is not a log format; use text or json")),
     };
-    let metrics_listen = match config.metrics_listen.trim() {
-        "" | "off" => None,
-        addr => Some(addr.parse::<SocketAddr>().map_err(|_| {
-            format!("metrics_listen: `{addr}` is not an address like 127.0.0.1:9090 (or `off` to serve no metrics)")
-        })?),
-    };
+    let metrics_listen = metrics_address("metrics_listen", &config.metrics_listen)?;
     let smtp_url = config.smtp_url.as_ref().map(|Secret(u)| u.trim()).filter(|u| !u.is_empty());
     let mail_from = match (config.mail_from.as_deref().map(str::trim).filter(|f| !f.is_empty()), smtp_url) {
         (Some(from), _) => from,
@@ -311,6 +306,17 @@ pub fn redact_url(url: &str) -> String {
             u.to_string()
         }
         _ => url.to_owned(),
+    }
+}
+
+/// An address to serve `/metrics` on, or `None` for `off` (or empty);
+/// `setting` names the setting or flag in the refusal.
+pub fn metrics_address(setting: &str, value: &str) -> Result<Option<SocketAddr>, String> {
+    match value.trim() {
+        "" | "off" => Ok(None),
+        addr => addr.parse::<SocketAddr>().map(Some).map_err(|_| {
+            format!("{setting}: `{addr}` is not an address like 127.0.0.1:9090 (or `off` to serve no metrics)")
+        }),
     }
 }
 

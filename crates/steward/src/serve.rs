@@ -94,14 +94,44 @@ fn log_mail(settings: &Settings) {
 
 /// `steward worker`: jobs only, until Ctrl-C or SIGTERM; running jobs get a
 /// grace period to finish, the rest are given back for another worker.
-pub async fn run_worker(settings: Settings, concurrency: usize, lease: Duration) -> Result<(), String> {
+/// `/metrics` on its own listener, until the task is aborted.
+fn serve_metrics(listener: tokio::net::TcpListener, state: steward_server::AppState) -> tokio::task::JoinHandle<()> {
+    let router = steward_server::metrics::router(state);
+    tokio::spawn(async move {
+        if let Err(e) = axum::serve(listener, router).await {
+            tracing::error!(error = %e, "metrics listener failed");
+        }
+    })
+}
+
+pub async fn run_worker(
+    settings: Settings,
+    concurrency: usize,
+    lease: Duration,
+    metrics_listen: Option<SocketAddr>,
+) -> Result<(), String> {
     init_logs(&settings)?;
     let db = open_migrated(&settings).await?;
     let app = app_state(&settings, &db, settings.server.clone(), settings.sealer()?)?;
     log_mail(&settings);
+    let metrics = match metrics_listen {
+        Some(addr) => Some(tokio::net::TcpListener::bind(addr).await.map_err(|e| {
+            format!("--metrics-listen: cannot listen on {addr}: {e} (choose another address, or `off`)")
+        })?),
+        None => None,
+    };
     let stop = stop_on_signal();
     println!("Steward worker running up to {concurrency} jobs at once ({}).", db.engine().name());
+    if let Some(l) = &metrics {
+        println!("Metrics: http://{}/metrics", l.local_addr().map_err(|e| e.to_string())?);
+    }
+    // The queue's gauges too, as the server's /metrics has them.
+    steward_server::jobs::gauges::register(&app.metrics, app.db.clone(), app.clock.clone());
+    let metrics_server = metrics.map(|l| serve_metrics(l, app.clone()));
     worker(&app, concurrency, Some(lease)).run(stopped(stop)).await;
+    if let Some(task) = metrics_server {
+        task.abort();
+    }
     db.close().await;
     println!("Steward worker stopped.");
     Ok(())
@@ -164,14 +194,7 @@ pub async fn run(settings: Settings, with_worker: bool) -> Result<(), String> {
     let stop = stop_on_signal();
     let state = app_state(&settings, &db, server_config, sealer)?;
     let jobs = with_worker.then(|| tokio::spawn(worker(&state, SERVE_CONCURRENCY, None).run(stopped(stop.clone()))));
-    let metrics_server = metrics_listener.map(|l| {
-        let router = steward_server::metrics::router(state.clone());
-        tokio::spawn(async move {
-            if let Err(e) = axum::serve(l, router).await {
-                tracing::error!(error = %e, "metrics listener failed");
-            }
-        })
-    });
+    let metrics_server = metrics_listener.map(|l| serve_metrics(l, state.clone()));
     let app = build_app(state);
     let served = axum::serve(listener, app.into_make_service_with_connect_info::<SocketAddr>())
         .with_graceful_shutdown(stopped(stop))

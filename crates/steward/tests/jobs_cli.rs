@@ -122,17 +122,30 @@ async fn the_operator_lists_retries_and_cancels_jobs_on_every_engine() {
 }
 
 /// Waits for a line starting with `prefix` on the child's standard output.
-async fn wait_for_line(child: &mut tokio::process::Child, prefix: &str) {
+/// The first line of the child's output that starts with `prefix`.
+async fn wait_for_line(child: &mut tokio::process::Child, prefix: &str) -> String {
     let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
     let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
-    loop {
+    let found = loop {
         let line = tokio::time::timeout_at(deadline, lines.next_line()).await.expect("in time").unwrap();
-        if line.expect("a line").starts_with(prefix) {
-            break;
+        let line = line.expect("a line");
+        if line.starts_with(prefix) {
+            break line;
         }
-    }
+    };
     // Keep reading so the child never blocks on a full pipe.
     tokio::spawn(async move { while let Ok(Some(_)) = lines.next_line().await {} });
+    found
+}
+
+/// `GET /metrics` from `addr` over plain HTTP/1.1.
+async fn scrape(addr: &str) -> String {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let mut stream = tokio::net::TcpStream::connect(addr).await.expect("the metrics listener answers");
+    stream.write_all(b"GET /metrics HTTP/1.1\r\nHost: steward\r\nConnection: close\r\n\r\n").await.unwrap();
+    let mut out = String::new();
+    stream.read_to_string(&mut out).await.unwrap();
+    out
 }
 
 fn spawn(args: &[String], cmd: &[&str]) -> tokio::process::Child {
@@ -169,8 +182,10 @@ async fn steward_worker_runs_the_schedules_and_serve_no_worker_runs_none() {
         assert_eq!(count(&db, "audit_retention", None).await, 0, "{engine}: no worker, no schedules");
         http_only.kill().await.ok();
 
-        let mut worker = spawn(&args, &["worker", "--concurrency", "2"]);
-        wait_for_line(&mut worker, "Steward worker running up to 2 jobs at once").await;
+        let mut worker = spawn(&args, &["worker", "--concurrency", "2", "--metrics-listen", "127.0.0.1:0"]);
+        // Printed after "Steward worker running up to 2 jobs at once".
+        let metrics = wait_for_line(&mut worker, "Metrics: http://").await;
+        let metrics = metrics.trim_start_matches("Metrics: http://").trim_end_matches("/metrics").to_owned();
         let deadline = tokio::time::Instant::now() + Duration::from_secs(20);
         while count(&db, "audit_retention", Some(JobState::Done)).await < 1
             || count(&db, "rollup_upkeep", Some(JobState::Done)).await < 1
@@ -178,6 +193,12 @@ async fn steward_worker_runs_the_schedules_and_serve_no_worker_runs_none() {
             assert!(tokio::time::Instant::now() < deadline, "{engine}: the retention pass ran");
             tokio::time::sleep(Duration::from_millis(50)).await;
         }
+        // The worker's own /metrics count the jobs it ran.
+        let scraped = scrape(&metrics).await;
+        assert!(scraped.starts_with("HTTP/1.1 200"), "{engine}: {scraped}");
+        let ran = r#"steward_job_runs_total{kind="audit_retention",outcome="done"}"#;
+        assert!(scraped.contains(ran), "{engine}: the attempts it ran: {scraped}");
+        assert!(scraped.contains("steward_jobs_oldest_due_seconds"), "{engine}: and the queue's gauges: {scraped}");
         // SIGTERM: a graceful stop.
         let pid = worker.id().unwrap().to_string();
         assert!(Command::new("kill").args(["-TERM", &pid]).status().unwrap().success());

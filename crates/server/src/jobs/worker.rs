@@ -86,6 +86,10 @@ pub struct Worker {
     config: Arc<WorkerConfig>,
 }
 
+/// Attempts this process ran, by kind and how they ended (`steward_jobs` is the table's state).
+const RUNS: &str = "steward_job_runs_total";
+const RUNS_HELP: &str = "Job attempts this process ran, by kind and outcome (done, retry, dead, lost).";
+
 /// How one claimed job ended, for the log and for tests.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Outcome {
@@ -279,7 +283,7 @@ impl Worker {
                 (jobs::fail(&self.app.db, &job, now, &e.message, Some(at)).await, Outcome::Retry(at))
             }
         };
-        match recorded {
+        let outcome = match recorded {
             Ok(true) => outcome,
             Ok(false) => Outcome::Lost,
             Err(e) => {
@@ -287,7 +291,15 @@ impl Worker {
                 tracing::warn!(job = %job.id, error = %e, "could not record how a job ended");
                 Outcome::Lost
             }
-        }
+        };
+        let label = match &outcome {
+            Outcome::Done => "done",
+            Outcome::Retry(_) => "retry",
+            Outcome::Dead(_) => "dead",
+            Outcome::Lost => "lost",
+        };
+        self.app.metrics.add(RUNS, RUNS_HELP, &[("kind", job.kind.as_str()), ("outcome", label)], 1);
+        outcome
     }
 
     /// Renews the job's lease every third of it; returns when the claim is lost.

@@ -265,5 +265,17 @@ async fn reports_refuse_bad_input_stay_in_their_organization_and_expire() {
         assert!(app.actions(&org.id).await.contains(&"report.expired".to_owned()));
         let gone = app.get(&format!("/api/v1/reports/{id}/download"), auth).await;
         assert_eq!(gone.status, 410);
+
+        // A report whose job never ran (its worker died each time) fails after an hour.
+        let body = json!({ "type": "usage_by_user", "format": "pdf", "from": "2026-01-01T00:00:00Z", "to": "2026-02-01T00:00:00Z" });
+        let stuck = app.post("/api/v1/reports", auth, body).await;
+        assert_eq!(stuck.status, 202, "{}", stuck.text);
+        app.clock.advance_seconds(3_601);
+        let system = steward_server::services::Ctx::system("reports", app.clock_now()).in_org(&org.id.parse().unwrap());
+        steward_server::services::reports::expire_old(app.db(), &system, &app.state.files).await.unwrap();
+        let r = app.get(&format!("/api/v1/reports/{}", stuck.json["id"].as_str().unwrap()), auth).await;
+        assert_eq!(r.json["status"], "failed", "{}", r.text);
+        assert!(r.json["error"].as_str().unwrap().contains("within an hour"));
+        assert!(app.actions(&org.id).await.contains(&"report.failed".to_owned()));
     }
 }

@@ -176,6 +176,14 @@ pub async fn past_keeping(c: &mut Conn, org: &OrgScope, now: Timestamp) -> Store
     crate::row::all(c, sql, vec![org.as_str().into(), now.millis().into()], from_row).await
 }
 
+/// Reports of the organization asked for before `before` and still not written.
+pub async fn stale_pending(c: &mut Conn, org: &OrgScope, before: Timestamp) -> StoreResult<Vec<Report>> {
+    let sql = format!(
+        "SELECT {COLUMNS} FROM reports WHERE org_id = $1 AND status IN ('queued', 'running') AND created_at < $2 ORDER BY id"
+    );
+    crate::row::all(c, sql, vec![org.as_str().into(), before.millis().into()], from_row).await
+}
+
 pub async fn mark_expired(tx: &mut WriteTx, org: &OrgScope, id: &ReportId) -> StoreResult<bool> {
     let res = sqlx::query(
         "UPDATE reports SET status = 'expired', file_key = NULL WHERE org_id = $1 AND id = $2 AND status = 'ready'",

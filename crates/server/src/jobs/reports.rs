@@ -22,8 +22,23 @@ impl Job for Generate {
     async fn run(self, ctx: JobCtx) -> Result<(), JobError> {
         let org = ctx.org_id.clone().ok_or_else(|| JobError::permanent("a report needs its organization"))?;
         let system = ctx.system("reports").in_org(&org);
+        match self.write(&ctx, &system).await {
+            // The last attempt: the report says it failed rather than stay pending.
+            Err(e) if ctx.attempt >= Self::MAX_ATTEMPTS || e.permanent => {
+                if let Ok(r) = reports::get(ctx.db(), &system, &self.report_id).await {
+                    reports::fail(ctx.db(), &system, &r, "it could not be written; ask for it again").await?;
+                }
+                Err(JobError::permanent(e.message))
+            }
+            other => other,
+        }
+    }
+}
+
+impl Generate {
+    async fn write(&self, ctx: &JobCtx, system: &crate::services::Ctx) -> Result<(), JobError> {
         let scope = system.authorize(Permission::BillingRead)?;
-        let report = match reports::get(ctx.db(), &system, &self.report_id).await {
+        let report = match reports::get(ctx.db(), system, &self.report_id).await {
             Ok(r) => r,
             // Its organization is gone with it.
             Err(e) if e.status == 404 => return Ok(()),
@@ -35,14 +50,7 @@ impl Job for Generate {
         let contents = reports::contents(ctx.db(), &scope, &report, ctx.now()).await?;
         let (lines, total_used) = (contents.lines.len() as i64, contents.total);
         reports::progress(ctx.db(), &scope, &report.id, 40).await?;
-        let bytes = match reports::render(report.format, contents).await {
-            Ok(b) => b,
-            Err(_) if ctx.attempt >= Self::MAX_ATTEMPTS => {
-                reports::fail(ctx.db(), &system, &report, "the file could not be drawn").await?;
-                return Err(JobError::permanent("the report's file could not be drawn"));
-            }
-            Err(e) => return Err(e.into()),
-        };
+        let bytes = reports::render(report.format, contents).await?;
         reports::progress(ctx.db(), &scope, &report.id, 90).await?;
         let key = reports::file_key(&scope, &report);
         // Stored first, kept only if the row says ready (as uploads are).
@@ -54,7 +62,7 @@ impl Job for Generate {
             total_used,
             expires_at: reports::expiry(ctx.now()),
         };
-        if reports::finish(ctx.db(), &system, &report, written).await? {
+        if reports::finish(ctx.db(), system, &report, written).await? {
             stored.keep();
         }
         Ok(())

@@ -285,12 +285,21 @@ pub async fn fail(db: &Db, ctx: &Ctx, r: &Report, why: &str) -> Result<()> {
     Ok(tx.commit(done).await?)
 }
 
-/// Ready reports past their keeping time: files removed, rows marked expired.
+/// A report not written an hour after it was asked for has failed (its job
+/// died with its worker every time): it stops counting as in progress.
+pub const STALE_MS: i64 = 3_600_000;
+
+/// Ready reports past their keeping time: files removed, rows marked
+/// expired. Reports stuck pending for an hour are marked failed.
 pub async fn expire_old(db: &Db, ctx: &Ctx, files: &Files) -> Result<usize> {
     let org = ctx.authorize(Permission::BillingRead)?;
     let mut c = db.conn().await?;
     let due = store::past_keeping(&mut c, &org, ctx.now).await?;
+    let stale = store::stale_pending(&mut c, &org, Timestamp::from_millis(ctx.now.millis() - STALE_MS)).await?;
     drop(c);
+    for r in &stale {
+        fail(db, ctx, r, "it was not written within an hour; ask for it again").await?;
+    }
     let mut expired = 0;
     for r in due {
         let mut tx = db.write(&org).await?;

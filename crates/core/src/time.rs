@@ -51,6 +51,11 @@ impl Timestamp {
         )
     }
 
+    /// The UTC calendar day, `2026-12-01`.
+    pub fn utc_date(self) -> String {
+        self.to_datetime().date().to_string()
+    }
+
     pub fn parse_rfc3339(s: &str) -> Option<Self> {
         let dt = OffsetDateTime::parse(s, &Rfc3339).ok()?;
         Some(Self((dt.unix_timestamp_nanos() / 1_000_000) as i64))

@@ -33,6 +33,13 @@ pub struct Report {
     pub expires_at: Option<Timestamp>,
 }
 
+impl Report {
+    /// Ready and within its keeping time: its file can be downloaded.
+    pub fn downloadable(&self, now: Timestamp) -> bool {
+        self.status == ReportStatus::Ready && self.file_key.is_some() && self.expires_at.is_none_or(|t| t > now)
+    }
+}
+
 const COLUMNS: &str = "id, org_id, report_type, format, range_from, range_to, status, progress, line_count, total_used, \
     bytes, file_key, error, requested_by, created_at, finished_at, expires_at";
 

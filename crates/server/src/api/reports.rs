@@ -57,7 +57,7 @@ pub struct ReportView {
 
 impl ReportView {
     pub fn new(r: &Report, now: Timestamp) -> Self {
-        let downloadable = r.status == ReportStatus::Ready && r.expires_at.is_none_or(|t| t > now);
+        let downloadable = r.downloadable(now);
         ReportView {
             id: r.id.clone(),
             report_type: r.report_type,

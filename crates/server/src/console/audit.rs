@@ -81,15 +81,6 @@ fn typed(value: &str) -> Option<&str> {
     Some(value.trim()).filter(|v| !v.is_empty())
 }
 
-/// A day picked in the organization's time zone, as the instant it starts.
-pub(super) fn day_start(day: &str, tz: &str, plus_days: i64) -> Option<String> {
-    let date: jiff::civil::Date = day.parse().ok()?;
-    let date = date.checked_add(jiff::Span::new().days(plus_days)).ok()?;
-    let zone = jiff::tz::TimeZone::get(tz).unwrap_or(jiff::tz::TimeZone::UTC);
-    let ts = date.to_zoned_datetime(zone).ok()?.timestamp();
-    Some(steward_core::time::Timestamp::from_millis(ts.as_millisecond()).to_rfc3339())
-}
-
 async fn show(State(s): State<AppState>, session: ConsoleSession, Query(f): Query<Filters>) -> Response {
     if !session.can(Permission::AuditRead) {
         return ask_admin(&s, &session).await;
@@ -107,8 +98,14 @@ async fn show(State(s): State<AppState>, session: ConsoleSession, Query(f): Quer
         None => None,
     };
     let q = AuditQuery {
-        from: Some(f.from.clone()).filter(|v| !v.is_empty()).and_then(|d| day_start(&d, &tz, 0)),
-        to: Some(f.to.clone()).filter(|v| !v.is_empty()).and_then(|d| day_start(&d, &tz, 1)),
+        from: Some(f.from.clone())
+            .filter(|v| !v.is_empty())
+            .and_then(|d| format::day_start(&d, &tz, 0))
+            .map(|t| t.to_rfc3339()),
+        to: Some(f.to.clone())
+            .filter(|v| !v.is_empty())
+            .and_then(|d| format::day_start(&d, &tz, 1))
+            .map(|t| t.to_rfc3339()),
         actor: actor.clone().and_then(|r| r.ok()),
         action: Some(f.action.clone()).filter(|v| !v.is_empty()),
         workspace: workspace.clone().and_then(|r| r.ok()),

@@ -139,16 +139,10 @@ async fn render(
         _ => (GroupBy::Day, 30, 7),
     };
     let chart_from = Timestamp::from_millis(to.millis() - span_days * DAY_MS);
-    let day = |d: &str, plus: i64| {
-        Some(d.trim())
-            .filter(|d| !d.is_empty())
-            .and_then(|d| super::audit::day_start(d, "UTC", plus))
-            .and_then(|t| Timestamp::parse_rfc3339(&t))
-    };
     let filter = EntryFilter {
         kind: EntryKind::parse(kind),
-        from: day(first_day, 0),
-        to: day(last_day, 1),
+        from: format::day_start(first_day, "UTC", 0),
+        to: format::day_start(last_day, "UTC", 1),
         ..EntryFilter::default()
     };
     let loaded = async {
@@ -184,7 +178,11 @@ async fn render(
             .map(|(_, name, used)| UsageRow {
                 name,
                 used: format::int(used),
-                share: if total > 0 { format!("{:.1} %", used as f64 * 100.0 / total as f64) } else { "—".into() },
+                share: if total > 0 {
+                    format!("{} %", steward_core::reports::share(used, total))
+                } else {
+                    "—".into()
+                },
             })
             .collect(),
         chart: chart.svg_for_page(720, 260).unwrap_or_default(),
@@ -266,7 +264,7 @@ async fn save_alerts(State(s): State<AppState>, session: ConsoleSession, body: B
 
 /// The chart: usage per period, then the next `ahead` periods at the last 30
 /// days' daily rate, each no more than what the balance still holds.
-fn trend_chart(summary: &credits::Summary, periods: Vec<(String, i64)>, group: GroupBy, ahead: i64) -> UsageChart {
+fn trend_chart(summary: &credits::Summary, periods: Vec<(String, i64)>, group: GroupBy, ahead: usize) -> UsageChart {
     let per_day = summary.burn_30_days as f64 / 30.0;
     let days_in = match group {
         GroupBy::Week => 7.0,
@@ -274,18 +272,15 @@ fn trend_chart(summary: &credits::Summary, periods: Vec<(String, i64)>, group: G
         _ => 1.0,
     };
     let mut left = summary.balance;
-    let mut next = periods.last().and_then(|(l, _)| Timestamp::parse_rfc3339(&format!("{l}T00:00:00Z")));
-    let mut projected = Vec::new();
-    for _ in 0..ahead {
-        let Some(start) = next else { break };
-        let at = Timestamp::from_millis(start.millis() + (days_in * DAY_MS as f64) as i64 + DAY_MS / 2);
-        let label = credits::every_period(&[], group, at, Timestamp::from_millis(at.millis() + 1));
-        let Some((label, _)) = label.into_iter().next() else { break };
-        let used = ((per_day * days_in).round() as i64).min(left);
-        left -= used;
-        next = Timestamp::parse_rfc3339(&format!("{label}T00:00:00Z"));
-        projected.push((label, used));
-    }
+    let next = periods.last().map(|(l, _)| credits::periods_after(l, group, ahead)).unwrap_or_default();
+    let projected = next
+        .into_iter()
+        .map(|label| {
+            let used = ((per_day * days_in).round() as i64).min(left);
+            left -= used;
+            (label, used)
+        })
+        .collect();
     UsageChart { periods, projected, x_name: crate::services::reports::x_name(group).into() }
 }
 

@@ -106,6 +106,16 @@ pub fn date(t: Timestamp, tz: &str) -> (String, String) {
     }
 }
 
+/// A day picked in a form (`2026-12-01`) in time zone `tz`, `plus_days`
+/// later, as the instant it starts.
+pub fn day_start(day: &str, tz: &str, plus_days: i64) -> Option<Timestamp> {
+    let date: jiff::civil::Date = day.trim().parse().ok()?;
+    let date = date.checked_add(jiff::Span::new().days(plus_days)).ok()?;
+    let zone = jiff::tz::TimeZone::get(tz).unwrap_or(jiff::tz::TimeZone::UTC);
+    let ts = date.to_zoned_datetime(zone).ok()?.timestamp();
+    Some(Timestamp::from_millis(ts.as_millisecond()))
+}
+
 /// "3 days ago", for when recency matters.
 pub fn ago(t: Timestamp, now: Timestamp) -> String {
     let secs = (now.millis() - t.millis()) / 1000;

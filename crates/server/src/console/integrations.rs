@@ -105,7 +105,7 @@ async fn render(
             limit_value: k.rate_limit_per_minute,
             last_used: k.last_used_at.map(|t| format::ago(t, ctx.now)).unwrap_or_else(|| "Never".into()),
             expires: k.expires_at.map(|t| format::date(t, tz).0).unwrap_or_else(|| "Never".into()),
-            expires_date: k.expires_at.map(|t| t.to_rfc3339()[..10].to_owned()).unwrap_or_default(),
+            expires_date: k.expires_at.map(|t| t.utc_date()).unwrap_or_default(),
             created: format!(
                 "{} by {}",
                 format::date(k.created_at, tz).0,

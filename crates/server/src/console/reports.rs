@@ -19,7 +19,6 @@ use steward_core::reports::{ReportFormat, ReportStatus, ReportType};
 use steward_core::time::Timestamp;
 use steward_core::validate::Fields;
 
-use super::audit::day_start;
 use super::organization::{ask_admin, layout};
 use super::session::{ConsoleSession, notice_text, see_other};
 use super::{error_page, field_errors, format};
@@ -72,16 +71,12 @@ struct PageQuery {
     notice: Option<String>,
 }
 
-fn day(t: Timestamp) -> String {
-    t.to_rfc3339().get(..10).unwrap_or_default().to_owned()
-}
-
 fn defaults(now: Timestamp) -> FormValues {
     FormValues {
         report_type: ReportType::UsageByWorkspace.as_str().into(),
         format: ReportFormat::Pdf.as_str().into(),
-        from: day(Timestamp::from_millis(now.millis() - 29 * DAY_MS)),
-        to: day(now),
+        from: Timestamp::from_millis(now.millis() - 29 * DAY_MS).utc_date(),
+        to: now.utc_date(),
     }
 }
 
@@ -125,7 +120,7 @@ async fn render(
                 id: r.id.to_string(),
                 created: format::date(r.created_at, &tz).0,
                 title: r.report_type.title(),
-                range: format!("{} – {}", day(r.from), day(Timestamp::from_millis(r.to.millis() - 1))),
+                range: format!("{} – {}", r.from.utc_date(), Timestamp::from_millis(r.to.millis() - 1).utc_date()),
                 format: r.format.as_str().to_uppercase(),
                 status: view.status.as_str(),
                 pending: view.status.is_pending(),
@@ -169,7 +164,7 @@ async fn create(State(s): State<AppState>, session: ConsoleSession, body: Bytes)
         f.push("format", &rule::NOT_ONE_OF, &[("allowed", &"CSV, PDF")]);
     }
     let mut day_of = |field: &str, value: &str, plus: i64| {
-        let t = day_start(value.trim(), "UTC", plus).and_then(|t| Timestamp::parse_rfc3339(&t));
+        let t = format::day_start(value, "UTC", plus);
         if t.is_none() {
             f.push(field, &rule::REQUIRED, &[]);
         }

@@ -24,6 +24,18 @@ pub enum GroupBy {
     Month,
 }
 
+impl GroupBy {
+    /// The rollup a by-key grouping reads; `None` for day, week and month.
+    fn dimension(self) -> Option<Dimension> {
+        match self {
+            GroupBy::Workspace => Some(Dimension::Workspace),
+            GroupBy::User => Some(Dimension::User),
+            GroupBy::Campaign => Some(Dimension::Campaign),
+            GroupBy::Day | GroupBy::Week | GroupBy::Month => None,
+        }
+    }
+}
+
 /// Credits the organization used each day from `from` to `to`: (day's first millisecond, used).
 pub async fn daily_usage(db: &Db, ctx: &Ctx, from: Timestamp, to: Timestamp) -> Result<Vec<(i64, i64)>> {
     let org = ctx.authorize(Permission::CreditsRead)?;
@@ -43,16 +55,10 @@ pub async fn usage(
     let org = ctx.authorize(Permission::CreditsRead)?;
     rules::range(from, to)?;
     let mut c = db.conn().await?;
-    let dimension = match group_by {
-        GroupBy::Workspace => Dimension::Workspace,
-        GroupBy::User => Dimension::User,
-        GroupBy::Campaign => Dimension::Campaign,
-        GroupBy::Day | GroupBy::Week | GroupBy::Month => {
-            let days = usage::by_day(&mut c, &org, from, to).await?;
-            return Ok(bucket_days(&days, group_by));
-        }
-    };
-    Ok(usage::by_key(&mut c, &org, dimension, from, to).await?)
+    match group_by.dimension() {
+        Some(dimension) => Ok(usage::by_key(&mut c, &org, dimension, from, to).await?),
+        None => Ok(bucket_days(&usage::by_day(&mut c, &org, from, to).await?, group_by)),
+    }
 }
 
 /// One page of usage (a workspace, user or campaign per line, most first;
@@ -65,15 +71,10 @@ pub async fn usage_page(
     (from, to): (Timestamp, Timestamp),
     page: &Page,
 ) -> Result<(Vec<(String, i64)>, Option<String>, i64)> {
-    let dimension = match group_by {
-        GroupBy::Workspace => Dimension::Workspace,
-        GroupBy::User => Dimension::User,
-        GroupBy::Campaign => Dimension::Campaign,
-        GroupBy::Day | GroupBy::Week | GroupBy::Month => {
-            let rows = usage(db, ctx, group_by, from, to).await?;
-            let total = rows.iter().map(|(_, used)| used).sum();
-            return Ok((rows, None, total));
-        }
+    let Some(dimension) = group_by.dimension() else {
+        let rows = usage(db, ctx, group_by, from, to).await?;
+        let total = rows.iter().map(|(_, used)| used).sum();
+        return Ok((rows, None, total));
     };
     let org = ctx.authorize(Permission::CreditsRead)?;
     rules::range(from, to)?;
@@ -111,13 +112,30 @@ pub fn every_period(days: &[(i64, i64)], group_by: GroupBy, from: Timestamp, to:
     while at <= last && out.len() <= 800 {
         let label = at.to_string();
         out.push((label.clone(), used.get(&label).copied().unwrap_or(0)));
-        at = match group_by {
-            GroupBy::Week => at + time::Duration::days(7),
-            GroupBy::Month => period_start(at + time::Duration::days(32), GroupBy::Month),
-            _ => at + time::Duration::days(1),
-        };
+        at = next_start(at, group_by);
     }
     out
+}
+
+/// The first day of the period after the one starting on `start`.
+fn next_start(start: time::Date, group_by: GroupBy) -> time::Date {
+    match group_by {
+        GroupBy::Week => start + time::Duration::days(7),
+        GroupBy::Month => period_start(start + time::Duration::days(32), GroupBy::Month),
+        _ => start + time::Duration::days(1),
+    }
+}
+
+/// The `n` periods after the one named `label` (its first day, `2026-11-30`), named the same way.
+pub fn periods_after(label: &str, group_by: GroupBy, n: usize) -> Vec<String> {
+    let format = time::macros::format_description!("[year]-[month]-[day]");
+    let Ok(mut at) = time::Date::parse(label, format) else { return Vec::new() };
+    (0..n)
+        .map(|_| {
+            at = next_start(at, group_by);
+            at.to_string()
+        })
+        .collect()
 }
 
 /// Daily usage summed into days, ISO weeks (by their Monday) or months, named by their first day.
@@ -132,4 +150,18 @@ pub fn bucket_days(days: &[(i64, i64)], group_by: GroupBy) -> Vec<(String, i64)>
         }
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{GroupBy, periods_after};
+
+    #[test]
+    fn the_periods_after_one_are_the_next_days_weeks_and_months() {
+        assert_eq!(periods_after("2026-12-31", GroupBy::Day, 2), ["2027-01-01", "2027-01-02"]);
+        assert_eq!(periods_after("2026-11-30", GroupBy::Week, 2), ["2026-12-07", "2026-12-14"]);
+        // A 31-day month, then February: each the next month's first day.
+        assert_eq!(periods_after("2026-12-01", GroupBy::Month, 3), ["2027-01-01", "2027-02-01", "2027-03-01"]);
+        assert!(periods_after("not a day", GroupBy::Day, 3).is_empty());
+    }
 }

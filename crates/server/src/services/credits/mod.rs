@@ -7,7 +7,7 @@ pub mod batch;
 mod consumption;
 pub mod debits;
 
-pub use consumption::{GroupBy, bucket_days, daily_usage, every_period, usage, usage_page};
+pub use consumption::{GroupBy, bucket_days, daily_usage, every_period, periods_after, usage, usage_page};
 
 use serde::{Deserialize, Serialize};
 use serde_json::json;

@@ -95,8 +95,13 @@ pub async fn list(db: &Db, ctx: &Ctx, page: &Page) -> Result<(Vec<Report>, Optio
 
 /// The file's name as a download offers it.
 pub fn filename(r: &Report) -> String {
-    let day = |t: Timestamp| t.to_rfc3339().get(..10).unwrap_or_default().to_owned();
-    format!("{}-{}-{}.{}", r.report_type.as_str().replace('_', "-"), day(r.from), day(r.to), r.format.as_str())
+    format!(
+        "{}-{}-{}.{}",
+        r.report_type.as_str().replace('_', "-"),
+        r.from.utc_date(),
+        r.to.utc_date(),
+        r.format.as_str()
+    )
 }
 
 /// A ready report's record and bytes: `409 report_not_ready` while it is
@@ -104,7 +109,7 @@ pub fn filename(r: &Report) -> String {
 pub async fn download(db: &Db, ctx: &Ctx, files: &Files, id: &ReportId) -> Result<(Report, Vec<u8>)> {
     let r = get(db, ctx, id).await?;
     let key = match (r.status, &r.file_key) {
-        (ReportStatus::Ready, Some(key)) if r.expires_at.is_none_or(|t| t > ctx.now) => key.clone(),
+        (_, Some(key)) if r.downloadable(ctx.now) => key.clone(),
         (ReportStatus::Ready | ReportStatus::Expired, _) => {
             return Err(Error::new(410, &problem::REPORT_EXPIRED, &[("days", &KEEP_DAYS)]));
         }
@@ -129,10 +134,6 @@ pub struct Contents {
     pub chart: UsageChart,
     pub lines: Vec<Line>,
     pub total: i64,
-}
-
-fn day_text(t: Timestamp) -> String {
-    t.to_rfc3339().get(..10).unwrap_or_default().to_owned()
 }
 
 /// Days up to two months, weeks up to half a year, months beyond.
@@ -196,7 +197,7 @@ pub async fn contents(db: &Db, org: &OrgScope, r: &Report, now: Timestamp) -> Re
     Ok(Contents {
         report_type: r.report_type,
         org_name,
-        range_text: format!("{} to {} (UTC)", day_text(r.from), day_text(Timestamp::from_millis(r.to.millis() - 1))),
+        range_text: format!("{} to {} (UTC)", r.from.utc_date(), Timestamp::from_millis(r.to.millis() - 1).utc_date()),
         generated_text: format!("{} UTC", now.to_rfc3339().get(..16).unwrap_or_default().replace('T', " ")),
         summary,
         chart: UsageChart {
